@@ -1,0 +1,120 @@
+import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
+import { z } from 'zod';
+import { defineCommand, imageInput, type EmbedField } from '../src/command.js';
+import { describeError, isUserFacing, UserFacingError } from '../src/errors.js';
+import { bar, ms, percent, table } from '../src/render/format.js';
+import type { Classification } from '../src/vision/classifier.js';
+import { inspectImage } from '../src/vision/intake.js';
+import { compareClassifications, type Agreement } from '../src/vision/compare.js';
+
+const options = z.object({
+  image: imageInput,
+  model: z.string().trim().min(1).default('both'),
+  top: z.coerce.number().int().min(1, 'top must be between 1 and 10').max(10, 'top must be between 1 and 10').default(5),
+});
+
+const describeModel = (result: Classification): string =>
+  `${result.model.id} · ${result.model.precision} · ${result.model.executionProvider}`;
+
+export default defineCommand({
+  data: {
+    name: 'classify',
+    type: ApplicationCommandType.ChatInput,
+    description: 'Classify an image with a CNN and a Vision Transformer side by side',
+    options: [
+      { name: 'image', description: 'The image to classify', type: ApplicationCommandOptionType.Attachment, required: true },
+      {
+        name: 'model',
+        description: 'Which model(s) to run (default: both)',
+        type: ApplicationCommandOptionType.String,
+        choices: [
+          { name: 'CNN and ViT side by side', value: 'both' },
+          { name: 'CNN only', value: 'cnn' },
+          { name: 'ViT only', value: 'vit' },
+        ],
+      },
+      { name: 'top', description: 'How many labels to show (1-10, default 5)', type: ApplicationCommandOptionType.Integer, min_value: 1, max_value: 10 },
+    ],
+  },
+  options,
+  cli: { positional: ['image'], example: 'classify photo.jpg --model both --top 5 --json' },
+
+  async execute({ options: { image, model, top }, services, progress }) {
+    const { config } = services;
+    const ids = model === 'both' ? [config.VISION_CNN_MODEL, config.VISION_VIT_MODEL] : [model === 'cnn' ? config.VISION_CNN_MODEL : model === 'vit' ? config.VISION_VIT_MODEL : model];
+    // Fail fast on bad bytes before any model loads, so a bad upload never costs a model load.
+    await inspectImage(image.bytes, services.limits);
+
+    const settled = await Promise.allSettled(
+      ids.map(async (id) => {
+        const classifier = await services.imageClassifier(id);
+        return classifier.classify(image.bytes, top, {
+          onPosition: (position) => {
+            if (position > 0) progress(`${id}: waiting in the queue, position ${position}`);
+          },
+        });
+      }),
+    );
+    const results: Classification[] = [];
+    const unavailable: Array<{ model: string; reason: string }> = [];
+    settled.forEach((outcome, index) => {
+      if (outcome.status === 'fulfilled') results.push(outcome.value);
+      else {
+        // A decode failure is the image's fault, not the model's: report it as such.
+        const error = outcome.reason as unknown;
+        if (isUserFacing(error) && error.code.startsWith('image_')) throw error;
+        if (!isUserFacing(error)) services.logger.error({ err: error, model: ids[index] }, 'classifier failed');
+        unavailable.push({ model: ids[index]!, reason: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}` });
+      }
+    });
+    if (results.length === 0) {
+      throw new UserFacingError(`No classifier could run. ${unavailable.map((u) => `${u.model}: ${u.reason}`).join(' ')}`, { code: 'model_missing' });
+    }
+    const agreement: Agreement | undefined = results.length === 2 ? compareClassifications(results[0]!, results[1]!) : undefined;
+
+    const perModel = results.map((result) => ({
+      model: result.model,
+      predictions: result.predictions,
+      timings: result.timings,
+    }));
+    const data =
+      ids.length === 1 && perModel[0]
+        ? { ...perModel[0], executionProvider: perModel[0].model.executionProvider }
+        : { results: perModel, agreement, unavailable };
+
+    const fields: EmbedField[] = results.map((result) => ({
+      name: `${result.model.architecture.toUpperCase()} · ${result.model.name}`.slice(0, 256),
+      value: result.predictions.map((p) => `\`${bar(p.score, 8)}\` ${percent(p.score)} ${p.label}`).join('\n'),
+      inline: true,
+    }));
+    for (const missing of unavailable) fields.push({ name: `${missing.model} unavailable`, value: missing.reason, inline: false });
+    if (agreement) fields.push({ name: 'Agreement', value: agreement.summary, inline: false });
+
+    const text = [
+      ...results.map(
+        (result) =>
+          `${describeModel(result)} — ${ms(result.timings.totalMs)} (preprocess ${ms(result.timings.preprocessMs)}, inference ${ms(result.timings.inferenceMs)})\n` +
+          table(
+            ['#', 'label', 'score', 'class'],
+            result.predictions.map((p, rank) => [String(rank + 1), p.label, percent(p.score), String(p.index)]),
+          ),
+      ),
+      ...unavailable.map((missing) => `${missing.model} unavailable: ${missing.reason}`),
+      ...(agreement ? [agreement.summary] : []),
+    ].join('\n\n');
+
+    return {
+      data,
+      embeds: [
+        {
+          title: results.length > 1 ? 'CNN vs ViT' : `Classified by ${results[0]!.model.name}`,
+          description: `Top ${top} ImageNet labels for **${image.name}**.`,
+          fields,
+          footer: results.map((result) => `${describeModel(result)}: ${ms(result.timings.totalMs)}`).join(' | '),
+        },
+      ],
+      files: [],
+      text,
+    };
+  },
+});

@@ -1,0 +1,81 @@
+import { preferredPrecision, type Config } from './config.js';
+import { InferenceEngine } from './inference/engine.js';
+import type { Logger } from './logger.js';
+import { loadManifest } from './models/manifest.js';
+import { ModelStore } from './models/store.js';
+import { ImageClassifier } from './vision/classifier.js';
+import type { ImageLimits } from './vision/intake.js';
+
+/**
+ * Everything a command may use, built once per process. Models load lazily on first use and
+ * are shared; a model that failed to load is retried on the next request (it may have been pulled).
+ */
+export class Services {
+  readonly store: ModelStore;
+  readonly engine: InferenceEngine;
+  readonly limits: ImageLimits;
+  readonly startedAt = Date.now();
+  private readonly cache = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly config: Config,
+    readonly logger: Logger,
+  ) {
+    this.store = new ModelStore({
+      manifest: loadManifest(config.MODELS_MANIFEST),
+      modelsDir: config.MODELS_DIR,
+      hubEndpoint: config.HF_ENDPOINT,
+      allowDownloads: config.MODEL_DOWNLOADS,
+      downloadTimeoutMs: config.DOWNLOAD_TIMEOUT_MS,
+      logger,
+    });
+    this.engine = new InferenceEngine({
+      executionProvider: config.EXECUTION_PROVIDER,
+      intraOpThreads: config.ORT_INTRA_OP_THREADS,
+      interOpThreads: config.ORT_INTER_OP_THREADS,
+      batch: {
+        maxBatchSize: config.BATCH_MAX_SIZE,
+        maxWaitMs: config.BATCH_MAX_WAIT_MS,
+        maxQueue: config.QUEUE_MAX,
+        timeoutMs: config.INFERENCE_TIMEOUT_MS,
+      },
+      logger,
+    });
+    this.limits = {
+      maxBytes: config.IMAGE_MAX_BYTES,
+      maxPixels: config.IMAGE_MAX_PIXELS,
+      decodeTimeoutMs: config.IMAGE_DECODE_TIMEOUT_MS,
+    };
+  }
+
+  get precision(): ReturnType<typeof preferredPrecision> {
+    return preferredPrecision(this.config);
+  }
+
+  /** Loads a component once and shares it; a failure is not cached. */
+  protected shared<T>(key: string, load: () => Promise<T>): Promise<T> {
+    let pending = this.cache.get(key) as Promise<T> | undefined;
+    if (!pending) {
+      pending = load();
+      this.cache.set(key, pending);
+      pending.catch(() => this.cache.delete(key));
+    }
+    return pending;
+  }
+
+  /** The ids of components that have loaded successfully. */
+  async loaded(): Promise<string[]> {
+    const settled = await Promise.allSettled([...this.cache].map(async ([key, pending]) => (await pending, key)));
+    return settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  }
+
+  imageClassifier(id: string): Promise<ImageClassifier> {
+    return this.shared(`image-classifier:${id}`, () =>
+      ImageClassifier.load({ store: this.store, engine: this.engine, id, precision: this.precision, limits: this.limits }),
+    );
+  }
+
+  async dispose(): Promise<void> {
+    await this.engine.dispose();
+  }
+}

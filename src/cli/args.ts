@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import { ApplicationCommandOptionType, type APIApplicationCommandOption } from 'discord-api-types/v10';
+import { UserFacingError } from '../errors.js';
+import type { Command, ImageInput } from '../command.js';
+import { basename } from 'node:path';
+
+export interface ParsedArgs {
+  positional: string[];
+  flags: Record<string, string | true>;
+}
+
+const BOOLEAN_FLAGS = new Set(['json', 'help']);
+
+/** `--name value`, `--name=value` and boolean `--json`/`--help`; everything else is positional. */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const positional: string[] = [];
+  const flags: Record<string, string | true> = {};
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith('--') && arg.length > 2) {
+      const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+      if (inline !== undefined) flags[name] = inline;
+      else if (BOOLEAN_FLAGS.has(name)) flags[name] = true;
+      else {
+        const value = argv[i + 1];
+        if (value === undefined) throw new UserFacingError(`--${name} needs a value.`, { code: 'usage' });
+        flags[name] = value;
+        i += 1;
+      }
+    } else positional.push(arg);
+  }
+  return { positional, flags };
+}
+
+async function readImage(path: string): Promise<ImageInput> {
+  try {
+    return { name: basename(path), bytes: await readFile(path) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserFacingError(`File not found: ${path}`, { code: 'file_missing' });
+    if (code === 'EISDIR') throw new UserFacingError(`${path} is a folder, not an image file.`, { code: 'file_missing' });
+    throw new UserFacingError(`Could not read ${path}: ${(error as Error).message}`, { code: 'file_missing' });
+  }
+}
+
+/** Maps terminal arguments onto a command's Discord option definitions, reading image files from disk. */
+export async function cliOptions(command: Command, args: ParsedArgs): Promise<Record<string, unknown>> {
+  const definitions = ('options' in command.data ? command.data.options : undefined) as APIApplicationCommandOption[] | undefined;
+  const raw: Record<string, unknown> = {};
+  const positionalNames = command.cli?.positional ?? [];
+  args.positional.forEach((value, index) => {
+    const name = positionalNames[index];
+    if (!name) throw new UserFacingError(`Unexpected argument "${value}". Usage: sightread ${command.cli?.example ?? command.data.name}`, { code: 'usage' });
+    raw[name] = value;
+  });
+  for (const [name, value] of Object.entries(args.flags)) {
+    if (name === 'json' || name === 'help') continue;
+    if (!definitions?.some((option) => option.name === name)) {
+      const known = definitions?.map((option) => `--${option.name}`).join(', ') || 'none';
+      throw new UserFacingError(`Unknown option --${name} for ${command.data.name}. Options: ${known}.`, { code: 'usage' });
+    }
+    raw[name] = value;
+  }
+  for (const option of definitions ?? []) {
+    const value = raw[option.name];
+    if (value === undefined) continue;
+    if (option.type === ApplicationCommandOptionType.Attachment) raw[option.name] = await readImage(String(value));
+  }
+  return raw;
+}

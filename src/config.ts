@@ -1,0 +1,123 @@
+import { cpus } from 'node:os';
+import { z } from 'zod';
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0),
+);
+
+/** Variables whose values must never be printed, logged or echoed in an error. */
+export const SECRET_VARIABLES = ['DISCORD_TOKEN', 'LLM_API_KEY'] as const;
+
+const schema = z
+  .object({
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    MODELS_DIR: z.string().min(1).default('models/cache'),
+    MODELS_MANIFEST: z.string().min(1).default('models/manifest.json'),
+    HF_ENDPOINT: z.url().default('https://huggingface.co'),
+    MODEL_DOWNLOADS: booleanString.default(true),
+    DOWNLOAD_TIMEOUT_MS: positiveInt.default(30_000),
+
+    EXECUTION_PROVIDER: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+    MODEL_PRECISION: z.enum(['q8', 'fp32', 'fp16']).optional(),
+    ORT_INTRA_OP_THREADS: positiveInt.default(Math.max(1, cpus().length)),
+    ORT_INTER_OP_THREADS: positiveInt.default(1),
+    BATCH_MAX_SIZE: positiveInt.max(256).default(8),
+    BATCH_MAX_WAIT_MS: nonNegativeInt.max(1000).default(4),
+    QUEUE_MAX: positiveInt.default(64),
+    INFERENCE_TIMEOUT_MS: positiveInt.default(30_000),
+
+    VISION_CNN_MODEL: z.string().min(1).default('resnet-50'),
+    VISION_VIT_MODEL: z.string().min(1).default('vit-base-patch16-224'),
+    CLIP_MODEL: z.string().min(1).default('clip-vit-base-patch32'),
+    CLIP_PROMPT_TEMPLATE: z
+      .string()
+      .default('a photo of a {}')
+      .refine((value) => value.includes('{}'), 'must contain {} where the label goes'),
+    CLIP_TEXT_CACHE_SIZE: positiveInt.default(512),
+    SENTIMENT_MODEL: z.string().min(1).default('distilbert-sst2'),
+
+    IMAGE_MAX_BYTES: positiveInt.default(25 * 1024 * 1024),
+    IMAGE_MAX_PIXELS: positiveInt.default(50_000_000),
+    IMAGE_DECODE_TIMEOUT_MS: positiveInt.default(10_000),
+    TEXT_MAX_CHARS: positiveInt.default(4000),
+
+    DISCORD_TOKEN: z.string().min(1).optional(),
+    DISCORD_APP_ID: z.string().regex(/^\d{5,25}$/, 'must be the numeric application id').optional(),
+    DISCORD_GUILD_ID: z.string().regex(/^\d{5,25}$/, 'must be a numeric server id').optional(),
+    DISCORD_API_URL: z.url().default('https://discord.com/api'),
+    ATTACHMENT_HOSTS: csv.default(['cdn.discordapp.com', 'media.discordapp.net']),
+    ATTACHMENT_TIMEOUT_MS: positiveInt.default(15_000),
+    COOLDOWN_SECONDS: nonNegativeInt.default(5),
+    GUILD_MAX_IN_FLIGHT: positiveInt.default(8),
+    HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+
+    LLM_PROVIDER: z.enum(['none', 'openai', 'ollama']).default('none'),
+    LLM_BASE_URL: z.url().optional(),
+    LLM_MODEL: z.string().min(1).optional(),
+    LLM_API_KEY: z.string().min(1).optional(),
+    LLM_TIMEOUT_MS: positiveInt.default(20_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.LLM_PROVIDER !== 'none' && !env.LLM_MODEL) {
+      ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: `is required when LLM_PROVIDER=${env.LLM_PROVIDER}` });
+    }
+    if (env.LLM_PROVIDER === 'openai' && !env.LLM_BASE_URL && !env.LLM_API_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['LLM_BASE_URL'], message: 'or LLM_API_KEY is required when LLM_PROVIDER=openai' });
+    }
+  });
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+/** Start-up stops with this: one line per problem, each naming its variable, never a value. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Parses an environment into a frozen Config; empty strings count as unset, as in most .env files. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const known = Object.keys(schema.shape);
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => known.includes(key) && value !== undefined && value.trim() !== ''),
+  );
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const variable = issue.path.join('.') || '(environment)';
+        return `${variable}: ${issue.message.replace(/received .*/i, 'got an invalid value')}`;
+      }),
+    );
+  }
+  return Object.freeze(result.data);
+}
+
+/** The effective precision: int8 on CPU where the hub ships it, full precision on CUDA. */
+export function preferredPrecision(config: Config): 'q8' | 'fp32' | 'fp16' {
+  return config.MODEL_PRECISION ?? (config.EXECUTION_PROVIDER === 'cuda' ? 'fp32' : 'q8');
+}
+
+/** Replaces every configured secret value found in a text; used on anything that may reach a log. */
+export function redactSecrets(text: string, config: Pick<Config, (typeof SECRET_VARIABLES)[number]>): string {
+  let redacted = text;
+  for (const name of SECRET_VARIABLES) {
+    const secret = config[name];
+    if (secret && secret.length >= 4) redacted = redacted.split(secret).join(`[${name} redacted]`);
+  }
+  return redacted;
+}

@@ -1,0 +1,142 @@
+import { BusyError, UserFacingError } from '../errors.js';
+
+export interface BatcherOptions<I, O> {
+  name: string;
+  maxBatchSize: number;
+  maxWaitMs: number;
+  maxQueue: number;
+  timeoutMs: number;
+  /** Runs one batch; must return one output per input, in order. */
+  run: (inputs: I[]) => Promise<O[]>;
+}
+
+export interface SubmitOptions {
+  /** Called with the 1-based position in the queue whenever it changes, and 0 once running. */
+  onPosition?: (position: number) => void;
+}
+
+interface Pending<I, O> {
+  input: I;
+  resolve: (output: O) => void;
+  reject: (error: unknown) => void;
+  timer: NodeJS.Timeout;
+  onPosition: ((position: number) => void) | undefined;
+  settled: boolean;
+}
+
+export interface BatcherStats {
+  runs: number;
+  items: number;
+  largestBatch: number;
+  rejectedBusy: number;
+  timedOut: number;
+}
+
+/**
+ * Gathers concurrent requests for one model into batched runs. One batch runs at a time per
+ * model (the session already uses every intra-op thread); while it runs, new requests queue
+ * up and leave together as the next batch. The queue is bounded and every request has a deadline.
+ */
+export class MicroBatcher<I, O> {
+  private readonly queue: Pending<I, O>[] = [];
+  private running = false;
+  private waitTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  readonly stats: BatcherStats = { runs: 0, items: 0, largestBatch: 0, rejectedBusy: 0, timedOut: 0 };
+
+  constructor(private readonly options: BatcherOptions<I, O>) {}
+
+  /** Requests waiting, not counting the batch being run. */
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  submit(input: I, submitOptions: SubmitOptions = {}): Promise<O> {
+    if (this.closed) return Promise.reject(new UserFacingError('The bot is shutting down; please try again in a minute.', { code: 'shutting_down' }));
+    if (this.queue.length >= this.options.maxQueue) {
+      this.stats.rejectedBusy += 1;
+      return Promise.reject(
+        new BusyError(`The ${this.options.name} queue is full (${this.options.maxQueue} requests waiting); please try again in a few seconds.`),
+      );
+    }
+    return new Promise<O>((resolve, reject) => {
+      const pending: Pending<I, O> = {
+        input,
+        resolve,
+        reject,
+        onPosition: submitOptions.onPosition,
+        settled: false,
+        timer: setTimeout(() => this.expire(pending), this.options.timeoutMs),
+      };
+      this.queue.push(pending);
+      // Only a request stuck behind a running batch is really waiting; others leave within maxWaitMs.
+      if (this.running) pending.onPosition?.(this.queue.length);
+      this.schedule();
+    });
+  }
+
+  /** Rejects everything still queued; a batch already running finishes. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.waitTimer);
+    for (const pending of this.queue.splice(0)) {
+      this.settle(pending, () => pending.reject(new UserFacingError('The bot is shutting down; please try again in a minute.', { code: 'shutting_down' })));
+    }
+  }
+
+  private expire(pending: Pending<I, O>): void {
+    const index = this.queue.indexOf(pending);
+    if (index >= 0) this.queue.splice(index, 1);
+    this.stats.timedOut += 1;
+    this.settle(pending, () =>
+      pending.reject(
+        new UserFacingError(`The ${this.options.name} model did not answer within ${this.options.timeoutMs} ms; please try again.`, {
+          code: 'timeout',
+        }),
+      ),
+    );
+  }
+
+  private settle(pending: Pending<I, O>, action: () => void): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    clearTimeout(pending.timer);
+    action();
+  }
+
+  private schedule(): void {
+    if (this.running || this.queue.length === 0) return;
+    if (this.queue.length >= this.options.maxBatchSize || this.options.maxWaitMs === 0) {
+      clearTimeout(this.waitTimer);
+      this.waitTimer = undefined;
+      void this.flush();
+      return;
+    }
+    this.waitTimer ??= setTimeout(() => {
+      this.waitTimer = undefined;
+      void this.flush();
+    }, this.options.maxWaitMs);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.running) return;
+    const batch = this.queue.splice(0, this.options.maxBatchSize);
+    if (batch.length === 0) return;
+    this.running = true;
+    this.queue.forEach((pending, index) => pending.onPosition?.(index + 1));
+    this.stats.runs += 1;
+    this.stats.items += batch.length;
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+    try {
+      const outputs = await this.options.run(batch.map((pending) => pending.input));
+      if (outputs.length !== batch.length) throw new Error(`${this.options.name}: batch of ${batch.length} returned ${outputs.length} outputs`);
+      batch.forEach((pending, index) => this.settle(pending, () => pending.resolve(outputs[index] as O)));
+    } catch (error) {
+      batch.forEach((pending) => this.settle(pending, () => pending.reject(error)));
+    } finally {
+      this.running = false;
+      // Requests that arrived during the run leave at once: they have already waited.
+      if (this.queue.length > 0) void this.flush();
+    }
+  }
+}

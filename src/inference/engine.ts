@@ -1,0 +1,191 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { UserFacingError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { MicroBatcher, type BatcherOptions } from './batcher.js';
+
+export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda';
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+export interface EngineOptions {
+  executionProvider: ExecutionProviderSetting;
+  intraOpThreads: number;
+  interOpThreads: number;
+  batch: { maxBatchSize: number; maxWaitMs: number; maxQueue: number; timeoutMs: number };
+  logger: Logger;
+  /** Injected by tests to simulate a machine with or without CUDA. */
+  createSession?: (path: string, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+  /** Injected by tests; defaults to looking for the CUDA provider library. */
+  cudaInstalled?: () => boolean;
+}
+
+export interface LoadedSession {
+  session: ort.InferenceSession;
+  executionProvider: ExecutionProvider;
+  path: string;
+  loadMs: number;
+}
+
+export interface LatencyRecorder {
+  record(ms: number): void;
+  percentiles(): { p50: number; p95: number; count: number };
+}
+
+function latencyWindow(size = 500): LatencyRecorder {
+  const samples: number[] = [];
+  return {
+    record(ms) {
+      samples.push(ms);
+      if (samples.length > size) samples.shift();
+    },
+    percentiles() {
+      const sorted = [...samples].sort((a, b) => a - b);
+      const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+      return { p50: at(0.5), p95: at(0.95), count: sorted.length };
+    },
+  };
+}
+
+/**
+ * Whether the CUDA build of onnxruntime-node is installed (ONNXRUNTIME_NODE_INSTALL=cuda12).
+ * Checking the file first avoids onnxruntime's loud native error on every CPU-only machine.
+ */
+export function cudaProviderInstalled(): boolean {
+  const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
+  const binDir = join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
+  return existsSync(join(binDir, 'libonnxruntime_providers_cuda.so'));
+}
+
+/**
+ * The one place that creates onnxruntime sessions. Sessions are shared per file, created with
+ * full graph optimisation on the configured execution provider (falling back to CPU when CUDA
+ * cannot load), and disposed together on shutdown.
+ */
+export class InferenceEngine {
+  private readonly sessions = new Map<string, Promise<LoadedSession>>();
+  private readonly batchers = new Map<string, MicroBatcher<unknown, unknown>>();
+  readonly latency = new Map<string, LatencyRecorder>();
+  private cudaUnavailable: string | undefined;
+
+  constructor(private readonly options: EngineOptions) {
+    if (options.executionProvider !== 'cpu' && !(options.cudaInstalled ?? cudaProviderInstalled)()) {
+      this.cudaUnavailable = 'the CUDA build of onnxruntime-node is not installed (npm ci with ONNXRUNTIME_NODE_INSTALL=cuda12)';
+      const level = options.executionProvider === 'cuda' ? 'warn' : 'info';
+      options.logger[level]({ reason: this.cudaUnavailable }, `CUDA unavailable (EXECUTION_PROVIDER=${options.executionProvider}); running on CPU`);
+    }
+  }
+
+  /** The provider sessions actually run on, once at least one session has loaded. */
+  get activeProvider(): ExecutionProvider | 'none yet' {
+    if (this.options.executionProvider === 'cpu' || this.cudaUnavailable) return 'cpu';
+    return this.sessions.size > 0 ? 'cuda' : 'none yet';
+  }
+
+  get providerSetting(): ExecutionProviderSetting {
+    return this.options.executionProvider;
+  }
+
+  loadedSessions(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /** Loads (once) and returns the session for a model file. */
+  session(path: string): Promise<LoadedSession> {
+    let loading = this.sessions.get(path);
+    if (!loading) {
+      loading = this.load(path);
+      this.sessions.set(path, loading);
+      loading.catch(() => this.sessions.delete(path));
+    }
+    return loading;
+  }
+
+  private sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
+    return {
+      executionProviders: provider === 'cuda' ? [{ name: 'cuda' }, 'cpu'] : ['cpu'],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: this.options.intraOpThreads,
+      interOpNumThreads: this.options.interOpThreads,
+      executionMode: 'sequential',
+    };
+  }
+
+  private async load(path: string): Promise<LoadedSession> {
+    const create = this.options.createSession ?? ((file, sessionOptions) => ort.InferenceSession.create(file, sessionOptions));
+    const started = performance.now();
+    const wantsCuda = this.options.executionProvider !== 'cpu' && !this.cudaUnavailable;
+    if (wantsCuda) {
+      try {
+        const session = await create(path, this.sessionOptions('cuda'));
+        return { session, executionProvider: 'cuda', path, loadMs: performance.now() - started };
+      } catch (error) {
+        this.cudaUnavailable = (error as Error).message;
+        const level = this.options.executionProvider === 'cuda' ? 'warn' : 'info';
+        this.options.logger[level](
+          { reason: this.cudaUnavailable.split('\n')[0] },
+          `CUDA execution provider unavailable (EXECUTION_PROVIDER=${this.options.executionProvider}); running on CPU`,
+        );
+      }
+    }
+    try {
+      const session = await create(path, this.sessionOptions('cpu'));
+      this.options.logger.info({ path, executionProvider: 'cpu', ms: Math.round(performance.now() - started) }, 'session loaded');
+      return { session, executionProvider: 'cpu', path, loadMs: performance.now() - started };
+    } catch (error) {
+      throw new UserFacingError(`The model file ${path} could not be loaded by onnxruntime: ${(error as Error).message.split('\n')[0]}`, {
+        code: 'model_invalid',
+        cause: error,
+      });
+    }
+  }
+
+  /** One micro-batching queue per key (normally a model id + part), created on first use. */
+  batcher<I, O>(key: string, run: BatcherOptions<I, O>['run']): MicroBatcher<I, O> {
+    let batcher = this.batchers.get(key) as MicroBatcher<I, O> | undefined;
+    if (!batcher) {
+      const latency = this.latencyFor(key);
+      batcher = new MicroBatcher<I, O>({
+        name: key,
+        ...this.options.batch,
+        run: async (inputs) => {
+          const started = performance.now();
+          const outputs = await run(inputs);
+          latency.record(performance.now() - started);
+          return outputs;
+        },
+      });
+      this.batchers.set(key, batcher as MicroBatcher<unknown, unknown>);
+    }
+    return batcher;
+  }
+
+  latencyFor(key: string): LatencyRecorder {
+    let recorder = this.latency.get(key);
+    if (!recorder) {
+      recorder = latencyWindow();
+      this.latency.set(key, recorder);
+    }
+    return recorder;
+  }
+
+  queueDepth(): number {
+    let depth = 0;
+    for (const batcher of this.batchers.values()) depth += batcher.depth;
+    return depth;
+  }
+
+  batcherStats(): Record<string, MicroBatcher<unknown, unknown>['stats'] & { depth: number }> {
+    return Object.fromEntries([...this.batchers].map(([key, batcher]) => [key, { ...batcher.stats, depth: batcher.depth }]));
+  }
+
+  async dispose(): Promise<void> {
+    for (const batcher of this.batchers.values()) batcher.close();
+    const loaded = await Promise.allSettled(this.sessions.values());
+    this.sessions.clear();
+    await Promise.allSettled(loaded.map((result) => (result.status === 'fulfilled' ? result.value.session.release() : undefined)));
+  }
+}
+
+export { ort };

@@ -1,0 +1,97 @@
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { UserFacingError } from '../errors.js';
+
+export interface ImageLimits {
+  maxBytes: number;
+  maxPixels: number;
+  decodeTimeoutMs: number;
+}
+
+export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'heif', 'tiff'] as const;
+export type AcceptedFormat = (typeof ACCEPTED_FORMATS)[number];
+
+export interface InspectedImage {
+  format: AcceptedFormat;
+  /** Size after EXIF orientation, as a person sees it. */
+  width: number;
+  height: number;
+  frames: number;
+  hasAlpha: boolean;
+  space: string;
+  bitsPerSample: number;
+}
+
+const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(bytes < 1048576 ? 2 : 1)} MiB`;
+
+/** Options for every sharp pipeline over untrusted bytes: the pixel limit guards against decompression bombs. */
+export function sharpInput(bytes: Buffer, limits: ImageLimits): Sharp {
+  return sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'warning', pages: 1, page: 0 }).timeout({
+    seconds: Math.max(1, Math.ceil(limits.decodeTimeoutMs / 1000)),
+  });
+}
+
+/** Turns a sharp/libvips failure into a message a person can act on. */
+export function explainDecodeFailure(error: unknown, limits: ImageLimits): UserFacingError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/pixel limit/i.test(message)) {
+    return new UserFacingError(
+      `The image has more pixels than the ${(limits.maxPixels / 1e6).toFixed(0)} MP limit; please send a smaller version.`,
+      { code: 'image_too_large', cause: error },
+    );
+  }
+  if (/timeout/i.test(message)) {
+    return new UserFacingError(`Decoding the image took longer than ${limits.decodeTimeoutMs} ms; please send a simpler or smaller image.`, {
+      code: 'image_timeout',
+      cause: error,
+    });
+  }
+  if (/unsupported image format|bad seek|not a known file format|Input buffer contains unsupported/i.test(message)) {
+    return new UserFacingError(
+      `That file is not an image I can read. Send a JPEG, PNG, WebP, GIF, AVIF/HEIF or TIFF image.`,
+      { code: 'not_an_image', cause: error },
+    );
+  }
+  return new UserFacingError('The image data is corrupt or truncated, so it could not be decoded. Please re-save or re-upload it.', {
+    code: 'image_corrupt',
+    cause: error,
+  });
+}
+
+/**
+ * Validates untrusted bytes as an image: size limit first, then the format sniffed from the
+ * content itself (never the file name or claimed type), then the pixel limit.
+ */
+export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<InspectedImage> {
+  if (bytes.length === 0) throw new UserFacingError('The file is empty.', { code: 'not_an_image' });
+  if (bytes.length > limits.maxBytes) {
+    throw new UserFacingError(`The image is ${mib(bytes.length)}; the limit is ${mib(limits.maxBytes)}.`, { code: 'image_too_large' });
+  }
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(bytes, { limitInputPixels: limits.maxPixels }).metadata();
+  } catch (error) {
+    throw explainDecodeFailure(error, limits);
+  }
+  const format = metadata.format as string | undefined;
+  if (!format || !(ACCEPTED_FORMATS as readonly string[]).includes(format)) {
+    throw new UserFacingError(
+      `That file is ${format ? `a ${format.toUpperCase()} file` : 'not an image'}, which I can't classify. Send a JPEG, PNG, WebP, GIF, AVIF/HEIF or TIFF image.`,
+      { code: 'not_an_image' },
+    );
+  }
+  const rawWidth = metadata.width ?? 0;
+  const rawHeight = metadata.height ?? 0;
+  if (rawWidth * rawHeight > limits.maxPixels) {
+    throw explainDecodeFailure(new Error('Input image exceeds pixel limit'), limits);
+  }
+  const swapped = (metadata.orientation ?? 1) >= 5;
+  return {
+    format: format as AcceptedFormat,
+    width: swapped ? rawHeight : rawWidth,
+    height: swapped ? rawWidth : rawHeight,
+    frames: metadata.pages ?? 1,
+    hasAlpha: metadata.hasAlpha ?? false,
+    space: metadata.space ?? 'unknown',
+    bitsPerSample: metadata.depth === 'ushort' ? 16 : 8,
+  };
+}

@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { pino } from 'pino';
+import { Services } from '../src/app.js';
+import { parseConfig, type Config } from '../src/config.js';
+
+export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+export const FIXTURES_DIR = join(ROOT, 'tests/fixtures/generated');
+export const FIXTURE_MANIFEST = join(FIXTURES_DIR, 'manifest.json');
+/** Read-only real assets beside the checkout; tests that need them skip with a message when absent. */
+export const SHARED = resolve(ROOT, '..', 'shared');
+export const HAS_SHARED = existsSync(join(SHARED, 'models/mobilenetv2-12-int8.onnx'));
+export const SHARED_SKIP_REASON = `../shared is absent (looked in ${SHARED}): skipping tests on real models and data`;
+if (!HAS_SHARED) console.warn(SHARED_SKIP_REASON);
+
+export const silentLogger = pino({ level: 'silent' });
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return parseConfig({
+    MODELS_MANIFEST: FIXTURE_MANIFEST,
+    MODELS_DIR: join(tmpdir(), 'sightread-test-models'),
+    MODEL_DOWNLOADS: 'false',
+    EXECUTION_PROVIDER: 'cpu',
+    ORT_INTRA_OP_THREADS: '1',
+    VISION_CNN_MODEL: 'tiny-cnn',
+    VISION_VIT_MODEL: 'tiny-vit',
+    CLIP_MODEL: 'tiny-clip',
+    SENTIMENT_MODEL: 'tiny-sentiment',
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
+}
+
+export function testServices(overrides: Record<string, string> = {}): Services {
+  const config = testConfig(overrides);
+  return new Services(config, silentLogger);
+}
+
+export const tempDir = (prefix = 'sightread-'): Promise<string> => mkdtemp(join(tmpdir(), prefix));
+
+/** A solid-colour PNG; tiny models answer solid colours with scores computable by hand. */
+export function solidPng(rgb: [number, number, number], width = 32, height = 24, alpha?: number): Promise<Buffer> {
+  const channels = alpha === undefined ? 3 : 4;
+  const background = alpha === undefined ? { r: rgb[0], g: rgb[1], b: rgb[2] } : { r: rgb[0], g: rgb[1], b: rgb[2], alpha };
+  return sharp({ create: { width, height, channels, background } }).png().toBuffer();
+}
+
+export function softmax(values: number[]): number[] {
+  const max = Math.max(...values);
+  const exps = values.map((value) => Math.exp(value - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((value) => value / sum);
+}

@@ -1,0 +1,111 @@
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { FIXTURE_MANIFEST, HAS_SHARED, ROOT, SHARED, SHARED_SKIP_REASON, solidPng, tempDir } from '../helpers.js';
+
+const run = promisify(execFile);
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI in a child process, as a user would with `npm run cli --`. */
+async function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', EXECUTION_PROVIDER: 'cpu', MODEL_DOWNLOADS: 'false', ...env },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+const fixtureEnv = { MODELS_MANIFEST: FIXTURE_MANIFEST, VISION_CNN_MODEL: 'tiny-cnn', VISION_VIT_MODEL: 'tiny-vit' };
+
+describe('terminal CLI', () => {
+  it.skipIf(!HAS_SHARED)('names espresso as the top-1 class of the coffee photo with the real MobileNetV2, offline', async () => {
+    const modelsDir = await tempDir();
+    await mkdir(join(modelsDir, 'mobilenetv2-int8'));
+    await copyFile(join(SHARED, 'models/mobilenetv2-12-int8.onnx'), join(modelsDir, 'mobilenetv2-int8/mobilenetv2-12-int8.onnx'));
+    const result = await cli(['classify', join(SHARED, 'images/coffee.png'), '--model', 'mobilenetv2-int8', '--json'], { MODELS_DIR: modelsDir });
+    expect(result.code, result.stderr).toBe(0);
+    const json = JSON.parse(result.stdout) as { predictions: Array<{ label: string; score: number; index: number }>; model: { id: string }; executionProvider: string };
+    expect(json.predictions[0]).toMatchObject({ label: 'espresso', index: 967 });
+    expect(json.predictions[0]!.score).toBeGreaterThan(0.5);
+    expect(json.model.id).toBe('mobilenetv2-int8');
+    expect(json.executionProvider).toBe('cpu');
+    const scores = json.predictions.map((p) => p.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+  });
+
+  it.skipIf(HAS_SHARED)('skips the real-model check without ../shared', () => {
+    expect(SHARED_SKIP_REASON).toContain('../shared is absent');
+  });
+
+  it('prints a readable table without --json', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'red.png'), await solidPng([255, 0, 0]));
+    const result = await cli(['classify', join(dir, 'red.png'), '--model', 'tiny-cnn', '--top', '2'], fixtureEnv);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/tiny-cnn · fp32 · cpu/);
+    expect(result.stdout).toMatch(/1\s+red\s+/);
+  });
+
+  it('answers bad input with a clear message and a non-zero exit code', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'notes.png'), 'this is text, not a picture');
+    const png = await solidPng([0, 0, 255], 64, 64);
+    await writeFile(join(dir, 'truncated.png'), png.subarray(0, Math.floor(png.length / 2)));
+    await writeFile(join(dir, 'bad-manifest.json'), JSON.stringify({ $schemaVersion: 1, models: [{ id: 'x' }] }));
+
+    const missing = await cli(['classify', join(dir, 'nope.jpg'), '--model', 'tiny-cnn'], fixtureEnv);
+    expect(missing).toMatchObject({ code: 1 });
+    expect(missing.stderr).toContain('File not found');
+
+    const notImage = await cli(['classify', join(dir, 'notes.png'), '--model', 'tiny-cnn'], fixtureEnv);
+    expect(notImage.code).toBe(1);
+    expect(notImage.stderr).toMatch(/not an image/);
+
+    const truncated = await cli(['classify', join(dir, 'truncated.png'), '--model', 'tiny-cnn'], fixtureEnv);
+    expect(truncated.code).toBe(1);
+    expect(truncated.stderr).toMatch(/corrupt or truncated/);
+
+    const unknown = await cli(['classify', join(dir, 'notes.png'), '--model', 'resnet-9000'], fixtureEnv);
+    expect(unknown.code).toBe(1);
+
+    const manifest = await cli(['classify', join(dir, 'notes.png')], { MODELS_MANIFEST: join(dir, 'bad-manifest.json') });
+    expect(manifest.code).toBe(1);
+    expect(manifest.stderr).toMatch(/manifest is invalid/);
+    for (const result of [missing, notImage, truncated, manifest]) expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('says which model file is missing and how to get it when it cannot be downloaded', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'red.png'), await solidPng([255, 0, 0]));
+    const result = await cli(['classify', join(dir, 'red.png'), '--model', 'mobilenetv2-int8'], {
+      MODELS_DIR: join(dir, 'empty'),
+      MODEL_DOWNLOADS: 'true',
+      DOWNLOAD_TIMEOUT_MS: '2000',
+      HF_ENDPOINT: 'http://127.0.0.1:9',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('mobilenetv2-int8/mobilenetv2-12-int8.onnx is missing');
+    expect(result.stderr).toContain('npm run models:pull mobilenetv2-int8');
+  });
+
+  it('stops with every bad variable listed and no stack trace', async () => {
+    const result = await cli(['classify', 'x.png'], { EXECUTION_PROVIDER: 'tpu', BATCH_MAX_SIZE: 'many' });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('EXECUTION_PROVIDER');
+    expect(result.stderr).toContain('BATCH_MAX_SIZE');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig, preferredPrecision, redactSecrets } from '../../src/config.js';
+
+describe('config', () => {
+  it('fills every default from an empty environment', () => {
+    const config = parseConfig({});
+    expect(config.EXECUTION_PROVIDER).toBe('auto');
+    expect(config.MODELS_DIR).toBe('models/cache');
+    expect(config.BATCH_MAX_SIZE).toBe(8);
+    expect(config.ATTACHMENT_HOSTS).toEqual(['cdn.discordapp.com', 'media.discordapp.net']);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('lists every bad variable by name in one error', () => {
+    const attempt = (): unknown => parseConfig({ EXECUTION_PROVIDER: 'tpu', BATCH_MAX_SIZE: '-3', HEALTH_PORT: 'eighty', CLIP_PROMPT_TEMPLATE: 'no slot' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      for (const name of ['EXECUTION_PROVIDER', 'BATCH_MAX_SIZE', 'HEALTH_PORT', 'CLIP_PROMPT_TEMPLATE']) expect(problems).toContain(name);
+      expect((error as ConfigError).problems).toHaveLength(4);
+    }
+  });
+
+  it('never echoes a secret value in its error message', () => {
+    const token = 'super-secret-token-value';
+    try {
+      parseConfig({ DISCORD_TOKEN: token, DISCORD_APP_ID: 'not-a-number' });
+      expect.unreachable('DISCORD_APP_ID is invalid');
+    } catch (error) {
+      expect((error as Error).message).toContain('DISCORD_APP_ID');
+      expect((error as Error).message).not.toContain(token);
+    }
+  });
+
+  it('treats empty strings as unset, as .env files write them', () => {
+    expect(parseConfig({ DISCORD_GUILD_ID: '', HEALTH_PORT: ' ' }).DISCORD_GUILD_ID).toBeUndefined();
+  });
+
+  it('requires a model name when an LLM provider is chosen', () => {
+    expect(() => parseConfig({ LLM_PROVIDER: 'ollama', LLM_BASE_URL: 'http://127.0.0.1:11434' })).toThrow(/LLM_MODEL/);
+  });
+
+  it('prefers int8 on CPU and full precision on CUDA unless told otherwise', () => {
+    expect(preferredPrecision(parseConfig({}))).toBe('q8');
+    expect(preferredPrecision(parseConfig({ EXECUTION_PROVIDER: 'cuda' }))).toBe('fp32');
+    expect(preferredPrecision(parseConfig({ EXECUTION_PROVIDER: 'cuda', MODEL_PRECISION: 'fp16' }))).toBe('fp16');
+  });
+
+  it('redacts configured secrets from any text', () => {
+    const config = parseConfig({ DISCORD_TOKEN: 'abc.def.ghi', LLM_API_KEY: 'sk-123456' });
+    expect(redactSecrets('token abc.def.ghi and key sk-123456', config)).toBe('token [DISCORD_TOKEN redacted] and key [LLM_API_KEY redacted]');
+  });
+});
