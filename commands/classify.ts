@@ -1,11 +1,14 @@
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
 import { z } from 'zod';
-import { defineCommand, imageInput, type EmbedField } from '../src/command.js';
+import { defineCommand, imageInput, type EmbedField, type EmbedSpec, type ReplyFile } from '../src/command.js';
 import { describeError, isUserFacing, UserFacingError } from '../src/errors.js';
+import { renderChart, PALETTE } from '../src/render/chart.js';
 import { bar, ms, percent, table } from '../src/render/format.js';
 import type { Classification } from '../src/vision/classifier.js';
+import { compareClassifications } from '../src/vision/compare.js';
 import { inspectImage } from '../src/vision/intake.js';
-import { compareClassifications, type Agreement } from '../src/vision/compare.js';
+import { patchGrid, renderPatchGrid } from '../src/vision/patches.js';
+import { explainClassification } from '../src/knowledge/hooks.js';
 
 const options = z.object({
   image: imageInput,
@@ -13,8 +16,7 @@ const options = z.object({
   top: z.coerce.number().int().min(1, 'top must be between 1 and 10').max(10, 'top must be between 1 and 10').default(5),
 });
 
-const describeModel = (result: Classification): string =>
-  `${result.model.id} · ${result.model.precision} · ${result.model.executionProvider}`;
+const describeModel = (result: Classification): string => `${result.model.id} · ${result.model.precision} · ${result.model.executionProvider}`;
 
 export default defineCommand({
   data: {
@@ -41,80 +43,98 @@ export default defineCommand({
 
   async execute({ options: { image, model, top }, services, progress }) {
     const { config } = services;
-    const ids = model === 'both' ? [config.VISION_CNN_MODEL, config.VISION_VIT_MODEL] : [model === 'cnn' ? config.VISION_CNN_MODEL : model === 'vit' ? config.VISION_VIT_MODEL : model];
-    // Fail fast on bad bytes before any model loads, so a bad upload never costs a model load.
+    const ids =
+      model === 'both'
+        ? [config.VISION_CNN_MODEL, config.VISION_VIT_MODEL]
+        : [model === 'cnn' ? config.VISION_CNN_MODEL : model === 'vit' ? config.VISION_VIT_MODEL : model];
+    // Reject bad bytes before any model loads: a bad upload should never cost a model load.
     await inspectImage(image.bytes, services.limits);
 
     const settled = await Promise.allSettled(
       ids.map(async (id) => {
         const classifier = await services.imageClassifier(id);
         return classifier.classify(image.bytes, top, {
-          onPosition: (position) => {
-            if (position > 0) progress(`${id}: waiting in the queue, position ${position}`);
-          },
+          onPosition: (position) => progress(`${id}: waiting in the queue, position ${position}`),
         });
       }),
     );
     const results: Classification[] = [];
     const unavailable: Array<{ model: string; reason: string }> = [];
     settled.forEach((outcome, index) => {
-      if (outcome.status === 'fulfilled') results.push(outcome.value);
-      else {
-        // A decode failure is the image's fault, not the model's: report it as such.
-        const error = outcome.reason as unknown;
-        if (isUserFacing(error) && error.code.startsWith('image_')) throw error;
-        if (!isUserFacing(error)) services.logger.error({ err: error, model: ids[index] }, 'classifier failed');
-        unavailable.push({ model: ids[index]!, reason: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}` });
+      if (outcome.status === 'fulfilled') {
+        results.push(outcome.value);
+        return;
       }
+      const error: unknown = outcome.reason;
+      // A decode failure is the image's fault, not the model's: report it as such.
+      if (isUserFacing(error) && error.code.startsWith('image_')) throw error;
+      if (!isUserFacing(error)) services.logger.error({ err: error, model: ids[index] }, 'classifier failed');
+      unavailable.push({ model: ids[index]!, reason: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}` });
     });
     if (results.length === 0) {
       throw new UserFacingError(`No classifier could run. ${unavailable.map((u) => `${u.model}: ${u.reason}`).join(' ')}`, { code: 'model_missing' });
     }
-    const agreement: Agreement | undefined = results.length === 2 ? compareClassifications(results[0]!, results[1]!) : undefined;
+    const agreement = results.length === 2 ? compareClassifications(results[0]!, results[1]!) : undefined;
+    const vit = results.find((result) => result.model.architecture === 'vit');
+    const vitEntry = vit ? services.store.entry(vit.model.id) : undefined;
+    const grid = vit && vitEntry?.patchSize ? patchGrid({ width: vit.image.rgb.width, height: vit.image.rgb.height }, vitEntry.patchSize) : undefined;
+    const explanation = explainClassification({ agreement, results });
 
-    const perModel = results.map((result) => ({
-      model: result.model,
-      predictions: result.predictions,
-      timings: result.timings,
-    }));
+    const perModel = results.map((result) => ({ model: result.model, predictions: result.predictions, timings: result.timings }));
     const data =
       ids.length === 1 && perModel[0]
-        ? { ...perModel[0], executionProvider: perModel[0].model.executionProvider }
-        : { results: perModel, agreement, unavailable };
+        ? { ...perModel[0], executionProvider: perModel[0].model.executionProvider, patches: grid, explanation }
+        : { results: perModel, agreement, unavailable, patches: grid, explanation };
+
+    const files: ReplyFile[] = [
+      {
+        name: 'classify.png',
+        data: await renderChart({
+          thumbnail: results[0]!.image.rgb,
+          panels: results.map((result) => ({
+            heading: `${result.model.architecture.toUpperCase()} · ${result.model.id}`,
+            subtitle: `${result.model.precision} · ${result.model.executionProvider} · ${ms(result.timings.totalMs)}`,
+            bars: result.predictions,
+            color: result.model.architecture === 'vit' ? PALETTE.vit : PALETTE.cnn,
+          })),
+        }),
+      },
+    ];
+    if (vit && grid) files.push({ name: 'patches.png', data: await renderPatchGrid(vit.image.rgb, grid) });
 
     const fields: EmbedField[] = results.map((result) => ({
-      name: `${result.model.architecture.toUpperCase()} · ${result.model.name}`.slice(0, 256),
+      name: `${result.model.architecture.toUpperCase()} · ${result.model.name}`,
       value: result.predictions.map((p) => `\`${bar(p.score, 8)}\` ${percent(p.score)} ${p.label}`).join('\n'),
       inline: true,
     }));
-    for (const missing of unavailable) fields.push({ name: `${missing.model} unavailable`, value: missing.reason, inline: false });
-    if (agreement) fields.push({ name: 'Agreement', value: agreement.summary, inline: false });
+    for (const missing of unavailable) fields.push({ name: `${missing.model} unavailable`, value: missing.reason });
+    if (agreement) fields.push({ name: 'Agreement', value: agreement.summary });
+    if (grid) fields.push({ name: 'How the ViT sees it', value: `${grid.summary}. A text model reads tokens; a ViT reads these patches.` });
+    fields.push({ name: 'Vision vs language', value: explanation.text });
+
+    const embeds: EmbedSpec[] = [
+      {
+        title: results.length > 1 ? 'CNN vs ViT' : `Classified by ${results[0]!.model.name}`,
+        description: `Top ${top} ImageNet labels for **${image.name}**.`,
+        fields,
+        image: 'classify.png',
+        footer: results.map((result) => `${describeModel(result)}: ${ms(result.timings.totalMs)}`).join(' | '),
+      },
+    ];
+    if (grid) embeds.push({ title: 'Patch view: the ViT\'s "tokens"', description: grid.summary, image: 'patches.png' });
 
     const text = [
       ...results.map(
         (result) =>
-          `${describeModel(result)} — ${ms(result.timings.totalMs)} (preprocess ${ms(result.timings.preprocessMs)}, inference ${ms(result.timings.inferenceMs)})\n` +
-          table(
-            ['#', 'label', 'score', 'class'],
-            result.predictions.map((p, rank) => [String(rank + 1), p.label, percent(p.score), String(p.index)]),
-          ),
+          `${describeModel(result)} — ${ms(result.timings.totalMs)} (preprocess ${ms(result.timings.preprocessMs)}, inference ${ms(result.timings.inferenceMs)}, batch ${result.timings.batchSize})\n` +
+          table(['#', 'label', 'score', 'class'], result.predictions.map((p, rank) => [String(rank + 1), p.label, percent(p.score), String(p.index)])),
       ),
       ...unavailable.map((missing) => `${missing.model} unavailable: ${missing.reason}`),
-      ...(agreement ? [agreement.summary] : []),
+      ...(agreement ? [agreement.summary.replace(/\*\*/g, '')] : []),
+      ...(grid ? [`ViT patch view: ${grid.summary}`] : []),
+      explanation.text,
     ].join('\n\n');
 
-    return {
-      data,
-      embeds: [
-        {
-          title: results.length > 1 ? 'CNN vs ViT' : `Classified by ${results[0]!.model.name}`,
-          description: `Top ${top} ImageNet labels for **${image.name}**.`,
-          fields,
-          footer: results.map((result) => `${describeModel(result)}: ${ms(result.timings.totalMs)}`).join(' | '),
-        },
-      ],
-      files: [],
-      text,
-    };
+    return { data, embeds, files, text };
   },
 });

@@ -4,6 +4,9 @@ import type { Logger } from './logger.js';
 import { loadManifest } from './models/manifest.js';
 import { ModelStore } from './models/store.js';
 import { ImageClassifier } from './vision/classifier.js';
+import { ClipMatcher } from './vision/clip.js';
+import { TextClassifier } from './text/sentiment.js';
+import { TokenizerRegistry } from './text/tokenizers.js';
 import type { ImageLimits } from './vision/intake.js';
 
 /**
@@ -14,6 +17,7 @@ export class Services {
   readonly store: ModelStore;
   readonly engine: InferenceEngine;
   readonly limits: ImageLimits;
+  readonly tokenizers: TokenizerRegistry;
   readonly startedAt = Date.now();
   private readonly cache = new Map<string, Promise<unknown>>();
 
@@ -41,6 +45,7 @@ export class Services {
       },
       logger,
     });
+    this.tokenizers = new TokenizerRegistry(this.store);
     this.limits = {
       maxBytes: config.IMAGE_MAX_BYTES,
       maxPixels: config.IMAGE_MAX_PIXELS,
@@ -73,6 +78,26 @@ export class Services {
     return this.shared(`image-classifier:${id}`, () =>
       ImageClassifier.load({ store: this.store, engine: this.engine, id, precision: this.precision, limits: this.limits }),
     );
+  }
+
+  clipMatcher(): Promise<ClipMatcher> {
+    const id = this.config.CLIP_MODEL;
+    return this.shared(`clip:${id}`, () =>
+      ClipMatcher.load({
+        store: this.store,
+        engine: this.engine,
+        id,
+        precision: this.precision,
+        limits: this.limits,
+        template: this.config.CLIP_PROMPT_TEMPLATE,
+        cacheSize: this.config.CLIP_TEXT_CACHE_SIZE,
+      }),
+    );
+  }
+
+  textClassifier(): Promise<TextClassifier> {
+    const id = this.config.SENTIMENT_MODEL;
+    return this.shared(`text-classifier:${id}`, () => TextClassifier.load({ store: this.store, engine: this.engine, id, precision: this.precision }));
   }
 
   async dispose(): Promise<void> {

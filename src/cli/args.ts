@@ -58,7 +58,7 @@ export async function cliOptions(command: Command, args: ParsedArgs): Promise<Re
     raw[name] = value;
   });
   for (const [name, value] of Object.entries(args.flags)) {
-    if (name === 'json' || name === 'help') continue;
+    if (name === 'json' || name === 'help' || name === 'out') continue;
     if (!definitions?.some((option) => option.name === name)) {
       const known = definitions?.map((option) => `--${option.name}`).join(', ') || 'none';
       throw new UserFacingError(`Unknown option --${name} for ${command.data.name}. Options: ${known}.`, { code: 'usage' });

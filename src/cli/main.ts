@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Services } from '../app.js';
 import { loadCommands } from '../command-loader.js';
 import { loadConfigOrExit } from '../env.js';
@@ -8,7 +10,7 @@ import { cliOptions, parseArgs } from './args.js';
 
 function usage(names: string[], examples: string[]): string {
   return [
-    'Usage: sightread <command> [arguments] [--json]',
+    'Usage: sightread <command> [arguments] [--json] [--out <folder for charts>]',
     '',
     `Commands: ${names.join(', ')}`,
     '',
@@ -50,6 +52,13 @@ async function main(argv: string[]): Promise<number> {
     const progress = args.flags.json ? () => {} : (text: string) => process.stderr.write(`… ${text}\n`);
     const result = await runCommand(command, raw, services, progress);
     process.stdout.write(args.flags.json ? `${JSON.stringify(result.data, null, 2)}\n` : `${result.text}\n`);
+    if (typeof args.flags.out === 'string') {
+      await mkdir(args.flags.out, { recursive: true });
+      for (const file of result.files) {
+        await writeFile(join(args.flags.out, file.name), file.data);
+        process.stderr.write(`wrote ${join(args.flags.out, file.name)}\n`);
+      }
+    }
     return 0;
   } catch (error) {
     if (isUserFacing(error)) {

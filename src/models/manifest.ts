@@ -70,6 +70,8 @@ const modelEntry = z
     /** CLIP's learned temperature, exp(logit_scale); 100 for the OpenAI checkpoints. */
     logitScale: z.number().positive().optional(),
     maxTokens: z.number().int().positive().optional(),
+    /** Side of the square patches a ViT-style model cuts its input into. */
+    patchSize: z.number().int().positive().optional(),
   })
   .superRefine((entry, ctx) => {
     if (entry.source.type === 'url') {

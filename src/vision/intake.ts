@@ -21,7 +21,8 @@ export interface InspectedImage {
   bitsPerSample: number;
 }
 
-const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(bytes < 1048576 ? 2 : 1)} MiB`;
+export const formatBytes = (bytes: number): string =>
+  bytes < 1048576 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
 
 /** Options for every sharp pipeline over untrusted bytes: the pixel limit guards against decompression bombs. */
 export function sharpInput(bytes: Buffer, limits: ImageLimits): Sharp {
@@ -64,7 +65,7 @@ export function explainDecodeFailure(error: unknown, limits: ImageLimits): UserF
 export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<InspectedImage> {
   if (bytes.length === 0) throw new UserFacingError('The file is empty.', { code: 'not_an_image' });
   if (bytes.length > limits.maxBytes) {
-    throw new UserFacingError(`The image is ${mib(bytes.length)}; the limit is ${mib(limits.maxBytes)}.`, { code: 'image_too_large' });
+    throw new UserFacingError(`The image is ${formatBytes(bytes.length)}; the limit is ${formatBytes(limits.maxBytes)}.`, { code: 'image_too_large' });
   }
   let metadata: Metadata;
   try {

@@ -1,0 +1,74 @@
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCommands } from '../../../src/command-loader.js';
+import { runCommand } from '../../../src/run-command.js';
+import { solidPng, testServices } from '../../helpers.js';
+
+const commands = await loadCommands();
+const services = testServices();
+afterAll(() => services.dispose());
+const classify = commands.get('classify')!;
+const match = commands.get('match')!;
+
+describe('/classify', () => {
+  it('runs the CNN and the ViT side by side and reports agreement, patches and a chart', async () => {
+    const image = { name: 'red.png', bytes: await solidPng([255, 0, 0]) };
+    const result = await runCommand(classify, { image, top: '3' }, services);
+    const data = result.data as {
+      results: Array<{ model: { id: string }; predictions: unknown[] }>;
+      agreement: { top1Agrees: boolean; sharedInTopK: number };
+      patches: { patches: number; tokens: number; patchSize: number };
+    };
+    expect(data.results.map((r) => r.model.id)).toEqual(['tiny-cnn', 'tiny-vit']);
+    expect(data.results.every((r) => r.predictions.length === 3)).toBe(true);
+    // The tiny CNN says red; the tiny ViT's bias makes it say grey.
+    expect(data.agreement.top1Agrees).toBe(false);
+    expect(data.patches).toMatchObject({ patchSize: 4, patches: 16, tokens: 17 });
+    expect(result.files.map((f) => f.name)).toEqual(['classify.png', 'patches.png']);
+    const chart = await sharp(result.files[0]!.data).metadata();
+    expect(chart.format).toBe('png');
+    expect(chart.width).toBeGreaterThan(800);
+    expect(result.embeds[0]!.footer).toMatch(/tiny-cnn · fp32 · cpu: .* ms \| tiny-vit · fp32 · cpu/);
+  });
+
+  it('still answers with one model when the other cannot load, and says why', async () => {
+    const partial = testServices({ VISION_VIT_MODEL: 'mobilenetv2-missing' });
+    const result = await runCommand(classify, { image: { name: 'blue.png', bytes: await solidPng([0, 0, 255]) } }, partial);
+    const data = result.data as { results: Array<{ model: { id: string } }>; unavailable: Array<{ model: string; reason: string }> };
+    expect(data.results.map((r) => r.model.id)).toEqual(['tiny-cnn']);
+    expect(data.unavailable[0]).toMatchObject({ model: 'mobilenetv2-missing' });
+    expect(data.unavailable[0]!.reason).toMatch(/Unknown model/);
+    expect(result.text).toContain('mobilenetv2-missing unavailable');
+    await partial.dispose();
+  });
+
+  it('rejects out-of-range options and bad images before loading any model', async () => {
+    const image = { name: 'x.png', bytes: await solidPng([1, 1, 1]) };
+    await expect(runCommand(classify, { image, top: '11' }, services)).rejects.toThrow(/top must be between 1 and 10/);
+    await expect(runCommand(classify, {}, services)).rejects.toThrow(/image: an image attachment is required/);
+    await expect(runCommand(classify, { image: { name: 'a.jpg', bytes: Buffer.from('GIF89a broken') } }, services)).rejects.toThrow(/corrupt|not an image/);
+  });
+
+  it('keeps serving after a bad request', async () => {
+    await expect(runCommand(classify, { image: { name: 'bad.png', bytes: Buffer.from('nope') } }, services)).rejects.toThrow();
+    const result = await runCommand(classify, { image: { name: 'ok.png', bytes: await solidPng([0, 255, 0]) }, model: 'cnn' }, services);
+    expect((result.data as { predictions: Array<{ label: string }> }).predictions[0]!.label).toBe('green');
+  });
+});
+
+describe('/match', () => {
+  it('ranks the user labels with CLIP and attaches a chart', async () => {
+    const result = await runCommand(match, { image: { name: 'blue.png', bytes: await solidPng([0, 0, 255]) }, labels: 'red, blue, cat' }, services);
+    const data = result.data as { matches: Array<{ label: string; score: number; cosine: number }>; model: { id: string } };
+    expect(data.model.id).toBe('tiny-clip');
+    expect(data.matches[0]!.label).toBe('blue');
+    expect(data.matches.reduce((sum, m) => sum + m.score, 0)).toBeCloseTo(1, 6);
+    expect(result.files[0]!.name).toBe('match.png');
+  });
+
+  it('answers bad label lists with a clear message', async () => {
+    const image = { name: 'x.png', bytes: await solidPng([0, 0, 255]) };
+    await expect(runCommand(match, { image, labels: '   ' }, services)).rejects.toThrow(/Give 2–20 labels/);
+    await expect(runCommand(match, { image, labels: 'cat' }, services)).rejects.toThrow(/at least 2/);
+  });
+});
