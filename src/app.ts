@@ -1,6 +1,7 @@
 import { preferredPrecision, type Config } from './config.js';
 import { InferenceEngine } from './inference/engine.js';
 import type { Logger } from './logger.js';
+import { Metrics } from './metrics.js';
 import { loadManifest } from './models/manifest.js';
 import { ModelStore } from './models/store.js';
 import { ImageClassifier } from './vision/classifier.js';
@@ -19,6 +20,7 @@ export class Services {
   readonly limits: ImageLimits;
   readonly tokenizers: TokenizerRegistry;
   readonly startedAt = Date.now();
+  readonly metrics = new Metrics();
   private readonly cache = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -44,6 +46,10 @@ export class Services {
         timeoutMs: config.INFERENCE_TIMEOUT_MS,
       },
       logger,
+      onRun: (key, ms, batchSize) => {
+        this.metrics.modelSeconds.observe({ model: key }, ms / 1000);
+        this.metrics.batchItems.inc({ model: key }, batchSize);
+      },
     });
     this.tokenizers = new TokenizerRegistry(this.store);
     this.limits = {
@@ -98,6 +104,29 @@ export class Services {
   textClassifier(): Promise<TextClassifier> {
     const id = this.config.SENTIMENT_MODEL;
     return this.shared(`text-classifier:${id}`, () => TextClassifier.load({ store: this.store, engine: this.engine, id, precision: this.precision }));
+  }
+
+  /** Loads every model the bot serves, so the first user does not wait; failures are logged, not fatal. */
+  async preload(): Promise<Record<string, string>> {
+    const jobs: Record<string, () => Promise<unknown>> = {
+      [this.config.VISION_CNN_MODEL]: () => this.imageClassifier(this.config.VISION_CNN_MODEL),
+      [this.config.VISION_VIT_MODEL]: () => this.imageClassifier(this.config.VISION_VIT_MODEL),
+      [this.config.CLIP_MODEL]: () => this.clipMatcher(),
+      [this.config.SENTIMENT_MODEL]: () => this.textClassifier(),
+    };
+    const status: Record<string, string> = {};
+    await Promise.all(
+      Object.entries(jobs).map(async ([id, load]) => {
+        try {
+          await load();
+          status[id] = 'loaded';
+        } catch (error) {
+          status[id] = `unavailable: ${(error as Error).message}`;
+          this.logger.warn({ model: id, reason: (error as Error).message }, 'model unavailable at start-up');
+        }
+      }),
+    );
+    return status;
   }
 
   async dispose(): Promise<void> {

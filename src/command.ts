@@ -58,6 +58,10 @@ export interface Command<S extends z.ZodType = z.ZodType> {
   options: S;
   /** How the terminal front end maps positional arguments to option names. */
   cli?: { positional: readonly string[]; example: string };
+  /** For message context-menu commands: what to take from the target message. */
+  messageTarget?: 'image' | 'text';
+  /** Suggestions while the user types an option (Discord autocomplete). */
+  autocomplete?: (option: string, typed: string, services: Services) => Array<{ name: string; value: string }>;
   execute(context: CommandContext<z.output<S>>): Promise<CommandResult>;
 }
 

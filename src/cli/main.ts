@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
     runnable.map((command) => command.data.name),
     runnable.map((command) => command.cli!.example),
   );
-  if (!name || name === '--help' || name === 'help') {
+  if (!name || name === '--help') {
     process.stdout.write(`${help}\n`);
     return name ? 0 : 2;
   }

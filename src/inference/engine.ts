@@ -19,6 +19,8 @@ export interface EngineOptions {
   createSession?: (path: string, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
   /** Injected by tests; defaults to looking for the CUDA provider library. */
   cudaInstalled?: () => boolean;
+  /** Told about every batched run, for metrics. */
+  onRun?: (key: string, ms: number, batchSize: number) => void;
 }
 
 export interface LoadedSession {
@@ -152,7 +154,9 @@ export class InferenceEngine {
         run: async (inputs) => {
           const started = performance.now();
           const outputs = await run(inputs);
-          latency.record(performance.now() - started);
+          const ms = performance.now() - started;
+          latency.record(ms);
+          this.options.onRun?.(key, ms, inputs.length);
           return outputs;
         },
       });

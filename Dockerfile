@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# Multi-stage build: dependencies are installed once without dev tools; the runtime image
+# runs as a non-root user and keeps model weights on a volume.
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+# cpu (default) or cuda12: the GPU build of onnxruntime-node downloads CUDA libraries at install.
+ARG ONNXRUNTIME_NODE_INSTALL=skip
+ENV ONNXRUNTIME_NODE_INSTALL=${ONNXRUNTIME_NODE_INSTALL}
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:20-bookworm-slim AS runtime
+# Fonts for the PNG charts (SVG text is rasterised by sharp/librsvg).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production MODELS_DIR=/models HEALTH_PORT=8080
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY src ./src
+COPY commands ./commands
+COPY models/manifest.json ./models/manifest.json
+COPY models/labels ./models/labels
+COPY prompts ./prompts
+RUN mkdir -p /models && chown node:node /models
+USER node
+VOLUME ["/models"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "--import", "tsx", "src/index.ts"]

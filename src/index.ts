@@ -1,0 +1,36 @@
+import { Services } from './app.js';
+import { loadCommands } from './command-loader.js';
+import { Bot } from './discord/bot.js';
+import { loadConfigOrExit } from './env.js';
+import { createLogger } from './logger.js';
+
+/** Composition root: config → logger → services (models) → commands → Discord client. */
+const config = loadConfigOrExit();
+const logger = createLogger(config);
+if (!config.DISCORD_TOKEN || !config.DISCORD_APP_ID) {
+  process.stderr.write('Invalid configuration:\n  - DISCORD_TOKEN and DISCORD_APP_ID are required to run the bot (see .env.example)\n');
+  process.exit(78);
+}
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception'));
+
+const services = new Services(config, logger);
+const bot = new Bot(services, await loadCommands());
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    void bot.stop(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}
+try {
+  await bot.start(config.DISCORD_TOKEN);
+} catch (error) {
+  logger.fatal({ err: error }, 'could not start the bot');
+  await services.dispose();
+  process.exit(1);
+}

@@ -1,0 +1,63 @@
+/** A minimal Prometheus text-format registry: counters and histograms with labels. */
+type Labels = Record<string, string>;
+
+const key = (labels: Labels): string =>
+  Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => `${name}="${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+    .join(',');
+
+class Counter {
+  private readonly values = new Map<string, number>();
+  constructor(readonly name: string, readonly help: string) {}
+  inc(labels: Labels = {}, by = 1): void {
+    const k = key(labels);
+    this.values.set(k, (this.values.get(k) ?? 0) + by);
+  }
+  render(): string[] {
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`, ...[...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`)];
+  }
+}
+
+class Histogram {
+  private readonly series = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  constructor(readonly name: string, readonly help: string, readonly bounds: readonly number[]) {}
+  observe(labels: Labels, value: number): void {
+    const k = key(labels);
+    let s = this.series.get(k);
+    if (!s) {
+      s = { buckets: this.bounds.map(() => 0), sum: 0, count: 0 };
+      this.series.set(k, s);
+    }
+    this.bounds.forEach((bound, index) => {
+      if (value <= bound) s.buckets[index]! += 1;
+    });
+    s.sum += value;
+    s.count += 1;
+  }
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const [k, s] of this.series) {
+      const prefix = k ? `${k},` : '';
+      this.bounds.forEach((bound, index) => lines.push(`${this.name}_bucket{${prefix}le="${bound}"} ${s.buckets[index]}`));
+      lines.push(`${this.name}_bucket{${prefix}le="+Inf"} ${s.count}`, `${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`, `${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
+    }
+    return lines;
+  }
+}
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export class Metrics {
+  readonly requests = new Counter('sightread_requests_total', 'Interactions and CLI commands handled, by command and outcome.');
+  readonly errors = new Counter('sightread_errors_total', 'Failed requests, by command and kind (user or internal).');
+  readonly commandSeconds = new Histogram('sightread_command_duration_seconds', 'Time from receiving a command to its final reply.', SECONDS);
+  readonly modelSeconds = new Histogram('sightread_model_batch_duration_seconds', 'Time of one batched session run, by model.', SECONDS);
+  readonly batchItems = new Counter('sightread_model_batch_items_total', 'Requests served by batched runs, by model.');
+
+  render(gauges: Record<string, { help: string; value: number }>): string {
+    const lines = [this.requests, this.errors, this.commandSeconds, this.modelSeconds, this.batchItems].flatMap((metric) => metric.render());
+    for (const [name, gauge] of Object.entries(gauges)) lines.push(`# HELP ${name} ${gauge.help}`, `# TYPE ${name} gauge`, `${name} ${gauge.value}`);
+    return `${lines.join('\n')}\n`;
+  }
+}

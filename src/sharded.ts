@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { ShardingManager } from 'discord.js';
+import { loadConfigOrExit } from './env.js';
+import { createLogger } from './logger.js';
+
+/**
+ * `npm run start:sharded`: one bot process per gateway shard, for bots in more than ~2,000
+ * servers (Discord requires sharding from 2,500). Each shard loads its own models, so give
+ * the machine memory for every shard.
+ */
+const config = loadConfigOrExit();
+const logger = createLogger(config);
+if (!config.DISCORD_TOKEN) {
+  process.stderr.write('Invalid configuration:\n  - DISCORD_TOKEN is required to run the bot (see .env.example)\n');
+  process.exit(78);
+}
+const manager = new ShardingManager(fileURLToPath(new URL('./index.ts', import.meta.url)), {
+  token: config.DISCORD_TOKEN,
+  execArgv: ['--import', 'tsx'],
+  totalShards: 'auto',
+});
+manager.on('shardCreate', (shard) => logger.info({ shard: shard.id }, 'shard launched'));
+await manager.spawn();

@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { FIXTURE_MANIFEST, ROOT } from '../helpers.js';
+import type { DiscordEmulator } from './emulator.js';
+
+export interface BotProcess {
+  child: ChildProcess;
+  logs: Array<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+/** The bot's environment for tests: the emulator as Discord, tiny models, attachments from 127.0.0.1. */
+export function botEnv(emulator: DiscordEmulator, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    DISCORD_TOKEN: 'emulator-bot-token',
+    DISCORD_APP_ID: emulator.appId,
+    DISCORD_API_URL: emulator.apiUrl,
+    ATTACHMENT_HOSTS: '127.0.0.1',
+    MODELS_MANIFEST: FIXTURE_MANIFEST,
+    MODELS_DIR: '/nonexistent-models',
+    MODEL_DOWNLOADS: 'false',
+    EXECUTION_PROVIDER: 'cpu',
+    VISION_CNN_MODEL: 'tiny-cnn',
+    VISION_VIT_MODEL: 'tiny-vit',
+    CLIP_MODEL: 'tiny-clip',
+    SENTIMENT_MODEL: 'tiny-sentiment',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
+/** Starts the real bot (`src/index.ts`) in a child process and waits until it logs that it is ready. */
+export async function startBot(emulator: DiscordEmulator, extra: Record<string, string> = {}): Promise<BotProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: ROOT, env: botEnv(emulator, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Array<Record<string, unknown>> = [];
+  let buffer = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        try {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          logs.push(entry);
+          if (entry.msg === 'models loaded; ready') resolve();
+        } catch {
+          logs.push({ raw: line });
+        }
+      }
+    });
+    void exited.then((code) => reject(new Error(`bot exited with ${code} before it was ready: ${JSON.stringify(logs.slice(-5))}`)));
+  });
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`bot not ready in 30 s: ${JSON.stringify(logs.slice(-5))}`)), 30_000).unref());
+  await Promise.race([ready, timeout]);
+  return { child, logs, exited };
+}
+
+/** Resolves once `check` returns a value, polling every 20 ms. */
+export async function until<T>(check: () => T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DiscordEmulator } from './emulator.js';
+
+const emulator = new DiscordEmulator({ responseDeadlineMs: 150, tokenLifetimeMs: 400 });
+beforeAll(() => emulator.start());
+afterAll(() => emulator.stop());
+
+const post = (path: string, body: unknown, method = 'POST'): Promise<Response> =>
+  fetch(`${emulator.apiUrl}/v10${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const callback = (record: { id: string; token: string }, body: unknown): Promise<Response> => post(`/interactions/${record.id}/${record.token}/callback`, body);
+const edit = (record: { token: string }, body: unknown): Promise<Response> => post(`/webhooks/${emulator.appId}/${record.token}/messages/@original`, body, 'PATCH');
+
+describe('the Discord emulator enforces what Discord enforces', () => {
+  it('accepts one initial response and refuses a second with 40060', async () => {
+    const record = emulator.interact({ name: 'help', type: 1 });
+    expect((await callback(record, { type: 5 })).status).toBe(204);
+    const second = await callback(record, { type: 4, data: { content: 'hi' } });
+    expect(second.status).toBe(400);
+    expect(((await second.json()) as { code: number }).code).toBe(40060);
+  });
+
+  it('kills the token when the first response misses the deadline', async () => {
+    const record = emulator.interact({ name: 'help', type: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const late = await callback(record, { type: 5 });
+    expect(late.status).toBe(404);
+    expect(((await late.json()) as { code: number }).code).toBe(10062);
+  });
+
+  it('refuses edits after the token expires', async () => {
+    const record = emulator.interact({ name: 'help', type: 1 });
+    await callback(record, { type: 5 });
+    expect((await edit(record, { content: 'on time' })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    const expired = await edit(record, { content: 'too late' });
+    expect(expired.status).toBe(401);
+    expect(((await expired.json()) as { code: number }).code).toBe(50027);
+  });
+
+  it('rejects messages over the content and embed limits with 50035', async () => {
+    const record = emulator.interact({ name: 'help', type: 1 });
+    await callback(record, { type: 5 });
+    for (const body of [
+      { content: 'x'.repeat(2001) },
+      { embeds: [{ title: 't'.repeat(257) }] },
+      { embeds: [{ title: 't', fields: Array.from({ length: 26 }, () => ({ name: 'n', value: 'v' })) }] },
+      { embeds: [{ title: 't', description: 'd'.repeat(4096), fields: [{ name: 'n', value: 'v'.repeat(1024) }, { name: 'n', value: 'v'.repeat(1024) }] }] },
+    ]) {
+      const response = await edit(record, body);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { code: number }).code).toBe(50035);
+    }
+  });
+
+  it('refuses a deferred response with flags other than EPHEMERAL', async () => {
+    const record = emulator.interact({ name: 'help', type: 1 });
+    expect((await callback(record, { type: 5, data: { flags: 4 } })).status).toBe(400);
+  });
+});

@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+/**
+ * A small Discord emulator for end-to-end tests: the REST routes and gateway events that
+ * discord.js needs (facts in ../shared/docs/discord-protocol.md), enforcing the rules real
+ * Discord enforces on interactions: a first response within 3 s, one initial response, a
+ * 15-minute token, and message/embed limits. It records every REST call.
+ */
+
+export interface RecordedCall {
+  method: string;
+  path: string;
+  at: number;
+  json: unknown;
+  files: Array<{ name: string; type: string; bytes: Buffer }>;
+  status: number;
+}
+
+export interface InteractionRecord {
+  id: string;
+  token: string;
+  createdAt: number;
+  /** Time of the first (initial) response, its type and flags. */
+  initial?: { at: number; type: number; flags: number; data: unknown };
+  /** Every PATCH to @original, in order. */
+  edits: Array<{ at: number; json: Record<string, unknown>; files: RecordedCall['files'] }>;
+  followUps: Array<{ at: number; json: Record<string, unknown> }>;
+  deleted: boolean;
+  rejections: Array<{ code: number; message: string }>;
+}
+
+export interface EmulatorOptions {
+  responseDeadlineMs?: number;
+  tokenLifetimeMs?: number;
+}
+
+const APP_ID = '100000000000000001';
+const GUILD_ID = '200000000000000002';
+const CHANNEL_ID = '300000000000000003';
+const USER = { id: '400000000000000004', username: 'student', discriminator: '0', global_name: 'Student', avatar: null };
+const BOT_USER = { id: APP_ID, username: 'sightread', discriminator: '0', bot: true, avatar: null };
+
+let snowflake = 500000000000000000n;
+const nextId = (): string => String((snowflake += 1n));
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** JSON or multipart/form-data (payload_json + files[n]), as discord.js sends them. */
+async function parseBody(request: IncomingMessage, body: Buffer): Promise<{ json: unknown; files: RecordedCall['files'] }> {
+  const type = request.headers['content-type'] ?? '';
+  if (type.startsWith('multipart/form-data')) {
+    const form = await new Response(body, { headers: { 'content-type': type } }).formData();
+    const files: RecordedCall['files'] = [];
+    let json: unknown = {};
+    for (const [name, value] of form.entries()) {
+      if (name === 'payload_json') json = JSON.parse(String(value));
+      else if (typeof value !== 'string') files.push({ name: value.name, type: value.type, bytes: Buffer.from(await value.arrayBuffer()) });
+    }
+    return { json, files };
+  }
+  return { json: body.length ? (JSON.parse(body.toString('utf8')) as unknown) : undefined, files: [] };
+}
+
+/** The checks real Discord applies to a message body; returns an error message or undefined. */
+export function messageLimitError(json: Record<string, unknown>): string | undefined {
+  const content = typeof json.content === 'string' ? json.content : '';
+  if (content.length > 2000) return 'content: must be 2000 or fewer in length';
+  const embeds = (json.embeds as Array<Record<string, unknown>> | undefined) ?? [];
+  if (embeds.length > 10) return 'embeds: must be 10 or fewer';
+  let total = 0;
+  for (const embed of embeds) {
+    const title = String(embed.title ?? '');
+    const description = String(embed.description ?? '');
+    const footer = String((embed.footer as { text?: string } | undefined)?.text ?? '');
+    const fields = (embed.fields as Array<{ name: string; value: string }> | undefined) ?? [];
+    if (title.length > 256) return 'embeds.title: must be 256 or fewer in length';
+    if (description.length > 4096) return 'embeds.description: must be 4096 or fewer in length';
+    if (footer.length > 2048) return 'embeds.footer.text: must be 2048 or fewer in length';
+    if (fields.length > 25) return 'embeds.fields: must be 25 or fewer';
+    for (const field of fields) {
+      if (field.name.length > 256 || field.name.length === 0) return 'embeds.fields.name: must be 1-256 in length';
+      if (field.value.length > 1024 || field.value.length === 0) return 'embeds.fields.value: must be 1-1024 in length';
+    }
+    total += title.length + description.length + footer.length + fields.reduce((sum, f) => sum + f.name.length + f.value.length, 0);
+  }
+  if (total > 6000) return 'embeds: total characters must be 6000 or fewer';
+  return undefined;
+}
+
+export class DiscordEmulator {
+  readonly calls: RecordedCall[] = [];
+  readonly interactions = new Map<string, InteractionRecord>();
+  readonly assets = new Map<string, { type: string; bytes: Buffer; chunked: boolean }>();
+  readonly registered = new Map<string, unknown[]>();
+  identified = 0;
+  private readonly server: Server;
+  private readonly gateway: WebSocketServer;
+  private sockets = new Set<WebSocket>();
+  private sequence = 0;
+  private readonly deadlineMs: number;
+  private readonly tokenLifetimeMs: number;
+  port = 0;
+
+  constructor(options: EmulatorOptions = {}) {
+    this.deadlineMs = options.responseDeadlineMs ?? 3000;
+    this.tokenLifetimeMs = options.tokenLifetimeMs ?? 15 * 60 * 1000;
+    this.server = createServer((request, response) => void this.route(request, response));
+    this.gateway = new WebSocketServer({ noServer: true });
+    this.server.on('upgrade', (request, socket, head) => this.gateway.handleUpgrade(request, socket, head, (ws) => this.connect(ws)));
+  }
+
+  get appId(): string {
+    return APP_ID;
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/api`;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.terminate();
+    this.gateway.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Serves bytes as if from Discord's CDN and returns their URL; `chunked` omits content-length. */
+  host(name: string, type: string, bytes: Buffer, chunked = false): string {
+    const id = nextId();
+    this.assets.set(`${id}/${name}`, { type, bytes, chunked });
+    return `http://127.0.0.1:${this.port}/attachments/${id}/${name}`;
+  }
+
+  private send(ws: WebSocket, payload: Record<string, unknown>): void {
+    ws.send(JSON.stringify(payload));
+  }
+
+  private dispatch(t: string, d: unknown): void {
+    this.sequence += 1;
+    for (const ws of this.sockets) this.send(ws, { op: 0, t, s: this.sequence, d });
+  }
+
+  private connect(ws: WebSocket): void {
+    this.sockets.add(ws);
+    ws.on('close', () => this.sockets.delete(ws));
+    this.send(ws, { op: 10, d: { heartbeat_interval: 41250 } });
+    ws.on('message', (raw) => {
+      const payload = JSON.parse(String(raw)) as { op: number; d: unknown };
+      if (payload.op === 1) this.send(ws, { op: 11 });
+      else if (payload.op === 2) {
+        this.identified += 1;
+        this.dispatch('READY', {
+          v: 10,
+          user: BOT_USER,
+          guilds: [{ id: GUILD_ID, unavailable: true }],
+          session_id: randomUUID(),
+          resume_gateway_url: `ws://127.0.0.1:${this.port}`,
+          application: { id: APP_ID, flags: 0 },
+        });
+        this.dispatch('GUILD_CREATE', { id: GUILD_ID, name: 'Study group', unavailable: false, channels: [{ id: CHANNEL_ID, type: 0, name: 'general', guild_id: GUILD_ID }], members: [], roles: [{ id: GUILD_ID, name: '@everyone', permissions: '0', position: 0, color: 0, hoist: false, managed: false, mentionable: false }], owner_id: USER.id, member_count: 1, joined_at: new Date().toISOString(), emojis: [], stickers: [], features: [], threads: [], stage_instances: [], guild_scheduled_events: [], presences: [], voice_states: [] });
+      } else if (payload.op === 6) this.send(ws, { op: 9, d: false });
+    });
+  }
+
+  /** Sends a slash command (type 1) or message context-menu command (type 3); returns its record. */
+  interact(data: Record<string, unknown>, options: { userId?: string } = {}): InteractionRecord {
+    const id = nextId();
+    const token = `token-${randomUUID()}`;
+    const record: InteractionRecord = { id, token, createdAt: Date.now(), edits: [], followUps: [], deleted: false, rejections: [] };
+    this.interactions.set(token, record);
+    const user = { ...USER, id: options.userId ?? USER.id };
+    this.dispatch('INTERACTION_CREATE', {
+      id,
+      application_id: APP_ID,
+      type: 2,
+      token,
+      version: 1,
+      guild_id: GUILD_ID,
+      channel_id: CHANNEL_ID,
+      channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: 'general' },
+      member: { user, roles: [], permissions: '2248473465835073', joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 },
+      app_permissions: '2248473465835073',
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': GUILD_ID },
+      context: 0,
+      attachment_size_limit: 10 * 1024 * 1024,
+      data: { id: nextId(), ...data },
+    });
+    return record;
+  }
+
+  /** An attachment served by this emulator; a wrong `declaredSize` is also served without content-length, as a lying upload would be. */
+  attachment(name: string, type: string, bytes: Buffer, declaredSize = bytes.length): { id: string; filename: string; content_type: string; size: number; url: string; proxy_url: string } {
+    const url = this.host(name, type, bytes, declaredSize !== bytes.length);
+    return { id: nextId(), filename: name, content_type: type, size: declaredSize, url, proxy_url: url };
+  }
+
+  message(content: string, attachments: ReturnType<DiscordEmulator['attachment']>[] = []): Record<string, unknown> {
+    return { id: nextId(), channel_id: CHANNEL_ID, author: USER, content, timestamp: new Date().toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, mentions: [], mention_roles: [], attachments, embeds: [], pinned: false, type: 0 };
+  }
+
+  private reply(response: ServerResponse, call: RecordedCall, status: number, body?: unknown): void {
+    call.status = status;
+    if (body === undefined) {
+      response.writeHead(status).end();
+      return;
+    }
+    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  }
+
+  private error(response: ServerResponse, call: RecordedCall, status: number, code: number, message: string, record?: InteractionRecord): void {
+    record?.rejections.push({ code, message });
+    this.reply(response, call, status, { code, message, ...(code === 50035 ? { errors: { _errors: [{ code: 'BASE_TYPE_BAD_LENGTH', message }] } } : {}) });
+  }
+
+  private messageObject(json: Record<string, unknown>, files: RecordedCall['files']): Record<string, unknown> {
+    return {
+      ...this.message(String(json.content ?? '')),
+      author: BOT_USER,
+      embeds: json.embeds ?? [],
+      attachments: files.map((file) => ({ id: nextId(), filename: file.name, size: file.bytes.length, url: `http://127.0.0.1:${this.port}/x/${file.name}`, proxy_url: '', content_type: file.type })),
+      flags: json.flags ?? 0,
+    };
+  }
+
+  private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', `http://127.0.0.1:${this.port}`);
+    const path = decodeURIComponent(url.pathname);
+    const body = await readBody(request);
+    const parsed = await parseBody(request, body).catch(() => ({ json: undefined, files: [] }));
+    const call: RecordedCall = { method: request.method ?? 'GET', path, at: Date.now(), json: parsed.json, files: parsed.files, status: 0 };
+    this.calls.push(call);
+    const json = (parsed.json ?? {}) as Record<string, unknown>;
+
+    if (path.startsWith('/attachments/')) {
+      const asset = this.assets.get(path.slice('/attachments/'.length));
+      if (!asset) return this.reply(response, call, 404, { message: 'Not Found', code: 0 });
+      call.status = 200;
+      response.writeHead(200, asset.chunked ? { 'content-type': asset.type } : { 'content-type': asset.type, 'content-length': asset.bytes.length });
+      // Chunked: send in pieces so the bot must enforce its cap while streaming.
+      if (asset.chunked) {
+        for (let offset = 0; offset < asset.bytes.length; offset += 16 * 1024) response.write(asset.bytes.subarray(offset, offset + 16 * 1024));
+        response.end();
+      } else response.end(asset.bytes);
+      return;
+    }
+    if (path === '/api/v10/gateway/bot') {
+      return this.reply(response, call, 200, { url: `ws://127.0.0.1:${this.port}`, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } });
+    }
+    const commandsRoute = /^\/api\/v10\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path);
+    if (commandsRoute) {
+      const scope = commandsRoute[2] ?? 'global';
+      if (request.method === 'GET') return this.reply(response, call, 200, this.registered.get(scope) ?? []);
+      if (request.method === 'PUT') {
+        const list = (parsed.json as Array<Record<string, unknown>>).map((command) => ({ id: nextId(), application_id: APP_ID, version: nextId(), ...command }));
+        this.registered.set(scope, list);
+        return this.reply(response, call, 200, list);
+      }
+    }
+    const callback = /^\/api\/v10\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path);
+    if (callback && request.method === 'POST') {
+      const record = this.interactions.get(callback[2]!);
+      if (!record || record.id !== callback[1]) return this.error(response, call, 404, 10062, 'Unknown interaction');
+      if (Date.now() - record.createdAt > this.deadlineMs) return this.error(response, call, 404, 10062, 'Unknown interaction', record);
+      if (record.initial) return this.error(response, call, 400, 40060, 'Interaction has already been acknowledged.', record);
+      const data = (json.data ?? {}) as Record<string, unknown>;
+      const flags = Number(data.flags ?? 0);
+      if (json.type === 5 && (flags & ~64) !== 0) return this.error(response, call, 400, 50035, 'Invalid Form Body: deferred responses may only set EPHEMERAL', record);
+      if (json.type === 4) {
+        const problem = messageLimitError(data);
+        if (problem) return this.error(response, call, 400, 50035, `Invalid Form Body: ${problem}`, record);
+      }
+      record.initial = { at: Date.now(), type: Number(json.type), flags, data };
+      return url.searchParams.get('with_response') === 'true'
+        ? this.reply(response, call, 200, { interaction: { id: record.id, type: 2, response_message_id: nextId() }, resource: { type: json.type } })
+        : this.reply(response, call, 204);
+    }
+    const webhook = /^\/api\/v10\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original))?$/.exec(path);
+    if (webhook) {
+      const record = this.interactions.get(webhook[2]!);
+      if (!record) return this.error(response, call, 404, 10015, 'Unknown Webhook');
+      if (Date.now() - record.createdAt > this.tokenLifetimeMs) return this.error(response, call, 401, 50027, 'Invalid Webhook Token', record);
+      if (!record.initial) return this.error(response, call, 404, 10015, 'Unknown Webhook', record);
+      const problem = request.method === 'DELETE' ? undefined : messageLimitError(json);
+      if (problem) return this.error(response, call, 400, 50035, `Invalid Form Body: ${problem}`, record);
+      if (request.method === 'PATCH' && webhook[3]) {
+        record.edits.push({ at: Date.now(), json, files: parsed.files });
+        return this.reply(response, call, 200, this.messageObject(json, parsed.files));
+      }
+      if (request.method === 'DELETE' && webhook[3]) {
+        record.deleted = true;
+        return this.reply(response, call, 204);
+      }
+      if (request.method === 'POST' && !webhook[3]) {
+        record.followUps.push({ at: Date.now(), json });
+        return this.reply(response, call, 200, this.messageObject(json, parsed.files));
+      }
+    }
+    this.reply(response, call, 404, { message: `emulator: no route for ${request.method} ${path}`, code: 0 });
+  }
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { messageLimitError } from '../../e2e/emulator.js';
+import { clip, LIMITS, toDiscordEmbeds } from '../../../src/render/discord-limits.js';
+
+describe('Discord limits', () => {
+  it('clips text visibly', () => {
+    expect(clip('short', 10)).toBe('short');
+    const clipped = clip('x'.repeat(300), 256);
+    expect(clipped).toHaveLength(256);
+    expect(clipped.endsWith('… (truncated)')).toBe(true);
+  });
+
+  it('keeps any embed within every limit, noting what was left out', () => {
+    const huge = toDiscordEmbeds([
+      {
+        title: 'T'.repeat(400),
+        description: 'D'.repeat(5000),
+        footer: 'F'.repeat(3000),
+        fields: Array.from({ length: 40 }, (_, i) => ({ name: `field ${i} ${'n'.repeat(300)}`, value: 'v'.repeat(2000) })),
+        image: 'chart.png',
+      },
+    ]);
+    expect(messageLimitError({ embeds: huge })).toBeUndefined();
+    expect(huge[0]!.title).toHaveLength(LIMITS.title);
+    expect(huge[0]!.image).toEqual({ url: 'attachment://chart.png' });
+    expect(huge[0]!.fields!.length).toBeLessThanOrEqual(LIMITS.fields);
+  });
+
+  it('folds fields beyond 25 into a visible note', () => {
+    const [embed] = toDiscordEmbeds([{ title: 't', fields: Array.from({ length: 30 }, (_, i) => ({ name: `f${i}`, value: 'v' })) }]);
+    expect(embed!.fields).toHaveLength(25);
+    expect(embed!.fields!.at(-1)!.value).toMatch(/6 more section\(s\) were left out/);
+  });
+});
