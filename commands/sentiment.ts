@@ -26,7 +26,7 @@ export default defineCommand({
       onPosition: (position) => progress(`transformer: waiting in the queue, position ${position}`),
     });
     const notes = [...prepared.notes, ...report.notes];
-    const explanation = explainSentiment(report);
+    const explanation = explainSentiment({ notes });
     const { vader, transformer, comparison } = report;
     const data = {
       vader: { neg: vader.neg, neu: vader.neu, pos: vader.pos, compound: vader.compound, label: vader.label, contributions: vader.contributions },

@@ -2,6 +2,7 @@ import { preferredPrecision, type Config } from './config.js';
 import { InferenceEngine } from './inference/engine.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { createKnowledge, type Knowledge } from './knowledge/index.js';
 import { loadManifest } from './models/manifest.js';
 import { ModelStore } from './models/store.js';
 import { ImageClassifier } from './vision/classifier.js';
@@ -22,6 +23,7 @@ export class Services {
   readonly startedAt = Date.now();
   readonly metrics = new Metrics();
   private readonly cache = new Map<string, Promise<unknown>>();
+  private knowledgeBase: Knowledge | undefined;
 
   constructor(
     readonly config: Config,
@@ -57,6 +59,12 @@ export class Services {
       maxPixels: config.IMAGE_MAX_PIXELS,
       decodeTimeoutMs: config.IMAGE_DECODE_TIMEOUT_MS,
     };
+  }
+
+  /** The study notes and the /ask chain, built on first use. */
+  get knowledge(): Knowledge {
+    this.knowledgeBase ??= createKnowledge(this.config, this.logger);
+    return this.knowledgeBase;
   }
 
   get precision(): ReturnType<typeof preferredPrecision> {

@@ -56,12 +56,12 @@ describe('the bot against the Discord emulator', () => {
     const deploy = (): Promise<{ stdout: string }> => run(process.execPath, ['--import', 'tsx', 'scripts/deploy-commands.ts'], { cwd: ROOT, env: botEnv(emulator, { DISCORD_GUILD_ID: '200000000000000002' }) });
     const first = await deploy();
     const registered = emulator.registered.get('200000000000000002') as Array<{ name: string; type: number }>;
-    expect(registered.map((command) => command.name).sort()).toEqual(['Analyze text', 'Classify image', 'classify', 'help', 'match', 'sentiment', 'status', 'tokenize'].sort());
-    expect(first.stdout).toMatch(/Registered 8 commands to server 200000000000000002/);
-    expect(first.stdout).toMatch(/added: {3}Analyze text, Classify image, classify/);
+    expect(registered.map((command) => command.name).sort()).toEqual(['Analyze text', 'Classify image', 'ask', 'classify', 'explain', 'help', 'match', 'sentiment', 'status', 'tokenize'].sort());
+    expect(first.stdout).toMatch(/Registered 10 commands to server 200000000000000002/);
+    expect(first.stdout).toMatch(/added: {3}Analyze text, ask, Classify image, classify, explain, help, match, sentiment, status, tokenize/);
     const second = await deploy();
     expect(second.stdout).toMatch(/added: {3}none/);
-    expect(second.stdout).toMatch(/unchanged: 8/);
+    expect(second.stdout).toMatch(/unchanged: 10/);
     expect(emulator.calls.filter((call) => call.method === 'PUT')).toHaveLength(2);
   });
 
@@ -135,6 +135,18 @@ describe('the bot against the Discord emulator', () => {
       const fields = (finalEdit(record)!.json.embeds as Array<{ fields: Array<{ value: string }> }>)[0]!.fields;
       expect(fields[0]!.value).toMatch(i % 2 ? /positive/ : /negative/);
     }
+  });
+
+  it('autocompletes /explain topics and answers /ask from the notes', async () => {
+    const complete = emulator.interact({ name: 'explain', type: 1, options: [{ name: 'topic', type: 3, value: 'quant', focused: true }] }, { userId: nextUser(), type: 4 });
+    await until(() => complete.initial, 3000, 'the autocomplete answer');
+    expect(complete.initial).toMatchObject({ type: 8 });
+    expect((complete.initial!.data as { choices: Array<{ value: string }> }).choices[0]!.value).toBe('quantization');
+    const question = emulator.interact(slash('ask', [{ name: 'question', type: 3, value: 'Why is int8 faster on a CPU? @everyone' }]), { userId: nextUser() });
+    await answered(question);
+    const embed = (finalEdit(question)!.json.embeds as Array<{ description: string; fields: Array<{ name: string; value: string }> }>)[0]!;
+    expect(embed.description).toMatch(/\*\*Quantization: why int8 runs faster on CPUs\*\*/);
+    expect(embed.fields.find((field) => field.name === 'Sources')!.value).toContain('/explain topic:quantization');
   });
 
   it('enforces the per-user cooldown with an ephemeral wait message', async () => {

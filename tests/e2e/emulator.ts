@@ -175,7 +175,7 @@ export class DiscordEmulator {
   }
 
   /** Sends a slash command (type 1) or message context-menu command (type 3); returns its record. */
-  interact(data: Record<string, unknown>, options: { userId?: string } = {}): InteractionRecord {
+  interact(data: Record<string, unknown>, options: { userId?: string; type?: number } = {}): InteractionRecord {
     const id = nextId();
     const token = `token-${randomUUID()}`;
     const record: InteractionRecord = { id, token, createdAt: Date.now(), edits: [], followUps: [], deleted: false, rejections: [] };
@@ -184,7 +184,7 @@ export class DiscordEmulator {
     this.dispatch('INTERACTION_CREATE', {
       id,
       application_id: APP_ID,
-      type: 2,
+      type: options.type ?? 2,
       token,
       version: 1,
       guild_id: GUILD_ID,
@@ -275,8 +275,8 @@ export class DiscordEmulator {
     if (callback && request.method === 'POST') {
       const record = this.interactions.get(callback[2]!);
       if (!record || record.id !== callback[1]) return this.error(response, call, 404, 10062, 'Unknown interaction');
-      if (Date.now() - record.createdAt > this.deadlineMs) return this.error(response, call, 404, 10062, 'Unknown interaction', record);
       if (record.initial) return this.error(response, call, 400, 40060, 'Interaction has already been acknowledged.', record);
+      if (Date.now() - record.createdAt > this.deadlineMs) return this.error(response, call, 404, 10062, 'Unknown interaction', record);
       const data = (json.data ?? {}) as Record<string, unknown>;
       const flags = Number(data.flags ?? 0);
       if (json.type === 5 && (flags & ~64) !== 0) return this.error(response, call, 400, 50035, 'Invalid Form Body: deferred responses may only set EPHEMERAL', record);
