@@ -6,7 +6,7 @@ import { renderChart, PALETTE } from '../src/render/chart.js';
 import { bar, ms, percent, table } from '../src/render/format.js';
 import type { Classification } from '../src/vision/classifier.js';
 import { compareClassifications } from '../src/vision/compare.js';
-import { inspectImage } from '../src/vision/intake.js';
+import { decodeImage, neededShorterSide } from '../src/vision/preprocess.js';
 import { patchGrid, renderPatchGrid } from '../src/vision/patches.js';
 import { explainClassification } from '../src/knowledge/hooks.js';
 
@@ -47,13 +47,17 @@ export default defineCommand({
       model === 'both'
         ? [config.VISION_CNN_MODEL, config.VISION_VIT_MODEL]
         : [model === 'cnn' ? config.VISION_CNN_MODEL : model === 'vit' ? config.VISION_VIT_MODEL : model];
-    // Reject bad bytes before any model loads: a bad upload should never cost a model load.
-    await inspectImage(image.bytes, services.limits);
+    // Decode once for every model, and before any model loads: a bad upload never costs a model load.
+    const sizes = ids.flatMap((id) => {
+      const spec = services.store.manifest.models.get(id)?.preprocess;
+      return spec ? [neededShorterSide(spec)] : [];
+    });
+    const decoded = await decodeImage(image.bytes, services.limits, Math.max(224, ...sizes));
 
     const settled = await Promise.allSettled(
       ids.map(async (id) => {
         const classifier = await services.imageClassifier(id);
-        return classifier.classify(image.bytes, top, {
+        return classifier.classify(decoded, top, {
           onPosition: (position) => progress(`${id}: waiting in the queue, position ${position}`),
         });
       }),

@@ -11,8 +11,10 @@ export interface BatcherOptions<I, O> {
 }
 
 export interface SubmitOptions {
-  /** Called with the 1-based position in the queue whenever it changes, and 0 once running. */
+  /** Called with the 1-based position in the queue while the request waits behind a running batch. */
   onPosition?: (position: number) => void;
+  /** The function `announce()` returned for this request; submit releases it once the request is queued. */
+  announced?: () => void;
 }
 
 interface Pending<I, O> {
@@ -42,6 +44,8 @@ export class MicroBatcher<I, O> {
   private running = false;
   private waitTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Requests announced (being preprocessed) but not submitted yet. */
+  private incoming = 0;
   readonly stats: BatcherStats = { runs: 0, items: 0, largestBatch: 0, rejectedBusy: 0, timedOut: 0 };
 
   constructor(private readonly options: BatcherOptions<I, O>) {}
@@ -51,9 +55,34 @@ export class MicroBatcher<I, O> {
     return this.queue.length;
   }
 
+  /**
+   * Announces a request that will be submitted soon (its input is being prepared). While any
+   * announced request is on its way, a batch waits up to maxWaitMs for it; when none is, an
+   * idle model runs at once, so a lone request never pays the batching delay.
+   * Returns the release function: pass it to submit as `announced`, or call it if the request is abandoned.
+   */
+  announce(): () => void {
+    this.incoming += 1;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.incoming -= 1;
+      if (this.incoming === 0 && this.waitTimer && !this.running) {
+        clearTimeout(this.waitTimer);
+        this.waitTimer = undefined;
+        void this.flush();
+      }
+    };
+  }
+
   submit(input: I, submitOptions: SubmitOptions = {}): Promise<O> {
-    if (this.closed) return Promise.reject(new UserFacingError('The bot is shutting down; please try again in a minute.', { code: 'shutting_down' }));
+    if (this.closed) {
+      submitOptions.announced?.();
+      return Promise.reject(new UserFacingError('The bot is shutting down; please try again in a minute.', { code: 'shutting_down' }));
+    }
     if (this.queue.length >= this.options.maxQueue) {
+      submitOptions.announced?.();
       this.stats.rejectedBusy += 1;
       return Promise.reject(
         new BusyError(`The ${this.options.name} queue is full (${this.options.maxQueue} requests waiting); please try again in a few seconds.`),
@@ -71,6 +100,7 @@ export class MicroBatcher<I, O> {
       this.queue.push(pending);
       // Only a request stuck behind a running batch is really waiting; others leave within maxWaitMs.
       if (this.running) pending.onPosition?.(this.queue.length);
+      submitOptions.announced?.();
       this.schedule();
     });
   }
@@ -106,7 +136,7 @@ export class MicroBatcher<I, O> {
 
   private schedule(): void {
     if (this.running || this.queue.length === 0) return;
-    if (this.queue.length >= this.options.maxBatchSize || this.options.maxWaitMs === 0) {
+    if (this.queue.length >= this.options.maxBatchSize || this.options.maxWaitMs === 0 || this.incoming === 0) {
       clearTimeout(this.waitTimer);
       this.waitTimer = undefined;
       void this.flush();

@@ -1,11 +1,11 @@
 import type { InferenceEngine, ExecutionProvider } from '../inference/engine.js';
 import { ort } from '../inference/engine.js';
-import type { SubmitOptions } from '../inference/batcher.js';
+import type { MicroBatcher, SubmitOptions } from '../inference/batcher.js';
 import { UserFacingError } from '../errors.js';
 import { loadLabels, softmax, topK, type Prediction } from '../models/labels.js';
 import type { ImagePreprocess, ModelEntry, Precision } from '../models/manifest.js';
 import type { ModelStore } from '../models/store.js';
-import { prepareImage, type PreparedImage } from './preprocess.js';
+import { decodeImage, neededShorterSide, prepareDecoded, type DecodedImage, type PreparedImage } from './preprocess.js';
 import type { ImageLimits } from './intake.js';
 
 export interface ModelIdentity {
@@ -48,7 +48,7 @@ export class ImageClassifier {
     private readonly preprocess: ImagePreprocess,
     private readonly labels: string[],
     private readonly limits: ImageLimits,
-    private readonly submit: (tensor: Float32Array | Uint8Array, options: SubmitOptions) => Promise<BatchOutput>,
+    private readonly batcher: MicroBatcher<Float32Array | Uint8Array, BatchOutput>,
   ) {}
 
   static async load(options: { store: ModelStore; engine: InferenceEngine; id: string; precision: Precision; limits: ImageLimits }): Promise<ImageClassifier> {
@@ -94,23 +94,27 @@ export class ImageClassifier {
       precision: resolved.precision,
       executionProvider: loaded.executionProvider,
     };
-    return new ImageClassifier(entry, identity, spec, labels, options.limits, (tensor, submitOptions) => batcher.submit(tensor, submitOptions));
+    return new ImageClassifier(entry, identity, spec, labels, options.limits, batcher);
   }
 
-  get inputSize(): { width: number; height: number } {
-    return this.preprocess.size;
+  get spec(): ImagePreprocess {
+    return this.preprocess;
   }
 
-  /** Prepares an image exactly as this model expects it. */
-  prepare(bytes: Buffer): Promise<PreparedImage> {
-    return prepareImage(bytes, this.preprocess, this.limits);
-  }
-
-  async classify(input: Buffer | PreparedImage, top: number, options: SubmitOptions = {}): Promise<Classification> {
+  /** Classifies raw bytes, or an image already decoded once for several models. */
+  async classify(input: Buffer | DecodedImage, top: number, options: SubmitOptions = {}): Promise<Classification> {
     const started = performance.now();
-    const image = Buffer.isBuffer(input) ? await this.prepare(input) : input;
+    const arrived = this.batcher.announce();
+    let image: PreparedImage;
+    try {
+      const decoded = Buffer.isBuffer(input) ? await decodeImage(input, this.limits, neededShorterSide(this.preprocess)) : input;
+      image = await prepareDecoded(decoded, this.preprocess);
+    } catch (error) {
+      arrived();
+      throw error;
+    }
     const queuedAt = performance.now();
-    const output = await this.submit(image.tensor, options);
+    const output = await this.batcher.submit(image.tensor, { ...options, announced: arrived });
     const scores = softmax(output.logits);
     return {
       model: this.identity,
@@ -119,7 +123,7 @@ export class ImageClassifier {
         preprocessMs: image.ms,
         queueMs: Math.max(0, output.startedAt - queuedAt),
         inferenceMs: output.inferenceMs,
-        totalMs: performance.now() - started + (Buffer.isBuffer(input) ? 0 : image.ms),
+        totalMs: performance.now() - started + (Buffer.isBuffer(input) ? 0 : input.ms),
         batchSize: output.batchSize,
       },
       image,

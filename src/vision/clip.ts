@@ -1,5 +1,5 @@
 import { UserFacingError } from '../errors.js';
-import type { SubmitOptions } from '../inference/batcher.js';
+import type { MicroBatcher, SubmitOptions } from '../inference/batcher.js';
 import { ort, type InferenceEngine, type LoadedSession } from '../inference/engine.js';
 import { LruCache } from '../lru.js';
 import { softmax } from '../models/labels.js';
@@ -81,7 +81,7 @@ export class ClipMatcher {
     private readonly template: string,
     private readonly cache: LruCache<string, Float32Array>,
     private readonly embedText: (prompt: string, options: SubmitOptions) => Promise<Float32Array>,
-    private readonly embedImage: (tensor: Float32Array | Uint8Array, options: SubmitOptions) => Promise<Float32Array>,
+    private readonly visionBatcher: MicroBatcher<Float32Array | Uint8Array, Float32Array>,
   ) {}
 
   static async load(options: {
@@ -141,7 +141,7 @@ export class ClipMatcher {
       options.template,
       new LruCache(options.cacheSize),
       (prompt, submitOptions) => textBatcher.submit(prompt, submitOptions),
-      (tensor, submitOptions) => visionBatcher.submit(tensor, submitOptions),
+      visionBatcher,
     );
   }
 
@@ -163,10 +163,17 @@ export class ClipMatcher {
 
   async match(bytes: Buffer, labels: readonly string[], options: SubmitOptions = {}): Promise<MatchResult> {
     const started = performance.now();
-    const image = await prepareImage(bytes, this.entry.preprocess!, this.limits);
+    const arrived = this.visionBatcher.announce();
+    let image: PreparedImage;
+    try {
+      image = await prepareImage(bytes, this.entry.preprocess!, this.limits);
+    } catch (error) {
+      arrived();
+      throw error;
+    }
     const prompts = labels.map((label) => this.promptFor(label));
     const imageStarted = performance.now();
-    const imageEmbedding = this.embedImage(image.tensor, options).then((embedding) => ({ embedding, ms: performance.now() - imageStarted }));
+    const imageEmbedding = this.visionBatcher.submit(image.tensor, { ...options, announced: arrived }).then((embedding) => ({ embedding, ms: performance.now() - imageStarted }));
     const textStarted = performance.now();
     const texts = await Promise.all(prompts.map((prompt) => this.textEmbedding(prompt, options)));
     const textMs = performance.now() - textStarted;

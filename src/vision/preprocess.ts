@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import type { ImagePreprocess } from '../models/manifest.js';
 import { explainDecodeFailure, inspectImage, sharpInput, type ImageLimits, type InspectedImage } from './intake.js';
 
@@ -53,17 +54,48 @@ export function normalise(rgb: RgbImage, spec: ImagePreprocess): { tensor: Float
   return { tensor, dims };
 }
 
+export interface DecodedImage {
+  /** Oriented, sRGB, flattened onto white, and shrunk when far larger than any model needs. */
+  rgb: RgbImage;
+  source: InspectedImage;
+  ms: number;
+}
+
+/** The shorter side an image must keep so that resizing it for `spec` never upsamples. */
+export function neededShorterSide(spec: ImagePreprocess): number {
+  return spec.resize === 'squash' ? Math.max(spec.size.width, spec.size.height) : (spec.shorterSide ?? Math.min(spec.size.width, spec.size.height));
+}
+
 /**
- * Decode, orient, resize and crop in one sharp pipeline (libvips shrinks JPEG and WebP on
- * load when it can), then normalise into the model's tensor layout.
+ * Decodes untrusted bytes once: orientation, colour space, alpha and, for large photos, a
+ * shrink (JPEG and WebP shrink while decoding) to the smallest size every model can still be
+ * prepared from without upsampling. Each model then resizes this small RGB buffer.
  */
-export async function prepareImage(bytes: Buffer, spec: ImagePreprocess, limits: ImageLimits): Promise<PreparedImage> {
+export async function decodeImage(bytes: Buffer, limits: ImageLimits, shorterSide: number): Promise<DecodedImage> {
   const started = performance.now();
   const source = await inspectImage(bytes, limits);
-  const target = resizeTarget(source.width, source.height, spec);
-  let pipeline = sharpInput(bytes, limits)
-    .rotate()
-    .resize({ width: target.width, height: target.height, fit: 'fill', kernel: kernels[spec.interpolation] });
+  const scale = shorterSide / Math.min(source.width, source.height);
+  let pipeline = sharpInput(bytes, limits).rotate();
+  if (scale < 1) pipeline = pipeline.resize({ width: Math.max(1, Math.round(source.width * scale)), height: Math.max(1, Math.round(source.height * scale)), fit: 'fill' });
+  let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
+  try {
+    raw = await pipeline.flatten({ background: '#ffffff' }).toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw explainDecodeFailure(error, limits);
+  }
+  if (raw.info.channels !== 3) throw explainDecodeFailure(new Error(`expected 3 channels, got ${raw.info.channels}`), limits);
+  return { rgb: { data: raw.data, width: raw.info.width, height: raw.info.height }, source, ms: performance.now() - started };
+}
+
+/** Resizes and crops a decoded image for one model, then normalises it into the model's tensor layout. */
+export async function prepareDecoded(decoded: DecodedImage, spec: ImagePreprocess): Promise<PreparedImage> {
+  const started = performance.now();
+  const { rgb } = decoded;
+  const target = resizeTarget(rgb.width, rgb.height, spec);
+  let pipeline = sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } });
+  if (target.width !== rgb.width || target.height !== rgb.height) {
+    pipeline = pipeline.resize({ width: target.width, height: target.height, fit: 'fill', kernel: kernels[spec.interpolation] });
+  }
   if (target.width !== spec.size.width || target.height !== spec.size.height) {
     pipeline = pipeline.extract({
       left: Math.round((target.width - spec.size.width) / 2),
@@ -72,14 +104,13 @@ export async function prepareImage(bytes: Buffer, spec: ImagePreprocess, limits:
       height: spec.size.height,
     });
   }
-  let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
-  try {
-    raw = await pipeline.flatten({ background: '#ffffff' }).toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  } catch (error) {
-    throw explainDecodeFailure(error, limits);
-  }
-  if (raw.info.channels !== 3) throw explainDecodeFailure(new Error(`expected 3 channels, got ${raw.info.channels}`), limits);
-  const rgb = { data: raw.data, width: raw.info.width, height: raw.info.height };
-  const { tensor, dims } = normalise(rgb, spec);
-  return { tensor, dims, rgb, source, ms: performance.now() - started };
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  const cropped = { data, width: info.width, height: info.height };
+  const { tensor, dims } = normalise(cropped, spec);
+  return { tensor, dims, rgb: cropped, source: decoded.source, ms: decoded.ms + (performance.now() - started) };
+}
+
+/** Decode, orient, resize, crop and normalise one image for one model. */
+export async function prepareImage(bytes: Buffer, spec: ImagePreprocess, limits: ImageLimits): Promise<PreparedImage> {
+  return prepareDecoded(await decodeImage(bytes, limits, neededShorterSide(spec)), spec);
 }

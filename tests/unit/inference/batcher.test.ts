@@ -88,3 +88,24 @@ describe('micro-batching queue', () => {
     await expect(batcher.submit(3)).rejects.toThrow(/shutting down/);
   });
 });
+
+describe('arrival hints', () => {
+  it('runs a lone announced request at once instead of waiting for a batch', async () => {
+    const { batcher } = doubling({ maxWaitMs: 500 });
+    const arrived = batcher.announce();
+    const started = Date.now();
+    expect(await batcher.submit(21, { announced: arrived })).toBe(42);
+    expect(Date.now() - started).toBeLessThan(250);
+  });
+
+  it('waits for announced requests still being prepared, and batches them', async () => {
+    const { batcher, batches } = doubling({ maxWaitMs: 200 });
+    const arrivals = Array.from({ length: 4 }, () => batcher.announce());
+    const results = arrivals.map(async (arrived, i) => {
+      await delay(5 * i);
+      return batcher.submit(i, { announced: arrived });
+    });
+    expect(await Promise.all(results)).toEqual([0, 2, 4, 6]);
+    expect(batches).toEqual([[0, 1, 2, 3]]);
+  });
+});
