@@ -6,7 +6,7 @@ import { renderChart, PALETTE } from '../src/render/chart.js';
 import { bar, ms, percent, table } from '../src/render/format.js';
 import type { Classification } from '../src/vision/classifier.js';
 import { compareClassifications } from '../src/vision/compare.js';
-import { decodeImage, neededShorterSide } from '../src/vision/preprocess.js';
+import { decodeImage, neededShorterSide, prepareDecoded } from '../src/vision/preprocess.js';
 import { patchGrid, renderPatchGrid } from '../src/vision/patches.js';
 import { explainClassification } from '../src/knowledge/hooks.js';
 
@@ -42,6 +42,7 @@ export default defineCommand({
   cli: { positional: ['image'], example: 'classify photo.jpg --model both --top 5 --json' },
 
   async execute({ options: { image, model, top }, services, progress }) {
+    const started = performance.now();
     const { config } = services;
     const ids =
       model === 'both'
@@ -54,6 +55,15 @@ export default defineCommand({
     });
     const decoded = await decodeImage(image.bytes, services.limits, Math.max(224, ...sizes));
 
+    // The patch view needs only the pixels, so it renders while the models run.
+    const vitSpec = ids.map((id) => services.store.manifest.models.get(id)).find((entry) => entry?.architecture === 'vit' && entry.patchSize && entry.preprocess);
+    const patchView = vitSpec
+      ? prepareDecoded(decoded, vitSpec.preprocess!).then(async (prepared) => {
+          const grid = patchGrid({ width: prepared.rgb.width, height: prepared.rgb.height }, vitSpec.patchSize!);
+          return { grid, png: await renderPatchGrid(prepared.rgb, grid) };
+        })
+      : undefined;
+    patchView?.catch(() => undefined);
     const settled = await Promise.allSettled(
       ids.map(async (id) => {
         const classifier = await services.imageClassifier(id);
@@ -79,17 +89,13 @@ export default defineCommand({
       throw new UserFacingError(`No classifier could run. ${unavailable.map((u) => `${u.model}: ${u.reason}`).join(' ')}`, { code: 'model_missing' });
     }
     const agreement = results.length === 2 ? compareClassifications(results[0]!, results[1]!) : undefined;
-    const vit = results.find((result) => result.model.architecture === 'vit');
-    const vitEntry = vit ? services.store.entry(vit.model.id) : undefined;
-    const grid = vit && vitEntry?.patchSize ? patchGrid({ width: vit.image.rgb.width, height: vit.image.rgb.height }, vitEntry.patchSize) : undefined;
+    const vitRan = results.some((result) => result.model.architecture === 'vit');
+    const patches = vitRan ? await patchView : undefined;
+    const grid = patches?.grid;
     const explanation = explainClassification({ agreement, results });
 
     const perModel = results.map((result) => ({ model: result.model, predictions: result.predictions, timings: result.timings }));
-    const data =
-      ids.length === 1 && perModel[0]
-        ? { ...perModel[0], executionProvider: perModel[0].model.executionProvider, patches: grid, explanation }
-        : { results: perModel, agreement, unavailable, patches: grid, explanation };
-
+    const renderStarted = performance.now();
     const files: ReplyFile[] = [
       {
         name: 'classify.png',
@@ -104,7 +110,12 @@ export default defineCommand({
         }),
       },
     ];
-    if (vit && grid) files.push({ name: 'patches.png', data: await renderPatchGrid(vit.image.rgb, grid) });
+    if (patches) files.push({ name: 'patches.png', data: patches.png });
+    const timings = { decodeMs: decoded.ms, renderMs: performance.now() - renderStarted, totalMs: performance.now() - started };
+    const data =
+      ids.length === 1 && perModel[0]
+        ? { ...perModel[0], executionProvider: perModel[0].model.executionProvider, patches: grid, explanation, pipeline: timings }
+        : { results: perModel, agreement, unavailable, patches: grid, explanation, pipeline: timings };
 
     const fields: EmbedField[] = results.map((result) => ({
       name: `${result.model.architecture.toUpperCase()} · ${result.model.name}`,

@@ -30,6 +30,7 @@ export default defineCommand({
       precision: services.precision,
       loaded,
       queueDepth: engine.queueDepth(),
+      eventLoopLagP99Ms: services.metrics.eventLoopP99Ms(),
       models,
       uptimeSeconds,
     };
@@ -44,6 +45,7 @@ export default defineCommand({
             { name: 'Execution provider', value: `${engine.activeProvider} (setting: ${engine.providerSetting}, precision ${services.precision})`, inline: true },
             { name: 'Queue depth', value: String(engine.queueDepth()), inline: true },
             { name: 'Uptime', value: duration(uptimeSeconds), inline: true },
+            { name: 'Event-loop lag p99', value: ms(services.metrics.eventLoopP99Ms()), inline: true },
             { name: 'Loaded', value: loaded.join('\n') || 'nothing yet' },
             { name: 'Latency per model (batched session runs)', value: `\`\`\`\n${latency}\n\`\`\`` },
           ],

@@ -41,6 +41,7 @@ export class Services {
       executionProvider: config.EXECUTION_PROVIDER,
       intraOpThreads: config.ORT_INTRA_OP_THREADS,
       interOpThreads: config.ORT_INTER_OP_THREADS,
+      workers: config.ORT_WORKERS,
       batch: {
         maxBatchSize: config.BATCH_MAX_SIZE,
         maxWaitMs: config.BATCH_MAX_WAIT_MS,

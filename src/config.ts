@@ -31,6 +31,7 @@ const schema = z
     MODEL_PRECISION: z.enum(['q8', 'fp32', 'fp16']).optional(),
     ORT_INTRA_OP_THREADS: positiveInt.default(Math.max(1, cpus().length)),
     ORT_INTER_OP_THREADS: positiveInt.default(1),
+    ORT_WORKERS: positiveInt.max(64).default(1),
     BATCH_MAX_SIZE: positiveInt.max(256).default(8),
     BATCH_MAX_WAIT_MS: nonNegativeInt.max(1000).default(4),
     QUEUE_MAX: positiveInt.default(64),

@@ -1,3 +1,5 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+
 /** A minimal Prometheus text-format registry: counters and histograms with labels. */
 type Labels = Record<string, string>;
 
@@ -55,7 +57,19 @@ export class Metrics {
   readonly modelSeconds = new Histogram('sightread_model_batch_duration_seconds', 'Time of one batched session run, by model.', SECONDS);
   readonly batchItems = new Counter('sightread_model_batch_items_total', 'Requests served by batched runs, by model.');
 
+  /** Event-loop delay: what a gateway heartbeat or a new interaction would wait right now. */
+  readonly eventLoop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+
+  constructor() {
+    this.eventLoop.enable();
+  }
+
+  eventLoopP99Ms(): number {
+    return this.eventLoop.count > 0 ? this.eventLoop.percentile(99) / 1e6 : 0;
+  }
+
   render(gauges: Record<string, { help: string; value: number }>): string {
+    gauges = { ...gauges, sightread_event_loop_lag_p99_seconds: { help: 'p99 event-loop delay since start.', value: this.eventLoopP99Ms() / 1000 } };
     const lines = [this.requests, this.errors, this.commandSeconds, this.modelSeconds, this.batchItems].flatMap((metric) => metric.render());
     for (const [name, gauge] of Object.entries(gauges)) lines.push(`# HELP ${name} ${gauge.help}`, `# TYPE ${name} gauge`, `${name} ${gauge.value}`);
     return `${lines.join('\n')}\n`;

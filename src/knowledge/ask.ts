@@ -80,26 +80,23 @@ export class StudyAssistant {
     private readonly topics: ReadonlyMap<string, Topic>,
     private readonly retriever: TopicRetriever,
     private readonly prompt: ChatPromptTemplate,
-    private readonly model: BaseChatModel | undefined,
+    private readonly model: Promise<BaseChatModel | undefined>,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
   ) {}
-
-  get llmConfigured(): boolean {
-    return this.model !== undefined;
-  }
 
   async ask(question: string): Promise<AskResult> {
     const passages = this.retriever.search(question, 3);
     const best = passages[0];
     if (!best || best.score < MIN_RELEVANCE || best.topicTermsMatched === 0) return this.outOfScope();
     const retrieved = new Map(passages.map((passage) => [passage.topicId, passage]));
-    if (!this.model) return this.extractive(passages, ['No language model is configured, so these are the most relevant passages from the notes.']);
+    const model = await this.model;
+    if (!model) return this.extractive(passages, ['No language model is configured, so these are the most relevant passages from the notes.']);
 
     const notes = passages.map((passage) => `[${passage.topicId}] ${passage.title}\n${this.topics.get(passage.topicId)?.body ?? passage.text}`).join('\n\n');
     let content: string;
     try {
-      const chain = this.prompt.pipe(this.model);
+      const chain = this.prompt.pipe(model);
       const reply = await chain.invoke({ notes, question }, { signal: AbortSignal.timeout(this.timeoutMs) });
       content = typeof reply.content === 'string' ? reply.content : reply.content.map((part) => ('text' in part ? String(part.text) : '')).join('');
     } catch (error) {

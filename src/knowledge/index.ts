@@ -15,6 +15,8 @@ export interface Knowledge {
 export function createKnowledge(config: Config, logger: Logger): Knowledge {
   const topics = loadTopics();
   const retriever = new TopicRetriever(topics.values());
-  const assistant = new StudyAssistant(topics, retriever, loadAskPrompt(), createChatModel(config), config.LLM_TIMEOUT_MS, logger);
+  const model = createChatModel(config);
+  model.catch((error: unknown) => logger.error({ err: error }, 'could not create the LLM client; /ask answers extractively'));
+  const assistant = new StudyAssistant(topics, retriever, loadAskPrompt(), model.catch(() => undefined), config.LLM_TIMEOUT_MS, logger);
   return { topics, retriever, assistant };
 }

@@ -66,5 +66,5 @@ ${options.panels.map((panel, index) => panelSvg(panel, offset + index * (PANEL_W
     const thumb = await sharp(data, { raw: { width: w, height: h, channels: 3 } }).resize(THUMB, THUMB, { fit: 'contain', background: PALETTE.card }).png().toBuffer();
     layers.push({ input: thumb, left: PAD, top: PAD });
   }
-  return sharp(Buffer.from(svg)).composite(layers).png({ compressionLevel: 6 }).toBuffer();
+  return sharp(Buffer.from(svg)).composite(layers).png({ compressionLevel: 3 }).toBuffer();
 }

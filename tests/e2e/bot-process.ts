@@ -30,7 +30,7 @@ export function botEnv(emulator: DiscordEmulator, extra: Record<string, string> 
 }
 
 /** Starts the real bot (`src/index.ts`) in a child process and waits until it logs that it is ready. */
-export async function startBot(emulator: DiscordEmulator, extra: Record<string, string> = {}): Promise<BotProcess> {
+export async function startBot(emulator: DiscordEmulator, extra: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<BotProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: ROOT, env: botEnv(emulator, extra), stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Array<Record<string, unknown>> = [];
   let buffer = '';
@@ -53,7 +53,7 @@ export async function startBot(emulator: DiscordEmulator, extra: Record<string, 
     });
     void exited.then((code) => reject(new Error(`bot exited with ${code} before it was ready: ${JSON.stringify(logs.slice(-5))}`)));
   });
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`bot not ready in 30 s: ${JSON.stringify(logs.slice(-5))}`)), 30_000).unref());
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`bot not ready in ${readyTimeoutMs} ms: ${JSON.stringify(logs.slice(-5))}`)), readyTimeoutMs).unref());
   await Promise.race([ready, timeout]);
   return { child, logs, exited };
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InferenceEngine, ort } from '../../../src/inference/engine.js';
+import type { SessionLike } from '../../../src/inference/remote-session.js';
 import { FIXTURES_DIR, silentLogger } from '../../helpers.js';
 
 const batch = { maxBatchSize: 4, maxWaitMs: 2, maxQueue: 8, timeoutMs: 5000 };
@@ -23,7 +24,7 @@ describe('inference engine', () => {
         const name = typeof first === 'string' ? first : (first?.name ?? 'cpu');
         attempts.push(name);
         if (name === 'cuda') throw new Error('Failed to load shared library libonnxruntime_providers_shared.so');
-        return ort.InferenceSession.create(path, options);
+        return ort.InferenceSession.create(path, options) as unknown as Promise<SessionLike>;
       },
     });
     const loaded = await engine.session(model);
@@ -45,7 +46,7 @@ describe('inference engine', () => {
       cudaInstalled: () => false,
       createSession: (path, options) => {
         attempts.push(options.executionProviders);
-        return ort.InferenceSession.create(path, options);
+        return ort.InferenceSession.create(path, options) as unknown as Promise<SessionLike>;
       },
     });
     expect((await engine.session(model)).executionProvider).toBe('cpu');
@@ -62,7 +63,7 @@ describe('inference engine', () => {
       logger: silentLogger,
       createSession: (path, options) => {
         seen.push(options);
-        return ort.InferenceSession.create(path, options);
+        return ort.InferenceSession.create(path, options) as unknown as Promise<SessionLike>;
       },
     });
     const [a, b] = await Promise.all([engine.session(model), engine.session(model)]);
@@ -74,5 +75,39 @@ describe('inference engine', () => {
   it('turns an unreadable model file into a clear error', async () => {
     engine = new InferenceEngine({ executionProvider: 'cpu', intraOpThreads: 1, interOpThreads: 1, batch, logger: silentLogger });
     await expect(engine.session(join(FIXTURES_DIR, 'manifest.json'))).rejects.toThrow(/could not be loaded by onnxruntime/);
+  });
+});
+
+describe('inference off the event loop', () => {
+  it('keeps the event loop turning while a long session.run is in progress', async () => {
+    // X·X·X for a 1200×1200 input: several GFLOP, long enough to see the loop stall if it ran here.
+    const { encodeModel, valueInfo, node, FLOAT } = await import('../../../scripts/fixtures/onnx-graph.js');
+    const { writeFile } = await import('node:fs/promises');
+    const { tempDir } = await import('../../helpers.js');
+    const path = join(await tempDir(), 'slow.onnx');
+    await writeFile(
+      path,
+      encodeModel({
+        name: 'slow',
+        input: [valueInfo('x', FLOAT, ['n', 'n'])],
+        output: [valueInfo('y', FLOAT, ['n', 'n'])],
+        node: [node('MatMul', ['x', 'x'], ['x2']), node('MatMul', ['x2', 'x'], ['x3']), node('MatMul', ['x3', 'x'], ['y'])],
+      }),
+    );
+    engine = new InferenceEngine({ executionProvider: 'cpu', intraOpThreads: 1, interOpThreads: 1, batch, logger: silentLogger });
+    const { session } = await engine.session(path);
+    const n = 1200;
+    const input = new ort.Tensor('float32', new Float32Array(n * n).fill(0.001), [n, n]);
+    let ticks = 0;
+    const timer = setInterval(() => (ticks += 1), 2);
+    const started = performance.now();
+    const output = await session.run({ x: input });
+    const elapsed = performance.now() - started;
+    clearInterval(timer);
+    expect(output.y!.dims).toEqual([n, n]);
+    expect((output.y!.data as Float32Array)[0]).toBeCloseTo(n ** 3 * 0.001 ** 4, 6);
+    expect(elapsed).toBeGreaterThan(20);
+    // A blocked loop would tick at most once; a free one ticks every few milliseconds.
+    expect(ticks).toBeGreaterThan(elapsed / 20);
   });
 });

@@ -1,0 +1,152 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { escapeXml } from '../src/render/chart.js';
+
+/**
+ * `npm run bench`: generates the random-weight benchmark models if needed, measures sightread
+ * and its peers in separate processes on the same machine, and writes bench/results/
+ * (results.json, results.md, chart.png). Absolute times on shared machines are noisy: read the ratios.
+ */
+const ROOT = resolve(import.meta.dirname, '..');
+const BENCH = join(ROOT, 'bench/models');
+const OUT = join(ROOT, 'bench/results');
+const SHARED = resolve(ROOT, '..', 'shared');
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+if (!existsSync(join(BENCH, 'manifest.json'))) {
+  log('generating the benchmark models (python3-torch, python3-torchvision, python3-onnx, libopenblas0-openmp)…');
+  const generated = spawnSync(PYTHON, [join(ROOT, 'scripts/bench/make_models.py')], { stdio: 'inherit' });
+  if (generated.status !== 0) {
+    process.stderr.write('Could not generate bench/models. Install: apt-get install python3-torch python3-torchvision python3-onnx libopenblas0-openmp\n');
+    process.exit(1);
+  }
+}
+
+let image = join(SHARED, 'images/dog.jpg');
+const tweets = join(SHARED, 'data/vader-icwsm2014/tweets_GroundTruth.txt');
+if (!existsSync(image)) {
+  mkdirSync(OUT, { recursive: true });
+  image = join(OUT, 'synthetic.jpg');
+  const noise = Buffer.alloc(1024 * 768 * 3);
+  for (let i = 0; i < noise.length; i += 1) noise[i] = (i * 2654435761) % 251;
+  await sharp(noise, { raw: { width: 1024, height: 768, channels: 3 } }).jpeg().toFile(image);
+}
+
+function child(script: string, args: string[]): Record<string, unknown> {
+  log(`running ${script}…`);
+  const output = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(output.trim().split('\n').at(-1)!) as Record<string, unknown>;
+}
+
+const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, onnxruntime: '1.30.0', sharp: sharp.versions.sharp };
+const sightread = child('scripts/bench/sightread.ts', [BENCH, image, ...(existsSync(tweets) ? [tweets] : [])]) as {
+  classify: { endToEndMs: number; floorMs: number; decodeMs: number; rawCnnMs: number; rawVitMs: number; stagesMs: Record<string, number> };
+  rawThroughput: Record<string, number>;
+  concurrency: Record<string, Array<Record<string, number>>>;
+  memory: { loadedMb: number; modelFilesMb: number; budgetMb: number };
+  soak?: { requests: number; rssAt100Mb: number; rssAtEndMb: number };
+  vader?: { sentencesPerSecond: number };
+  quantization: Record<string, { fp32Ms: number; q8Ms: number; speedup: number } | Record<string, string>>;
+};
+const transformersjs = child('scripts/bench/transformersjs.ts', [BENCH, image]) as { classifyMs: number };
+const coldStart = child('scripts/bench/cold-start.ts', [BENCH]) as { coldStartMs: number };
+const discord = child('scripts/bench/discord.ts', [BENCH, image]) as { ackMaxMs: number; eventLoopLagP99Ms: number; finalP50Ms: number; finalP95Ms: number; answered: number; interactions: number };
+log('running the PyTorch peer…');
+const python = spawnSync(PYTHON, [join(ROOT, 'scripts/bench/pytorch_peer.py'), image, process.env.BENCH_ROUNDS ?? '12'], { encoding: 'utf8' });
+const pytorch = python.status === 0 ? (JSON.parse(python.stdout.trim().split('\n').at(-1)!) as { classifyMs: number; resnetMs: number; vitMs: number; distilbert32Ms: number }) : undefined;
+
+const c = sightread.classify;
+const classify32 = sightread.concurrency.classify!.find((row) => row.concurrency === 32)!;
+const bestRaw = Math.max(...Object.values(sightread.rawThroughput));
+const q = sightread.quantization as Record<string, { speedup: number; fp32Ms: number; q8Ms: number }>;
+const agreement = sightread.quantization.top1Agreement as unknown as { images: string; texts: string };
+const fmt = (value: number, digits = 2): string => value.toFixed(digits);
+const goals: Array<[string, string, string, boolean]> = [
+  ['/classify end to end ÷ (decode + raw CNN run + raw ViT run), concurrency 1', '≤ 1.10×', `${fmt(c.endToEndMs / c.floorMs)}× (${c.endToEndMs} ms vs ${c.floorMs} ms)`, c.endToEndMs / c.floorMs <= 1.1],
+  ['transformers.js pipelines ÷ sightread /classify', '≥ 1.3×', `${fmt(transformersjs.classifyMs / c.endToEndMs)}× (${transformersjs.classifyMs} ms)`, transformersjs.classifyMs / c.endToEndMs >= 1.3],
+  ['PyTorch eager (2 threads) ÷ sightread /classify', '≥ 1.25×', pytorch ? `${fmt(pytorch.classifyMs / c.endToEndMs)}× (${fmt(pytorch.classifyMs, 1)} ms)` : 'not measured', pytorch ? pytorch.classifyMs / c.endToEndMs >= 1.25 : false],
+  ['ViT-B/16 int8 speed-up over fp32', '≥ 2.5×', `${fmt(q['vit-base-patch16-224']!.speedup)}×`, q['vit-base-patch16-224']!.speedup >= 2.5],
+  ['DistilBERT int8 speed-up over fp32 (32 / 128 tokens)', '≥ 2.5×', `${fmt(q['distilbert-sst2 (32 tokens)']!.speedup)}× / ${fmt(q['distilbert-sst2 (128 tokens)']!.speedup)}×`, q['distilbert-sst2 (128 tokens)']!.speedup >= 2.5],
+  ['32 concurrent /classify on Discord: slowest acknowledgement', '≤ 1000 ms', `${discord.ackMaxMs} ms (${discord.answered}/${discord.interactions} answered)`, discord.ackMaxMs <= 1000],
+  ['32 concurrent /classify on Discord: event-loop lag p99', '< 100 ms', `${fmt(discord.eventLoopLagP99Ms, 1)} ms`, discord.eventLoopLagP99Ms < 100],
+  ['Throughput at 32 concurrent ÷ raw onnxruntime at its best batch size', '≥ 0.9×', `${fmt(classify32.perSecond! / bestRaw)}× (${classify32.perSecond}/s vs ${bestRaw}/s)`, classify32.perSecond! / bestRaw >= 0.9],
+  ['Peak RSS with all models loaded', `≤ ${sightread.memory.budgetMb} MB`, `${sightread.memory.loadedMb} MB (model files ${sightread.memory.modelFilesMb} MB)`, sightread.memory.loadedMb <= sightread.memory.budgetMb],
+  ...(sightread.soak ? [['RSS after 100 → 1,000 /classify requests', 'no growth', `${sightread.soak.rssAt100Mb} → ${sightread.soak.rssAtEndMb} MB`, sightread.soak.rssAtEndMb <= sightread.soak.rssAt100Mb * 1.05] as [string, string, string, boolean]] : []),
+  ...(sightread.vader ? [['VADER, single thread, tweets file', '≥ 5,000 sentences/s', `${sightread.vader.sentencesPerSecond}/s`, sightread.vader.sentencesPerSecond >= 5000] as [string, string, string, boolean]] : []),
+];
+
+const table = (headers: string[], rows: Array<Array<string | number>>): string =>
+  [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+const markdown = [
+  '# sightread benchmark',
+  '',
+  `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GiB; Node ${machine.node}, onnxruntime-node ${machine.onnxruntime}, sharp ${machine.sharp}. ` +
+    'Models: real architectures with random weights (`scripts/bench/make_models.py`), int8 (q8) files on CPU as the bot runs them. Medians of repeated runs; read the ratios, absolute times are noisy here.',
+  '',
+  '## Goals',
+  '',
+  table(['goal', 'target', 'measured', 'met'], goals.map(([goal, target, measured, met]) => [goal, target, measured, met ? 'yes' : '**no**'])),
+  '',
+  '## /classify at concurrency 1 (ms)',
+  '',
+  table(
+    ['sightread end to end', 'floor: decode + raw CNN + raw ViT', 'decode', 'raw ResNet-50', 'raw ViT-B/16', 'stage: decode', 'stage: CNN', 'stage: ViT', 'stage: render', 'transformers.js', 'PyTorch eager'],
+    [[c.endToEndMs, c.floorMs, c.decodeMs, c.rawCnnMs, c.rawVitMs, c.stagesMs.decode!, c.stagesMs.cnnInference!, c.stagesMs.vitInference!, c.stagesMs.render!, transformersjs.classifyMs, pytorch ? fmt(pytorch.classifyMs, 1) : '–']],
+  ),
+  '',
+  '## Pipelines under load (in-process)',
+  '',
+  table(
+    ['pipeline', 'concurrency', 'requests', 'p50 ms', 'p95 ms', 'per second', 'event-loop lag p99 ms', 'peak RSS MB'],
+    Object.entries(sightread.concurrency).flatMap(([name, rows]) => rows.map((row) => [name, row.concurrency!, row.requests!, row.p50Ms!, row.p95Ms!, row.perSecond!, row.eventLoopLagP99Ms!, row.peakRssMb!])),
+  ),
+  '',
+  `Raw onnxruntime (ResNet-50 + ViT-B/16 on pre-made tensors): ${Object.entries(sightread.rawThroughput).map(([k, v]) => `${k.replace('ImagesPerSecond', '')} ${v} images/s`).join(', ')}.`,
+  '',
+  `Through Discord (real bot, emulator, 32 concurrent /classify): acknowledged within ${discord.ackMaxMs} ms at worst; answers p50 ${discord.finalP50Ms} ms, p95 ${discord.finalP95Ms} ms; event-loop lag p99 ${fmt(discord.eventLoopLagP99Ms, 1)} ms.`,
+  '',
+  '## int8 against fp32 (raw session.run, ms)',
+  '',
+  table(['model', 'fp32', 'int8', 'speed-up'], Object.entries(q).filter(([, v]) => 'speedup' in v).map(([name, v]) => [name, v.fp32Ms, v.q8Ms, `${fmt(v.speedup)}×`])),
+  '',
+  `Top-1 agreement of int8 with fp32: ViT-B/16 ${agreement.images} fixed images, DistilBERT ${agreement.texts} tweets (random weights: this measures quantization noise, not accuracy).`,
+  '',
+  `Cold start (process start → all four models verified, loaded and warm): ${coldStart.coldStartMs} ms.`,
+  ...(pytorch ? ['', `PyTorch eager, 2 threads, ms per call: ResNet-50 ${fmt(pytorch.resnetMs, 1)}, ViT-B/16 ${fmt(pytorch.vitMs, 1)}, DistilBERT (32 tokens) ${fmt(pytorch.distilbert32Ms, 1)}.`] : []),
+  '',
+].join('\n');
+
+/** A horizontal bar chart of the /classify comparison and the int8 speed-ups. */
+async function chart(): Promise<Buffer> {
+  const bars: Array<[string, number, string]> = [
+    ['floor (decode + raw runs)', c.floorMs, '#949ba4'],
+    ['sightread /classify', c.endToEndMs, '#5865f2'],
+    ['transformers.js pipelines', transformersjs.classifyMs, '#eb459e'],
+    ...(pytorch ? [['PyTorch eager (2 threads)', pytorch.classifyMs, '#fee75c'] as [string, number, string]] : []),
+  ];
+  const max = Math.max(...bars.map(([, value]) => value));
+  const width = 900;
+  const rows = bars
+    .map(([label, value, colour], i) => {
+      const y = 70 + i * 44;
+      const w = Math.round((value / max) * 560);
+      return `<text x="20" y="${y + 18}" font-size="15" fill="#f2f3f5">${escapeXml(label)}</text><rect x="260" y="${y}" width="${w}" height="26" rx="4" fill="${colour}"/><text x="${270 + w}" y="${y + 18}" font-size="14" fill="#b5bac1">${value.toFixed(0)} ms</text>`;
+    })
+    .join('');
+  const height = 90 + bars.length * 44;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif"><rect width="${width}" height="${height}" rx="12" fill="#2b2d31"/><text x="20" y="40" font-size="20" font-weight="bold" fill="#f2f3f5">/classify, one request: ResNet-50 + ViT-B/16 (int8), ms — ${escapeXml(machine.cpu)}, ${machine.cores} cores</text>${rows}</svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+mkdirSync(OUT, { recursive: true });
+writeFileSync(join(OUT, 'results.json'), `${JSON.stringify({ machine, sightread, transformersjs, pytorch, coldStart, discord, goals }, null, 2)}\n`);
+writeFileSync(join(OUT, 'results.md'), markdown);
+writeFileSync(join(OUT, 'chart.png'), await chart());
+process.stdout.write(`${markdown}\nWrote bench/results/results.md, results.json and chart.png\n`);

@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startBot, until } from '../../tests/e2e/bot-process.js';
+import { DiscordEmulator } from '../../tests/e2e/emulator.js';
+import { median, percentile, round } from './stats.js';
+
+/**
+ * 32 concurrent /classify interactions through the real bot and the Discord emulator, on the
+ * benchmark models: how fast each is acknowledged, answered, and how late the event loop runs.
+ */
+const [benchDir, imagePath] = process.argv.slice(2) as [string, string];
+const emulator = new DiscordEmulator();
+await emulator.start();
+const healthPort = 20000 + Math.floor(Math.random() * 20000);
+const bot = await startBot(emulator, {
+  MODELS_MANIFEST: join(benchDir, 'manifest.json'),
+  MODELS_DIR: join(benchDir, '.lock'),
+  VISION_CNN_MODEL: 'resnet-50',
+  VISION_VIT_MODEL: 'vit-base-patch16-224',
+  CLIP_MODEL: 'clip-vit-base-patch32',
+  SENTIMENT_MODEL: 'distilbert-sst2',
+  COOLDOWN_SECONDS: '0',
+  GUILD_MAX_IN_FLIGHT: '64',
+  HEALTH_PORT: String(healthPort),
+  LOG_LEVEL: 'info',
+}, 120_000);
+const bytes = readFileSync(imagePath);
+const records = Array.from({ length: 32 }, (_, i) => {
+  const attachment = emulator.attachment(`photo-${i}.jpg`, 'image/jpeg', bytes);
+  return emulator.interact({ name: 'classify', type: 1, options: [{ name: 'image', type: 11, value: attachment.id }], resolved: { attachments: { [attachment.id]: attachment } } }, { userId: String(700000000000000000n + BigInt(i)) });
+});
+await until(() => records.every((r) => r.edits.some((e) => Array.isArray(e.json.embeds)) || r.followUps.length > 0) || undefined, 180_000, 'all 32 answers');
+const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+const lag = Number(/^sightread_event_loop_lag_p99_seconds (\S+)$/m.exec(metrics)?.[1] ?? Number.NaN) * 1000;
+const acks = records.map((r) => r.initial!.at - r.createdAt);
+const finals = records.map((r) => (r.edits.find((e) => Array.isArray(e.json.embeds))?.at ?? r.followUps[0]!.at) - r.createdAt);
+bot.child.kill('SIGTERM');
+await bot.exited;
+await emulator.stop();
+process.stdout.write(
+  `${JSON.stringify({
+    interactions: records.length,
+    answered: records.filter((r) => r.edits.some((e) => Array.isArray(e.json.embeds))).length,
+    rejected: records.reduce((n, r) => n + r.rejections.length, 0),
+    ackMaxMs: round(Math.max(...acks)),
+    ackP50Ms: round(median(acks)),
+    finalP50Ms: round(median(finals)),
+    finalP95Ms: round(percentile(finals, 0.95)),
+    eventLoopLagP99Ms: round(lag),
+  })}\n`,
+);

@@ -1,0 +1,207 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { Services } from '../../src/app.js';
+import { loadCommands } from '../../src/command-loader.js';
+import type { Command } from '../../src/command.js';
+import { parseConfig } from '../../src/config.js';
+import { ort } from '../../src/inference/engine.js';
+import type { SessionLike } from '../../src/inference/remote-session.js';
+import { runCommand } from '../../src/run-command.js';
+import { stack } from '../../src/vision/classifier.js';
+import { decodeImage, neededShorterSide, prepareDecoded } from '../../src/vision/preprocess.js';
+import { vaderScores } from '../../src/text/vader.js';
+import { median, percentile, round, timeIt, withPeakRss } from './stats.js';
+
+/**
+ * sightread measured in-process on the benchmark models: /classify end to end against its
+ * floor (one decode + the two raw session.run calls), concurrency 1/8/32 for each pipeline,
+ * int8 vs fp32, memory, and VADER. Prints one JSON object.
+ */
+const [benchDir, imagePath, tweetsPath] = process.argv.slice(2) as [string, string, string | undefined];
+const rounds = Number(process.env.BENCH_ROUNDS ?? 12);
+const config = parseConfig({
+  MODELS_MANIFEST: join(benchDir, 'manifest.json'),
+  MODELS_DIR: join(benchDir, '.lock'),
+  MODEL_DOWNLOADS: 'false',
+  EXECUTION_PROVIDER: 'cpu',
+  ORT_INTRA_OP_THREADS: process.env.ORT_INTRA_OP_THREADS ?? '2',
+  QUEUE_MAX: '256',
+  LOG_LEVEL: 'silent',
+});
+const services = new Services(config, pino({ level: 'silent' }));
+const commands = await loadCommands();
+const image = { name: 'bench.jpg', bytes: readFileSync(imagePath) };
+const results: Record<string, unknown> = {};
+
+// Memory: everything the bot serves loaded and warm, against the size of the files it loaded.
+const before = process.memoryUsage().rss / 1048576;
+const status = await services.preload();
+const loadedRssMb = process.memoryUsage().rss / 1048576;
+const modelFiles = ['resnet-50', 'vit-base-patch16-224', 'clip-vit-base-patch32', 'distilbert-sst2'].flatMap((id) => {
+  const entry = services.store.entry(id);
+  return entry.files.filter((file) => file.precision === undefined || file.precision === services.precision).map((file) => join(services.store.modelDir(entry), file.path));
+});
+const modelMb = modelFiles.reduce((sum, file) => sum + statSync(file).size, 0) / 1048576;
+results.memory = { status, processBeforeModelsMb: round(before), loadedMb: round(loadedRssMb), modelFilesMb: round(modelMb), budgetMb: round(1.3 * modelMb + 300) };
+
+// /classify at concurrency 1: the pipeline's own stage timings and the floor measured right beside it.
+const classify = commands.get('classify')!;
+const cnn = await services.imageClassifier(config.VISION_CNN_MODEL);
+const vit = await services.imageClassifier(config.VISION_VIT_MODEL);
+const stages: Array<Record<string, number>> = [];
+const endToEnd = await timeIt(async () => {
+  const result = await runCommand(classify, { image, model: 'both', top: 5 }, services);
+  const data = result.data as { results: Array<{ timings: { preprocessMs: number; inferenceMs: number } }>; pipeline: { decodeMs: number; renderMs: number; totalMs: number } };
+  stages.push({ decodeMs: data.pipeline.decodeMs, cnnInferenceMs: data.results[0]!.timings.inferenceMs, vitInferenceMs: data.results[1]!.timings.inferenceMs, renderMs: data.pipeline.renderMs });
+}, rounds);
+const cnnSession = (await services.engine.session((await services.store.resolve(config.VISION_CNN_MODEL, services.precision)).weights.model!)).session;
+const vitSession = (await services.engine.session((await services.store.resolve(config.VISION_VIT_MODEL, services.precision)).weights.model!)).session;
+const tensor = (size: number): ort.Tensor => stack(Array.from({ length: size }, () => new Float32Array(3 * 224 * 224).map(() => Math.random() - 0.5)), [3, 224, 224]);
+const one = tensor(1);
+const decodeOnly = await timeIt(async () => {
+  const decoded = await decodeImage(image.bytes, services.limits, Math.max(neededShorterSide(cnn.spec), neededShorterSide(vit.spec)));
+  await Promise.all([prepareDecoded(decoded, cnn.spec), prepareDecoded(decoded, vit.spec)]);
+}, rounds);
+const rawCnn = await timeIt(() => cnnSession.run({ pixel_values: one }), rounds);
+const rawVit = await timeIt(() => vitSession.run({ pixel_values: one }), rounds);
+const stage = (key: string): number => median(stages.map((s) => s[key]!));
+results.classify = {
+  precision: services.precision,
+  endToEndMs: round(median(endToEnd)),
+  floorMs: round(median(decodeOnly) + median(rawCnn) + median(rawVit)),
+  decodeMs: round(median(decodeOnly)),
+  rawCnnMs: round(median(rawCnn)),
+  rawVitMs: round(median(rawVit)),
+  stagesMs: { decode: round(stage('decodeMs')), cnnInference: round(stage('cnnInferenceMs')), vitInference: round(stage('vitInferenceMs')), render: round(stage('renderMs')) },
+};
+
+/** Runs `total` requests with `concurrency` workers and reports latency, throughput, lag and RSS. */
+async function load(command: Command, raw: () => Record<string, unknown>, concurrency: number, total: number): Promise<Record<string, number>> {
+  const latencies: number[] = [];
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  let next = 0;
+  lag.enable();
+  const started = performance.now();
+  const { peakRssMb } = await withPeakRss(async () => {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < total) {
+          next += 1;
+          const t = performance.now();
+          await runCommand(command, raw(), services);
+          latencies.push(performance.now() - t);
+        }
+      }),
+    );
+  });
+  lag.disable();
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    concurrency,
+    requests: total,
+    p50Ms: round(median(latencies)),
+    p95Ms: round(percentile(latencies, 0.95)),
+    perSecond: round(total / seconds, 2),
+    eventLoopLagP99Ms: round(lag.percentile(99) / 1e6),
+    peakRssMb: round(peakRssMb),
+  };
+}
+
+const texts = tweetsPath
+  ? readFileSync(tweetsPath).toString('latin1').split('\n').filter(Boolean).map((line) => line.split('\t').slice(2).join('\t'))
+  : ['What a wonderful day!', 'This is the worst film I have seen.', 'Not bad at all.'];
+let textIndex = 0;
+const pipelines: Array<[string, Command, () => Record<string, unknown>, number]> = [
+  ['classify', classify, () => ({ image, model: 'both', top: 5 }), 1],
+  ['match', commands.get('match')!, () => ({ image, labels: 'a dog, a cat, a bicycle, a car, a teapot' }), 1],
+  ['sentiment', commands.get('sentiment')!, () => ({ text: texts[(textIndex += 1) % texts.length]! }), 4],
+];
+const concurrency: Record<string, unknown[]> = {};
+for (const [name, command, raw, scale] of pipelines) {
+  concurrency[name] = [];
+  for (const c of [1, 8, 32]) concurrency[name]!.push(await load(command, raw, c, Math.max(c * 2, 16) * scale));
+}
+results.concurrency = concurrency;
+
+// No growth over 1,000 requests: RSS after 100 and after 1,000 classify requests at concurrency 8.
+const soak = Number(process.env.BENCH_SOAK ?? 1000);
+if (soak > 0) {
+  await load(classify, () => ({ image, model: 'both', top: 5 }), 8, 100);
+  const at100 = process.memoryUsage().rss / 1048576;
+  await load(classify, () => ({ image, model: 'both', top: 5 }), 8, soak - 100);
+  results.soak = { requests: soak, rssAt100Mb: round(at100), rssAtEndMb: round(process.memoryUsage().rss / 1048576) };
+}
+
+// After the soak, so its batch-32 arenas do not count in sightread's memory figures. The floor for throughput: both raw sessions on pre-made batches, at the best batch size.
+const rawBatches: Record<string, number> = {};
+for (const size of [1, 8, 32]) {
+  const batch = tensor(size);
+  const t = await timeIt(async () => {
+    await cnnSession.run({ pixel_values: batch });
+    await vitSession.run({ pixel_values: batch });
+  }, size === 32 ? 2 : 4, 1);
+  rawBatches[`batch${size}ImagesPerSecond`] = round((size * 1000) / median(t));
+}
+results.rawThroughput = rawBatches;
+
+// VADER, single-threaded, on the tweets file (after one warm-up pass).
+if (tweetsPath) {
+  texts.forEach((text) => vaderScores(text));
+  const started = performance.now();
+  for (const text of texts) vaderScores(text);
+  results.vader = { sentences: texts.length, sentencesPerSecond: round(texts.length / ((performance.now() - started) / 1000), 0) };
+}
+
+// int8 against fp32 on the same machine: raw session.run latency and top-1 agreement.
+async function sessionFor(id: string, precision: 'fp32' | 'q8', part = 'model'): Promise<SessionLike> {
+  const resolved = await services.store.resolve(id, precision);
+  return (await services.engine.session(resolved.weights[part]!)).session;
+}
+const ids = (n: number): Record<string, ort.Tensor> => ({
+  input_ids: new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(1000 + ((i * 37) % 20000))), [1, n]),
+  attention_mask: new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
+});
+const quantization: Record<string, unknown> = {};
+for (const [label, id, feeds] of [
+  ['vit-base-patch16-224', 'vit-base-patch16-224', () => ({ pixel_values: one })],
+  ['distilbert-sst2 (32 tokens)', 'distilbert-sst2', () => ids(32)],
+  ['distilbert-sst2 (128 tokens)', 'distilbert-sst2', () => ids(128)],
+] as const) {
+  const fp32 = await sessionFor(id, 'fp32');
+  const q8 = await sessionFor(id, 'q8');
+  const f = feeds();
+  const tf = median(await timeIt(() => fp32.run(f), rounds));
+  const tq = median(await timeIt(() => q8.run(f), rounds));
+  quantization[label] = { fp32Ms: round(tf), q8Ms: round(tq), speedup: round(tf / tq, 2) };
+}
+const argmax = (data: Float32Array): number => data.reduce((best, value, index) => (value > data[best]! ? index : best), 0);
+const vitFp32 = await sessionFor('vit-base-patch16-224', 'fp32');
+const vitQ8 = await sessionFor('vit-base-patch16-224', 'q8');
+let imageAgree = 0;
+const imageSet = Array.from({ length: 16 }, (_, i) => stack([new Float32Array(3 * 224 * 224).map((_, j) => Math.sin(i * 0.7 + j * 0.001) * 1.5)], [3, 224, 224]));
+for (const input of imageSet) {
+  const a = (await vitFp32.run({ pixel_values: input })).logits!.data as Float32Array;
+  const b = (await vitQ8.run({ pixel_values: input })).logits!.data as Float32Array;
+  if (argmax(a) === argmax(b)) imageAgree += 1;
+}
+const bertFp32 = await sessionFor('distilbert-sst2', 'fp32');
+const bertQ8 = await sessionFor('distilbert-sst2', 'q8');
+const { tokenize } = await import('../../src/vision/clip.js');
+const { loadTokenizer } = await import('../../src/text/tokenizer-loader.js');
+const tokenizer = await loadTokenizer(services.store.modelDir(services.store.entry('distilbert-sst2')));
+let textAgree = 0;
+const textSet = texts.slice(0, 200);
+for (const text of textSet) {
+  const encoded = tokenize(tokenizer, [text], 128);
+  const feeds = { input_ids: encoded.ids, attention_mask: encoded.mask };
+  const a = (await bertFp32.run(feeds)).logits!.data as Float32Array;
+  const b = (await bertQ8.run(feeds)).logits!.data as Float32Array;
+  if (argmax(a) === argmax(b)) textAgree += 1;
+}
+quantization.top1Agreement = { images: `${imageAgree}/${imageSet.length}`, texts: `${textAgree}/${textSet.length}` };
+results.quantization = quantization;
+
+await services.dispose();
+process.stdout.write(`${JSON.stringify(results)}\n`);
