@@ -1,8 +1,10 @@
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
 import { z } from 'zod';
 import { defineCommand } from '../src/command.js';
-import { MAX_QUESTION_CHARS } from '../src/knowledge/ask.js';
 import { prepareText } from '../src/text/input.js';
+
+/** Longer questions are cut, with a note: retrieval needs the gist, not an essay. */
+const MAX_QUESTION_CHARS = 1000;
 
 const options = z.object({ question: z.string({ error: 'question: ask me something about vision or language models' }) });
 
@@ -18,7 +20,7 @@ export default defineCommand({
 
   async execute({ options: { question: raw }, services }) {
     const question = prepareText(raw, MAX_QUESTION_CHARS, { stripMarkup: true });
-    const result = await services.knowledge.assistant.ask(question.text);
+    const result = await (await services.assistant()).ask(question.text);
     const notes = [...question.notes, ...result.notes];
     const sources = result.citations.map((citation) => `• ${citation.title} — \`/explain topic:${citation.id}\``).join('\n');
     const footer = result.mode === 'llm' ? `Answered by ${services.config.LLM_MODEL} from the notes · confidence ${(result.confidence ?? 0).toFixed(2)}` : 'Extractive answer: passages from the notes';

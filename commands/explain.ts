@@ -15,10 +15,10 @@ export default defineCommand({
   },
   options,
   cli: { positional: ['topic'], example: 'explain cnn-vs-vit' },
-  autocomplete: (_option, typed, services) => suggestTopics(services.knowledge.topics, typed),
+  autocomplete: (_option, typed, services) => suggestTopics(services.topics, typed),
 
   async execute({ options: { topic: wanted }, services }) {
-    const { topics } = services.knowledge;
+    const { topics } = services;
     const topic = topics.get(wanted.toLowerCase()) ?? topics.get(suggestTopics(topics, wanted)[0]?.value ?? '');
     if (!topic) {
       const list = [...topics.keys()].join(', ');

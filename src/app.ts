@@ -2,7 +2,8 @@ import { preferredPrecision, type Config } from './config.js';
 import { InferenceEngine } from './inference/engine.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
-import { createKnowledge, type Knowledge } from './knowledge/index.js';
+import type { StudyAssistant } from './knowledge/ask.js';
+import { loadTopics, type Topic } from './knowledge/topics.js';
 import { loadManifest } from './models/manifest.js';
 import { ModelStore } from './models/store.js';
 import { ImageClassifier } from './vision/classifier.js';
@@ -23,7 +24,7 @@ export class Services {
   readonly startedAt = Date.now();
   readonly metrics = new Metrics();
   private readonly cache = new Map<string, Promise<unknown>>();
-  private knowledgeBase: Knowledge | undefined;
+  private notes: ReadonlyMap<string, Topic> | undefined;
 
   constructor(
     readonly config: Config,
@@ -62,10 +63,18 @@ export class Services {
     };
   }
 
-  /** The study notes and the /ask chain, built on first use. */
-  get knowledge(): Knowledge {
-    this.knowledgeBase ??= createKnowledge(this.config, this.logger);
-    return this.knowledgeBase;
+  /** The study notes in prompts/topics, read once. */
+  get topics(): ReadonlyMap<string, Topic> {
+    this.notes ??= loadTopics();
+    return this.notes;
+  }
+
+  /** The /ask chain; LangChain is loaded only when someone first asks. */
+  assistant(): Promise<StudyAssistant> {
+    return this.shared('assistant', async () => {
+      const { createAssistant } = await import('./knowledge/index.js');
+      return createAssistant(this.config, this.logger, this.topics);
+    });
   }
 
   get precision(): ReturnType<typeof preferredPrecision> {

@@ -7,7 +7,6 @@ import type { Logger } from '../logger.js';
 import type { TopicRetriever } from './retriever.js';
 import { PROMPTS_DIR, type Topic } from './topics.js';
 
-export const MAX_QUESTION_CHARS = 1000;
 /**
  * A question is in scope when its best note scores at least this (BM25) and shares at least
  * one word with that note's title or keywords; a word that merely occurs in a note's body

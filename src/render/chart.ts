@@ -29,15 +29,15 @@ export function escapeXml(text: string): string {
 const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 function panelSvg(panel: ChartPanel, x: number): string {
-  const barWidth = PANEL_WIDTH - 80;
+  const barWidth = PANEL_WIDTH - 20;
   const rows = panel.bars.map((bar, index) => {
     const y = HEADER + index * ROW;
     const width = Math.max(2, Math.round(Math.max(0, Math.min(1, bar.score)) * barWidth));
+    // One text run per bar (label and score together): text layout is most of the rendering cost.
     return [
-      `<text x="${x}" y="${y + 12}" font-size="14" fill="${PALETTE.text}">${escapeXml(clip(bar.label, 44))}</text>`,
+      `<text x="${x}" y="${y + 12}" font-size="14" fill="${PALETTE.text}">${escapeXml(clip(bar.label, 40))}<tspan fill="${PALETTE.muted}" font-size="13">  ${(bar.score * 100).toFixed(1)}%</tspan></text>`,
       `<rect x="${x}" y="${y + 18}" width="${barWidth}" height="12" rx="6" fill="${PALETTE.track}"/>`,
       `<rect x="${x}" y="${y + 18}" width="${width}" height="12" rx="6" fill="${panel.color}"/>`,
-      `<text x="${x + barWidth + 8}" y="${y + 29}" font-size="13" fill="${PALETTE.muted}">${(bar.score * 100).toFixed(1)}%</text>`,
     ].join('');
   });
   return [
@@ -63,8 +63,8 @@ ${options.panels.map((panel, index) => panelSvg(panel, offset + index * (PANEL_W
   const layers: OverlayOptions[] = [];
   if (options.thumbnail) {
     const { data, width: w, height: h } = options.thumbnail;
-    const thumb = await sharp(data, { raw: { width: w, height: h, channels: 3 } }).resize(THUMB, THUMB, { fit: 'contain', background: PALETTE.card }).png().toBuffer();
-    layers.push({ input: thumb, left: PAD, top: PAD });
+    const thumb = await sharp(data, { raw: { width: w, height: h, channels: 3 } }).resize(THUMB, THUMB, { fit: 'contain', background: PALETTE.card }).raw().toBuffer({ resolveWithObject: true });
+    layers.push({ input: thumb.data, raw: { width: thumb.info.width, height: thumb.info.height, channels: thumb.info.channels as 3 }, left: PAD, top: PAD });
   }
   return sharp(Buffer.from(svg)).composite(layers).png({ compressionLevel: 3 }).toBuffer();
 }

@@ -7,6 +7,9 @@ export interface ImageLimits {
   decodeTimeoutMs: number;
 }
 
+// Every image is a new upload: libvips' operation cache would only hold memory.
+sharp.cache(false);
+
 export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'heif', 'tiff'] as const;
 export type AcceptedFormat = (typeof ACCEPTED_FORMATS)[number];
 

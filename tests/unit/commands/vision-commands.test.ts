@@ -49,6 +49,15 @@ describe('/classify', () => {
     await expect(runCommand(classify, { image: { name: 'a.jpg', bytes: Buffer.from('GIF89a broken') } }, services)).rejects.toThrow(/corrupt|not an image/);
   });
 
+  it('reports the queue position to requests waiting behind a running batch', async () => {
+    const oneAtATime = testServices({ BATCH_MAX_SIZE: '1' });
+    const progress: string[] = [];
+    const images = await Promise.all(Array.from({ length: 6 }, (_, i) => solidPng([i * 40, 0, 0])));
+    await Promise.all(images.map((bytes) => runCommand(classify, { image: { name: 'x.png', bytes }, model: 'cnn' }, oneAtATime, (text) => progress.push(text))));
+    expect(progress.some((text) => /^tiny-cnn: waiting in the queue, position \d+$/.test(text))).toBe(true);
+    await oneAtATime.dispose();
+  });
+
   it('keeps serving after a bad request', async () => {
     await expect(runCommand(classify, { image: { name: 'bad.png', bytes: Buffer.from('nope') } }, services)).rejects.toThrow();
     const result = await runCommand(classify, { image: { name: 'ok.png', bytes: await solidPng([0, 255, 0]) }, model: 'cnn' }, services);

@@ -111,3 +111,36 @@ describe('inference off the event loop', () => {
     expect(ticks).toBeGreaterThan(elapsed / 20);
   });
 });
+
+describe('the GPU path, by configuration', () => {
+  it('with EXECUTION_PROVIDER=cuda loads the fp32 file (fp16 on request) and asks onnxruntime for CUDA first', async () => {
+    const { parseConfig, preferredPrecision } = await import('../../../src/config.js');
+    const { loadManifest, getModel, weightFiles } = await import('../../../src/models/manifest.js');
+    const { ROOT } = await import('../../helpers.js');
+    const manifest = loadManifest(join(ROOT, 'models/manifest.json'));
+    const vit = getModel(manifest, 'vit-base-patch16-224');
+    const cuda = parseConfig({ EXECUTION_PROVIDER: 'cuda' });
+    expect(weightFiles(vit, preferredPrecision(cuda)).files.map((f) => f.path)).toEqual(['onnx/model.onnx']);
+    expect(weightFiles(vit, preferredPrecision(parseConfig({ EXECUTION_PROVIDER: 'cuda', MODEL_PRECISION: 'fp16' }))).files.map((f) => f.path)).toEqual(['onnx/model_fp16.onnx']);
+    expect(weightFiles(vit, preferredPrecision(parseConfig({}))).files.map((f) => f.path)).toEqual(['onnx/model_quantized.onnx']);
+
+    const providers: unknown[] = [];
+    engine = new InferenceEngine({
+      executionProvider: 'cuda',
+      intraOpThreads: 1,
+      interOpThreads: 1,
+      batch,
+      logger: silentLogger,
+      cudaInstalled: () => true,
+      // Stands in for a CUDA machine: records what the engine asks for, runs on CPU.
+      createSession: (path, options) => {
+        providers.push(options.executionProviders);
+        return ort.InferenceSession.create(path, { ...options, executionProviders: ['cpu'] }) as unknown as Promise<SessionLike>;
+      },
+    });
+    const loaded = await engine.session(model);
+    expect(providers).toEqual([[{ name: 'cuda' }, 'cpu']]);
+    expect(loaded.executionProvider).toBe('cuda');
+    expect(engine.activeProvider).toBe('cuda');
+  });
+});
