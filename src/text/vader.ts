@@ -32,8 +32,19 @@ interface Trace {
 }
 let trace: Trace | undefined;
 
+// One lowercased copy per sentence: never_check runs up to three times for every lexicon word.
+const lowercased = new WeakMap<string[], string[]>();
+const lower = (words: string[]): string[] => {
+  let copy = lowercased.get(words);
+  if (!copy) {
+    copy = words.map((word) => word.toLowerCase());
+    lowercased.set(words, copy);
+  }
+  return copy;
+};
+
 analyzer.never_check = (valence, words, startI, index) => {
-  const lowered = words.map((word) => word.toLowerCase());
+  const lowered = lower(words);
   const result = originalNeverCheck(valence, lowered, startI, index);
   if (trace && valence !== 0 && result !== valence) {
     trace.negations.push({ index, by: words[index - (startI + 1)] ?? '', factor: result / valence });
@@ -42,10 +53,7 @@ analyzer.never_check = (valence, words, startI, index) => {
 };
 analyzer.but_check = (words, sentiments) => {
   const before = [...sentiments];
-  const result = originalButCheck(
-    words.map((word) => word.toLowerCase()),
-    sentiments,
-  );
+  const result = originalButCheck(lower(words), sentiments);
   if (trace) {
     trace.words = [...words];
     trace.beforeBut = before;
