@@ -1,6 +1,7 @@
 import { preferredPrecision, type Config } from './config.js';
 import { InferenceEngine } from './inference/engine.js';
 import type { Logger } from './logger.js';
+import { loadOnce } from './load-once.js';
 import { Metrics } from './metrics.js';
 import type { StudyAssistant } from './knowledge/ask.js';
 import { loadTopics, type Topic } from './knowledge/topics.js';
@@ -83,13 +84,7 @@ export class Services {
 
   /** Loads a component once and shares it; a failure is not cached. */
   protected shared<T>(key: string, load: () => Promise<T>): Promise<T> {
-    let pending = this.cache.get(key) as Promise<T> | undefined;
-    if (!pending) {
-      pending = load();
-      this.cache.set(key, pending);
-      pending.catch(() => this.cache.delete(key));
-    }
-    return pending;
+    return loadOnce(this.cache, key, load) as Promise<T>;
   }
 
   /** The ids of components that have loaded successfully. */

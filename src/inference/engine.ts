@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserFacingError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { loadOnce } from '../load-once.js';
 import { MicroBatcher, type BatcherOptions } from './batcher.js';
 import { InferenceWorker, type SessionLike } from './remote-session.js';
 
@@ -100,13 +101,7 @@ export class InferenceEngine {
 
   /** Loads (once) and returns the session for a model file. */
   session(path: string): Promise<LoadedSession> {
-    let loading = this.sessions.get(path);
-    if (!loading) {
-      loading = this.load(path);
-      this.sessions.set(path, loading);
-      loading.catch(() => this.sessions.delete(path));
-    }
-    return loading;
+    return loadOnce(this.sessions, path, () => this.load(path));
   }
 
   private sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {

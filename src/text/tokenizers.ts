@@ -1,4 +1,5 @@
 import { UserFacingError } from '../errors.js';
+import { loadOnce } from '../load-once.js';
 import type { ModelStore } from '../models/store.js';
 import { loadTokenizer, type PreTrainedTokenizer } from './tokenizer-loader.js';
 
@@ -50,13 +51,7 @@ export class TokenizerRegistry {
   constructor(private readonly store: ModelStore) {}
 
   get(id: string): Promise<LoadedTokenizer> {
-    let pending = this.loaded.get(id);
-    if (!pending) {
-      pending = this.load(id);
-      this.loaded.set(id, pending);
-      pending.catch(() => this.loaded.delete(id));
-    }
-    return pending;
+    return loadOnce(this.loaded, id, () => this.load(id));
   }
 
   private async load(id: string): Promise<LoadedTokenizer> {
