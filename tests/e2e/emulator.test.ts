@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscordEmulator } from './emulator.js';
 
-const emulator = new DiscordEmulator({ responseDeadlineMs: 150, tokenLifetimeMs: 400 });
+// Short, but with room for a cold first request on a busy CI machine.
+const emulator = new DiscordEmulator({ responseDeadlineMs: 800, tokenLifetimeMs: 1500 });
 beforeAll(() => emulator.start());
 afterAll(() => emulator.stop());
 
@@ -21,7 +22,7 @@ describe('the Discord emulator enforces what Discord enforces', () => {
 
   it('kills the token when the first response misses the deadline', async () => {
     const record = emulator.interact({ name: 'help', type: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 900));
     const late = await callback(record, { type: 5 });
     expect(late.status).toBe(404);
     expect(((await late.json()) as { code: number }).code).toBe(10062);
@@ -31,7 +32,7 @@ describe('the Discord emulator enforces what Discord enforces', () => {
     const record = emulator.interact({ name: 'help', type: 1 });
     await callback(record, { type: 5 });
     expect((await edit(record, { content: 'on time' })).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    await new Promise((resolve) => setTimeout(resolve, 1600));
     const expired = await edit(record, { content: 'too late' });
     expect(expired.status).toBe(401);
     expect(((await expired.json()) as { code: number }).code).toBe(50027);
