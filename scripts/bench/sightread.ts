@@ -213,8 +213,7 @@ for (const input of imageSet) {
 }
 const bertFp32 = await sessionFor('distilbert-sst2', 'fp32');
 const bertQ8 = await sessionFor('distilbert-sst2', 'q8');
-const { tokenize } = await import('../../src/vision/clip.js');
-const { loadTokenizer } = await import('../../src/text/tokenizer-loader.js');
+const { loadTokenizer, tokenize } = await import('../../src/text/tokenizer-loader.js');
 const tokenizer = await loadTokenizer(services.store.modelDir(services.store.entry('distilbert-sst2')));
 let textAgree = 0;
 const textSet = texts.slice(0, 200);

@@ -95,10 +95,6 @@ export class InferenceEngine {
     return this.options.executionProvider;
   }
 
-  loadedSessions(): string[] {
-    return [...this.sessions.keys()];
-  }
-
   /** Loads (once) and returns the session for a model file. */
   session(path: string): Promise<LoadedSession> {
     return loadOnce(this.sessions, path, () => this.load(path));

@@ -46,14 +46,19 @@ export function parseTopic(file: string, content: string): Topic {
   return { ...parsed.data, body, words: body.split(/\s+/).filter(Boolean).length, file };
 }
 
-/** Loads every note in prompts/topics once; ids must be unique. */
-export function loadTopics(dir = join(PROMPTS_DIR, 'topics')): Map<string, Topic> {
+const loaded = new Map<string, ReadonlyMap<string, Topic>>();
+
+/** Every note in prompts/topics, read and validated once per process; ids must be unique. */
+export function loadTopics(dir = join(PROMPTS_DIR, 'topics')): ReadonlyMap<string, Topic> {
+  const cached = loaded.get(dir);
+  if (cached) return cached;
   const topics = new Map<string, Topic>();
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.md')).sort()) {
     const topic = parseTopic(file, readFileSync(join(dir, file), 'utf8'));
     if (topics.has(topic.id)) throw new Error(`${file}: duplicate topic id "${topic.id}"`);
     topics.set(topic.id, topic);
   }
+  loaded.set(dir, topics);
   return topics;
 }
 

@@ -1,4 +1,4 @@
-export const percent = (score: number): string => `${(score * 100).toFixed(score >= 0.995 || score < 0.0005 ? 1 : 1)}%`;
+export const percent = (score: number): string => `${(score * 100).toFixed(1)}%`;
 export const ms = (value: number): string => (value >= 100 ? `${Math.round(value)} ms` : `${value.toFixed(1)} ms`);
 
 /** A fixed-width text table for the terminal. */

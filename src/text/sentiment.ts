@@ -5,8 +5,7 @@ import { loadLabels, softmax } from '../models/labels.js';
 import type { Precision } from '../models/manifest.js';
 import type { ModelStore } from '../models/store.js';
 import type { ModelIdentity } from '../vision/classifier.js';
-import { tokenize } from '../vision/clip.js';
-import { loadTokenizer } from './tokenizer-loader.js';
+import { loadTokenizer, tokenize } from './tokenizer-loader.js';
 
 export interface TransformerSentiment {
   model: ModelIdentity;

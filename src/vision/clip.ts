@@ -1,11 +1,12 @@
 import { UserFacingError } from '../errors.js';
 import type { MicroBatcher, SubmitOptions } from '../inference/batcher.js';
-import { ort, type InferenceEngine, type LoadedSession } from '../inference/engine.js';
+import type { ort} from '../inference/engine.js';
+import { type InferenceEngine, type LoadedSession } from '../inference/engine.js';
 import { LruCache } from '../lru.js';
 import { softmax } from '../models/labels.js';
 import type { ModelEntry, Precision } from '../models/manifest.js';
 import type { ModelStore } from '../models/store.js';
-import { loadTokenizer, type PreTrainedTokenizer } from '../text/tokenizer-loader.js';
+import { loadTokenizer, tokenize } from '../text/tokenizer-loader.js';
 import { stack, type ModelIdentity } from './classifier.js';
 import type { ImageLimits } from './intake.js';
 import { prepareImage, type PreparedImage } from './preprocess.js';
@@ -197,27 +198,4 @@ export class ClipMatcher {
 
 function providerOf(...sessions: LoadedSession[]): ModelIdentity['executionProvider'] {
   return sessions.every((session) => session.executionProvider === 'cuda') ? 'cuda' : 'cpu';
-}
-
-/** Tokenizes a batch with padding and truncation into int64 tensors. */
-export function tokenize(tokenizer: PreTrainedTokenizer, texts: string[], maxTokens: number): { ids: ort.Tensor; mask: ort.Tensor; lengths: number[]; truncated: boolean[] } {
-  const encoded = texts.map((text) => tokenizer.encode(text));
-  const truncated = encoded.map((ids) => ids.length > maxTokens);
-  const clipped = encoded.map((ids) => (ids.length > maxTokens ? [...ids.slice(0, maxTokens - 1), ids[ids.length - 1]!] : ids));
-  const width = Math.max(...clipped.map((ids) => ids.length));
-  const padId = tokenizer.pad_token_id ?? 0;
-  const ids = new BigInt64Array(texts.length * width).fill(BigInt(padId));
-  const mask = new BigInt64Array(texts.length * width);
-  clipped.forEach((row, r) => {
-    row.forEach((id, c) => {
-      ids[r * width + c] = BigInt(id);
-      mask[r * width + c] = 1n;
-    });
-  });
-  return {
-    ids: new ort.Tensor('int64', ids, [texts.length, width]),
-    mask: new ort.Tensor('int64', mask, [texts.length, width]),
-    lengths: clipped.map((row) => row.length),
-    truncated,
-  };
 }

@@ -32,7 +32,8 @@ describe('evaluation', () => {
     const dir = await tempDir();
     const truth = join(dir, 'truth.txt');
     await writeFile(truth, ['1\t3.0\tgreat great fun', '2\t-3.1\tawful awful movie', '3\t0.2\tthe movie', '4\t-1.5\tnot good', '5\t1.8\tgood'].join('\n'));
-    const { stdout } = await evalScript(['sentiment', '--truth', truth, '--json'], { SENTIMENT_MODEL: 'tiny-sentiment' });
+    const { stdout } = await evalScript(['sentiment', '--truth', truth, '--json'], { SENTIMENT_MODEL: 'tiny-sentiment', QUEUE_MAX: '2', BATCH_MAX_SIZE: '1' });
+    // More sentences than the queue holds: the eval must pace itself, not be refused as busy.
     const report = JSON.parse(stdout) as { sentences: number; engines: { vader: { r: number; sentencesPerSecond: number }; transformer: { r: number } } };
     expect(report.sentences).toBe(5);
     expect(report.engines.vader.r).toBeGreaterThan(0.8);

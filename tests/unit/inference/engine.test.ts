@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InferenceEngine, ort } from '../../../src/inference/engine.js';
+import { InferenceEngine, ort, type EngineOptions } from '../../../src/inference/engine.js';
 import type { SessionLike } from '../../../src/inference/remote-session.js';
 import { FIXTURES_DIR, silentLogger } from '../../helpers.js';
 
@@ -9,22 +9,24 @@ const model = join(FIXTURES_DIR, 'tiny-cnn/model.onnx');
 let engine: InferenceEngine | undefined;
 afterEach(async () => engine?.dispose());
 
+/** An engine with test defaults (CPU, one thread, silent); `createSession` here creates sessions in this thread. */
+const engineWith = (options: Partial<EngineOptions> = {}): InferenceEngine =>
+  new InferenceEngine({ executionProvider: 'cpu', intraOpThreads: 1, interOpThreads: 1, batch, logger: silentLogger, ...options });
+const inThread = (path: string, options: ort.InferenceSession.SessionOptions): Promise<SessionLike> =>
+  ort.InferenceSession.create(path, options) as unknown as Promise<SessionLike>;
+
 describe('inference engine', () => {
   it('falls back to CPU when CUDA is requested but cannot load', async () => {
     const attempts: string[] = [];
-    engine = new InferenceEngine({
+    engine = engineWith({
       executionProvider: 'cuda',
-      intraOpThreads: 1,
-      interOpThreads: 1,
-      batch,
-      logger: silentLogger,
       cudaInstalled: () => true,
       createSession: async (path, options) => {
         const first = options.executionProviders?.[0];
         const name = typeof first === 'string' ? first : (first?.name ?? 'cpu');
         attempts.push(name);
         if (name === 'cuda') throw new Error('Failed to load shared library libonnxruntime_providers_shared.so');
-        return ort.InferenceSession.create(path, options) as unknown as Promise<SessionLike>;
+        return inThread(path, options);
       },
     });
     const loaded = await engine.session(model);
@@ -37,16 +39,12 @@ describe('inference engine', () => {
 
   it('runs on CPU without trying CUDA when the CUDA build is not installed', async () => {
     const attempts: unknown[] = [];
-    engine = new InferenceEngine({
+    engine = engineWith({
       executionProvider: 'auto',
-      intraOpThreads: 1,
-      interOpThreads: 1,
-      batch,
-      logger: silentLogger,
       cudaInstalled: () => false,
       createSession: (path, options) => {
         attempts.push(options.executionProviders);
-        return ort.InferenceSession.create(path, options) as unknown as Promise<SessionLike>;
+        return inThread(path, options);
       },
     });
     expect((await engine.session(model)).executionProvider).toBe('cpu');
@@ -55,15 +53,12 @@ describe('inference engine', () => {
 
   it('creates one shared session per file, with graph optimisation and the configured threads', async () => {
     const seen: ort.InferenceSession.SessionOptions[] = [];
-    engine = new InferenceEngine({
+    engine = engineWith({
       executionProvider: 'cpu',
       intraOpThreads: 2,
-      interOpThreads: 1,
-      batch,
-      logger: silentLogger,
       createSession: (path, options) => {
         seen.push(options);
-        return ort.InferenceSession.create(path, options) as unknown as Promise<SessionLike>;
+        return inThread(path, options);
       },
     });
     const [a, b] = await Promise.all([engine.session(model), engine.session(model)]);
@@ -73,7 +68,7 @@ describe('inference engine', () => {
   });
 
   it('turns an unreadable model file into a clear error', async () => {
-    engine = new InferenceEngine({ executionProvider: 'cpu', intraOpThreads: 1, interOpThreads: 1, batch, logger: silentLogger });
+    engine = engineWith();
     await expect(engine.session(join(FIXTURES_DIR, 'manifest.json'))).rejects.toThrow(/could not be loaded by onnxruntime/);
   });
 });
@@ -94,7 +89,7 @@ describe('inference off the event loop', () => {
         node: [node('MatMul', ['x', 'x'], ['x2']), node('MatMul', ['x2', 'x'], ['x3']), node('MatMul', ['x3', 'x'], ['y'])],
       }),
     );
-    engine = new InferenceEngine({ executionProvider: 'cpu', intraOpThreads: 1, interOpThreads: 1, batch, logger: silentLogger });
+    engine = engineWith();
     const { session } = await engine.session(path);
     const n = 1200;
     const input = new ort.Tensor('float32', new Float32Array(n * n).fill(0.001), [n, n]);
@@ -125,17 +120,13 @@ describe('the GPU path, by configuration', () => {
     expect(weightFiles(vit, preferredPrecision(parseConfig({}))).files.map((f) => f.path)).toEqual(['onnx/model_quantized.onnx']);
 
     const providers: unknown[] = [];
-    engine = new InferenceEngine({
+    engine = engineWith({
       executionProvider: 'cuda',
-      intraOpThreads: 1,
-      interOpThreads: 1,
-      batch,
-      logger: silentLogger,
       cudaInstalled: () => true,
       // Stands in for a CUDA machine: records what the engine asks for, runs on CPU.
       createSession: (path, options) => {
         providers.push(options.executionProviders);
-        return ort.InferenceSession.create(path, { ...options, executionProviders: ['cpu'] }) as unknown as Promise<SessionLike>;
+        return inThread(path, { ...options, executionProviders: ['cpu'] });
       },
     });
     const loaded = await engine.session(model);
