@@ -12,6 +12,7 @@ import { ClipMatcher } from './vision/clip.js';
 import { TextClassifier } from './text/sentiment.js';
 import { TokenizerRegistry } from './text/tokenizers.js';
 import type { ImageLimits } from './vision/intake.js';
+import { warmChartText } from './render/chart.js';
 
 /**
  * Everything a command may use, built once per process. Models load lazily on first use and
@@ -128,8 +129,10 @@ export class Services {
       [this.config.SENTIMENT_MODEL]: () => this.textClassifier(),
     };
     const status: Record<string, string> = {};
-    await Promise.all(
-      Object.entries(jobs).map(async ([id, load]) => {
+    // The chart glyphs too: rendering them is the first chart's one-off cost, not a user's.
+    await Promise.all([
+      warmChartText(),
+      ...Object.entries(jobs).map(async ([id, load]) => {
         try {
           await load();
           status[id] = 'loaded';
@@ -138,7 +141,7 @@ export class Services {
           this.logger.warn({ model: id, reason: (error as Error).message }, 'model unavailable at start-up');
         }
       }),
-    );
+    ]);
     return status;
   }
 

@@ -1,5 +1,6 @@
-import sharp, { type OverlayOptions } from 'sharp';
 import type { RgbImage } from '../vision/preprocess.js';
+import { Canvas, parseColour } from './canvas.js';
+import { fitText, layoutText, prepareText, type TextStyle } from './glyphs.js';
 
 export interface ChartBar {
   label: string;
@@ -15,36 +16,35 @@ export interface ChartPanel {
 
 export const PALETTE = { cnn: '#5865f2', vit: '#eb459e', clip: '#3ba55c', text: '#f2f3f5', muted: '#b5bac1', card: '#2b2d31', track: '#404249' };
 
-const FONT = 'DejaVu Sans, Verdana, sans-serif';
 const PANEL_WIDTH = 420;
+const BAR_WIDTH = PANEL_WIDTH - 20;
 const THUMB = 168;
 const ROW = 40;
 const HEADER = 64;
 const PAD = 20;
+const STYLES = {
+  heading: { size: 17, bold: true },
+  subtitle: { size: 12 },
+  label: { size: 14 },
+  score: { size: 13 },
+} satisfies Record<string, TextStyle>;
 
-export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+const ASCII = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('') + '…·×–—→';
+let warmed: Promise<void> | undefined;
+
+/** Renders the glyphs every chart uses, so that the first reply does not pay for it. */
+export function warmChartText(): Promise<void> {
+  warmed ??= Promise.all(Object.values(STYLES).map((style) => prepareText(style, [ASCII]))).then(() => undefined);
+  return warmed;
 }
 
-const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+const scoreText = (score: number): string => `${(score * 100).toFixed(1)}%`;
 
-function panelSvg(panel: ChartPanel, x: number): string {
-  const barWidth = PANEL_WIDTH - 20;
-  const rows = panel.bars.map((bar, index) => {
-    const y = HEADER + index * ROW;
-    const width = Math.max(2, Math.round(Math.max(0, Math.min(1, bar.score)) * barWidth));
-    // One text run per bar (label and score together): text layout is most of the rendering cost.
-    return [
-      `<text x="${x}" y="${y + 12}" font-size="14" fill="${PALETTE.text}">${escapeXml(clip(bar.label, 40))}<tspan fill="${PALETTE.muted}" font-size="13">  ${(bar.score * 100).toFixed(1)}%</tspan></text>`,
-      `<rect x="${x}" y="${y + 18}" width="${barWidth}" height="12" rx="6" fill="${PALETTE.track}"/>`,
-      `<rect x="${x}" y="${y + 18}" width="${width}" height="12" rx="6" fill="${panel.color}"/>`,
-    ].join('');
-  });
-  return [
-    `<text x="${x}" y="${PAD + 14}" font-size="17" font-weight="bold" fill="${PALETTE.text}">${escapeXml(clip(panel.heading, 40))}</text>`,
-    `<text x="${x}" y="${PAD + 34}" font-size="12" fill="${PALETTE.muted}">${escapeXml(clip(panel.subtitle, 56))}</text>`,
-    ...rows,
-  ].join('\n');
+function drawText(canvas: Canvas, style: TextStyle, text: string, x: number, baseline: number, colour: string): number {
+  const { advance, pieces } = layoutText(style, text);
+  const rgb = parseColour(colour);
+  for (const piece of pieces) canvas.drawMask(piece.mask, x + piece.x, baseline, rgb);
+  return advance;
 }
 
 /**
@@ -56,15 +56,32 @@ export async function renderChart(options: { panels: ChartPanel[]; thumbnail?: R
   const maxBars = Math.max(1, ...options.panels.map((panel) => panel.bars.length));
   const width = offset + options.panels.length * (PANEL_WIDTH + PAD);
   const height = Math.max(HEADER + maxBars * ROW + PAD, (options.thumbnail ? THUMB : 0) + PAD * 2);
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="${FONT}">
-<rect width="${width}" height="${height}" rx="12" fill="${PALETTE.card}"/>
-${options.panels.map((panel, index) => panelSvg(panel, offset + index * (PANEL_WIDTH + PAD))).join('\n')}
-</svg>`;
-  const layers: OverlayOptions[] = [];
-  if (options.thumbnail) {
-    const { data, width: w, height: h } = options.thumbnail;
-    const thumb = await sharp(data, { raw: { width: w, height: h, channels: 3 } }).resize(THUMB, THUMB, { fit: 'contain', background: PALETTE.card }).raw().toBuffer({ resolveWithObject: true });
-    layers.push({ input: thumb.data, raw: { width: thumb.info.width, height: thumb.info.height, channels: thumb.info.channels as 3 }, left: PAD, top: PAD });
-  }
-  return sharp(Buffer.from(svg)).composite(layers).png({ compressionLevel: 3 }).toBuffer();
+
+  await warmChartText();
+  await Promise.all([
+    prepareText(STYLES.heading, options.panels.map((panel) => panel.heading)),
+    prepareText(STYLES.subtitle, options.panels.map((panel) => panel.subtitle)),
+    prepareText(STYLES.label, options.panels.flatMap((panel) => panel.bars.map((bar) => bar.label))),
+    prepareText(STYLES.score, options.panels.flatMap((panel) => panel.bars.map((bar) => scoreText(bar.score)))),
+  ]);
+
+  const canvas = new Canvas(width, height);
+  canvas.fillRoundedRect(0, 0, width, height, 12, parseColour(PALETTE.card));
+  options.panels.forEach((panel, index) => {
+    const x = offset + index * (PANEL_WIDTH + PAD);
+    drawText(canvas, STYLES.heading, fitText(STYLES.heading, panel.heading, PANEL_WIDTH), x, PAD + 14, PALETTE.text);
+    drawText(canvas, STYLES.subtitle, fitText(STYLES.subtitle, panel.subtitle, PANEL_WIDTH), x, PAD + 34, PALETTE.muted);
+    panel.bars.forEach((bar, row) => {
+      const y = HEADER + row * ROW;
+      const score = scoreText(bar.score);
+      const scoreWidth = layoutText(STYLES.score, score).advance;
+      const labelWidth = drawText(canvas, STYLES.label, fitText(STYLES.label, bar.label, BAR_WIDTH - scoreWidth - 8), x, y + 12, PALETTE.text);
+      drawText(canvas, STYLES.score, score, Math.round(x + labelWidth + 8), y + 12, PALETTE.muted);
+      canvas.fillRoundedRect(x, y + 18, BAR_WIDTH, 12, 6, parseColour(PALETTE.track));
+      const filled = Math.max(2, Math.round(Math.max(0, Math.min(1, bar.score)) * BAR_WIDTH));
+      canvas.fillRoundedRect(x, y + 18, filled, 12, 6, parseColour(panel.color));
+    });
+  });
+  if (options.thumbnail) canvas.drawImageFit(options.thumbnail, PAD, PAD, THUMB);
+  return canvas.png();
 }

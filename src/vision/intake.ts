@@ -1,5 +1,6 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { UserFacingError } from '../errors.js';
+import { isSrgbProfile } from './icc.js';
 
 export interface ImageLimits {
   maxBytes: number;
@@ -22,14 +23,16 @@ export interface InspectedImage {
   hasAlpha: boolean;
   space: string;
   bitsPerSample: number;
+  /** The embedded colour profile: none, sRGB (safe to skip converting), or another that must be applied. */
+  colourProfile: 'none' | 'srgb' | 'other';
 }
 
 export const formatBytes = (bytes: number): string =>
   bytes < 1048576 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
 
 /** Options for every sharp pipeline over untrusted bytes: the pixel limit guards against decompression bombs. */
-export function sharpInput(bytes: Buffer, limits: ImageLimits): Sharp {
-  return sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'warning', pages: 1, page: 0 }).timeout({
+export function sharpInput(bytes: Buffer, limits: ImageLimits, options: { ignoreIcc?: boolean } = {}): Sharp {
+  return sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'warning', pages: 1, page: 0, ignoreIcc: options.ignoreIcc ?? false }).timeout({
     seconds: Math.max(1, Math.ceil(limits.decodeTimeoutMs / 1000)),
   });
 }
@@ -97,5 +100,6 @@ export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<
     hasAlpha: metadata.hasAlpha ?? false,
     space: metadata.space ?? 'unknown',
     bitsPerSample: metadata.depth === 'ushort' ? 16 : 8,
+    colourProfile: !metadata.icc ? 'none' : isSrgbProfile(metadata.icc) ? 'srgb' : 'other',
   };
 }

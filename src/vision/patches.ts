@@ -1,5 +1,6 @@
-import sharp from 'sharp';
-import { escapeXml, PALETTE } from '../render/chart.js';
+import { Canvas, parseColour } from '../render/canvas.js';
+import { PALETTE } from '../render/chart.js';
+import { layoutText, prepareText } from '../render/glyphs.js';
 import type { RgbImage } from './preprocess.js';
 
 export interface PatchGrid {
@@ -36,39 +37,24 @@ export function patchGrid(imageSize: { width: number; height: number }, patchSiz
 
 const SCALE_TARGET = 448;
 const CAPTION = 28;
-// The grid and caption depend only on the input size and patch size, so they are rasterised once.
-const overlays = new Map<string, Promise<Buffer>>();
-
-function overlayFor(width: number, height: number, grid: PatchGrid, scale: number): Promise<Buffer> {
-  const key = `${width}x${height}/${grid.patchSize}`;
-  let overlay = overlays.get(key);
-  if (!overlay) {
-    const step = grid.patchSize * scale;
-    const lines: string[] = [];
-    for (let x = 0; x <= grid.columns; x += 1) lines.push(`<line x1="${x * step}" y1="0" x2="${x * step}" y2="${grid.rows * step}"/>`);
-    for (let y = 0; y <= grid.rows; y += 1) lines.push(`<line x1="0" y1="${y * step}" x2="${grid.columns * step}" y2="${y * step}"/>`);
-    const caption = escapeXml(`${grid.patches} patches + [CLS] = ${grid.tokens} tokens`);
-    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + CAPTION}">
-<g stroke="#ffffff" stroke-opacity="0.75" stroke-width="1">${lines.join('')}</g>
-<rect x="0" y="${height}" width="${width}" height="${CAPTION}" fill="${PALETTE.card}"/>
-<text x="8" y="${height + 19}" font-size="14" font-family="DejaVu Sans, sans-serif" fill="${PALETTE.text}">${caption}</text>
-</svg>`;
-    overlay = sharp(Buffer.from(svg)).png().toBuffer();
-    overlays.set(key, overlay);
-  }
-  return overlay;
-}
+const CAPTION_STYLE = { size: 14 };
 
 /** The exact pixels the ViT saw, enlarged, with its patch grid drawn over them. */
 export async function renderPatchGrid(rgb: RgbImage, grid: PatchGrid): Promise<Buffer> {
   const scale = Math.max(1, Math.floor(SCALE_TARGET / Math.max(rgb.width, rgb.height)));
   const width = rgb.width * scale;
   const height = rgb.height * scale;
-  const overlay = await overlayFor(width, height, grid, scale);
-  return sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
-    .resize(width, height, { kernel: 'nearest' })
-    .extend({ bottom: CAPTION, background: PALETTE.card })
-    .composite([{ input: overlay, left: 0, top: 0 }])
-    .png({ compressionLevel: 3 })
-    .toBuffer();
+  const caption = `${grid.patches} patches + [CLS] = ${grid.tokens} tokens`;
+  await prepareText(CAPTION_STYLE, [caption]);
+  const canvas = new Canvas(width, height + CAPTION);
+  canvas.drawImage(rgb, 0, 0, scale);
+  // One-pixel lines on the patch borders, the last ones inside the image.
+  const step = grid.patchSize * scale;
+  const white = parseColour('#ffffff');
+  for (let column = 0; column <= grid.columns; column += 1) canvas.fillRoundedRect(Math.min(column * step, width - 1), 0, 1, grid.rows * step, 0, white, 0.75);
+  for (let row = 0; row <= grid.rows; row += 1) canvas.fillRoundedRect(0, Math.min(row * step, height - 1), grid.columns * step, 1, 0, white, 0.75);
+  canvas.fillRoundedRect(0, height, width, CAPTION, 0, parseColour(PALETTE.card));
+  const rgbText = parseColour(PALETTE.text);
+  for (const piece of layoutText(CAPTION_STYLE, caption).pieces) canvas.drawMask(piece.mask, 8 + piece.x, height + 19, rgbText);
+  return canvas.png({ opaque: true, photo: true });
 }

@@ -75,7 +75,8 @@ export async function decodeImage(bytes: Buffer, limits: ImageLimits, shorterSid
   const started = performance.now();
   const source = await inspectImage(bytes, limits);
   const scale = shorterSide / Math.min(source.width, source.height);
-  let pipeline = sharpInput(bytes, limits).rotate();
+  // An sRGB profile converted to sRGB is an identity transform that would double the decode time.
+  let pipeline = sharpInput(bytes, limits, { ignoreIcc: source.colourProfile === 'srgb' }).rotate();
   if (scale < 1) pipeline = pipeline.resize({ width: Math.max(1, Math.round(source.width * scale)), height: Math.max(1, Math.round(source.height * scale)), fit: 'fill' });
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {

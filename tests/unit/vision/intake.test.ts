@@ -79,6 +79,25 @@ describe('image intake', () => {
     expect(b).toBeLessThan(80);
   });
 
+  it('applies a Display P3 profile, and recognises an sRGB profile whose conversion would be an identity', async () => {
+    const orange = { r: 230, g: 120, b: 40 };
+    const tagged = (profile: string): Promise<Buffer> => sharp({ create: { width: 16, height: 16, channels: 3, background: orange } }).withIccProfile(profile).png().toBuffer();
+    const p3 = await tagged('p3');
+    const srgb = await tagged('srgb');
+    expect((await inspectImage(p3, limits)).colourProfile).toBe('other');
+    expect((await inspectImage(srgb, limits)).colourProfile).toBe('srgb');
+    expect((await inspectImage(await red(), limits)).colourProfile).toBe('none');
+    // The P3 file stores different numbers for the same colour; decoding must bring them back.
+    const stored = await sharp(p3, { ignoreIcc: true }).raw().toBuffer();
+    expect(Math.abs(stored[0]! - orange.r) + Math.abs(stored[2]! - orange.b)).toBeGreaterThan(10);
+    for (const bytes of [p3, srgb]) {
+      const [r, g, b] = await channelMeans(bytes);
+      expect(Math.abs(r! - orange.r)).toBeLessThan(3);
+      expect(Math.abs(g! - orange.g)).toBeLessThan(3);
+      expect(Math.abs(b! - orange.b)).toBeLessThan(3);
+    }
+  });
+
   it('takes the first frame of an animated GIF', async () => {
     const frame = (rgb: string): Promise<Buffer> => sharp({ create: { width: 8, height: 8, channels: 3, background: rgb } }).png().toBuffer();
     const gif = await sharp([await frame('#00ff00'), await frame('#ff0000')], { join: { animated: true } }).gif().toBuffer();

@@ -1,0 +1,93 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { Canvas, parseColour } from '../../../src/render/canvas.js';
+import { PALETTE, renderChart } from '../../../src/render/chart.js';
+import { FONT_FAMILY, fitText, layoutText, prepareText, type TextStyle } from '../../../src/render/glyphs.js';
+import { escapeXml } from '../../../src/render/svg.js';
+
+const WIDTH = 420;
+const HEIGHT = 40;
+const BASELINE = 28;
+
+/** The alpha channel of a text drawn by librsvg as one run, white on transparent. */
+async function librsvgRun(text: string, style: TextStyle): Promise<Uint8Array> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="${FONT_FAMILY}" font-size="${style.size}"${style.bold ? ' font-weight="bold"' : ''} fill="#fff" xml:space="preserve"><text x="10" y="${BASELINE}">${escapeXml(text)}</text></svg>`;
+  const { data } = await sharp(Buffer.from(svg)).ensureAlpha().extractChannel(3).raw().toBuffer({ resolveWithObject: true });
+  return new Uint8Array(data);
+}
+
+/** The same text composed glyph by glyph onto a canvas. */
+async function composedRun(text: string, style: TextStyle): Promise<Uint8Array> {
+  await prepareText(style, [text]);
+  const canvas = new Canvas(WIDTH, HEIGHT);
+  for (const piece of layoutText(style, text).pieces) canvas.drawMask(piece.mask, 10 + piece.x, BASELINE, [255, 255, 255]);
+  return Uint8Array.from({ length: WIDTH * HEIGHT }, (_, i) => canvas.data[i * 4 + 3]!);
+}
+
+const pixel = async (png: Buffer, x: number, y: number): Promise<number[]> => {
+  const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const at = (y * info.width + x) * 4;
+  return [data[at]!, data[at + 1]!, data[at + 2]!, data[at + 3]!];
+};
+
+describe('chart rendering', () => {
+  it('composes text glyph by glyph where librsvg lays out the whole run', async () => {
+    /** The rightmost inked column and the ink's horizontal centre of mass. */
+    const extent = (alpha: Uint8Array): { right: number; centre: number } => {
+      let right = 0;
+      let mass = 0;
+      let moment = 0;
+      alpha.forEach((a, i) => {
+        const x = i % WIDTH;
+        if (a > 64) right = Math.max(right, x);
+        mass += a;
+        moment += a * x;
+      });
+      return { right, centre: moment / mass };
+    };
+    const cases: Array<[string, TextStyle]> = [
+      ['cocker spaniel, English cocker spaniel', { size: 14 }],
+      ['q8 · cpu · 412 ms — Weimaraner (café)', { size: 12 }],
+      ['VIT · vit-base-patch16-224 · TEFLON_7', { size: 17, bold: true }],
+    ];
+    for (const [text, style] of cases) {
+      const expected = extent(await librsvgRun(text, style));
+      const actual = extent(await composedRun(text, style));
+      // Per-glyph advances drop kerning (under a pixel over a label); one wrong advance shifts everything after it.
+      expect(Math.abs(actual.right - expected.right)).toBeLessThanOrEqual(1.5);
+      expect(Math.abs(actual.centre - expected.centre)).toBeLessThan(0.75);
+    }
+  });
+
+  it('shortens a label with an ellipsis so that it fits the width it is given', async () => {
+    const style = { size: 14 };
+    const label = 'cocker spaniel, English cocker spaniel, cocker, and more words than fit';
+    await prepareText(style, [label, '…', 'tabby']);
+    const fitted = fitText(style, label, 200);
+    expect(fitted.endsWith('…')).toBe(true);
+    expect(label.startsWith(fitted.slice(0, -1))).toBe(true);
+    expect(layoutText(style, fitted).advance).toBeLessThanOrEqual(200);
+    expect(fitText(style, 'tabby', 200)).toBe('tabby');
+  });
+
+  it('shapes scripts that join letters as whole runs instead of glyph by glyph', async () => {
+    const arabic = 'قطة سوداء';
+    await prepareText({ size: 14 }, [arabic]);
+    const layout = layoutText({ size: 14 }, arabic);
+    expect(layout.pieces).toHaveLength(1);
+    const expected = await librsvgRun(arabic, { size: 14 });
+    const actual = await composedRun(arabic, { size: 14 });
+    expect(actual.filter((alpha, i) => Math.abs(alpha - expected[i]!) > 8)).toHaveLength(0);
+  });
+
+  it('draws each bar filled in proportion to its score on an opaque card with rounded corners', async () => {
+    const png = await renderChart({ panels: [{ heading: 'CNN · tiny', subtitle: 'fp32 · cpu · 1.0 ms', bars: [{ label: 'half', score: 0.5 }], color: PALETTE.cnn }] });
+    const meta = await sharp(png).metadata();
+    expect(meta.format).toBe('png');
+    // Panel at x = 20, bar 400 px wide from y = 64 + 18 to 64 + 30.
+    expect((await pixel(png, 20 + 100, 64 + 24)).slice(0, 3)).toEqual([...parseColour(PALETTE.cnn)]);
+    expect((await pixel(png, 20 + 300, 64 + 24)).slice(0, 3)).toEqual([...parseColour(PALETTE.track)]);
+    expect(await pixel(png, 0, 0)).toEqual([0, 0, 0, 0]);
+    expect((await pixel(png, 10, meta.height! - 12))[3]).toBe(255);
+  });
+});
