@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { escapeXml } from '../src/render/chart.js';
+import { escapeXml } from '../src/render/svg.js';
 
 /**
  * `npm run bench`: generates the random-weight benchmark models if needed, measures sightread
