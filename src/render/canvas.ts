@@ -108,19 +108,22 @@ export class Canvas {
 
   /** Opaque RGB pixels copied in place, each enlarged to a `scale` × `scale` block (nearest neighbour). */
   drawImage(image: RgbImage, x: number, y: number, scale = 1): void {
-    for (let dy = 0; dy < image.height * scale; dy += 1) {
-      const py = y + dy;
-      if (py < 0 || py >= this.height) continue;
-      const row = Math.floor(dy / scale) * image.width;
-      for (let dx = 0; dx < image.width * scale; dx += 1) {
-        const px = x + dx;
-        if (px < 0 || px >= this.width) continue;
-        const from = (row + Math.floor(dx / scale)) * 3;
-        const to = (py * this.width + px) * 4;
+    const width = Math.min(image.width * scale, this.width - x);
+    for (let sy = 0; sy < image.height; sy += 1) {
+      const first = y + sy * scale;
+      if (first < 0 || first >= this.height || x < 0 || width <= 0) continue;
+      const rowStart = (first * this.width + x) * 4;
+      for (let dx = 0; dx < width; dx += 1) {
+        const from = (sy * image.width + Math.floor(dx / scale)) * 3;
+        const to = rowStart + dx * 4;
         this.data[to] = image.data[from]!;
         this.data[to + 1] = image.data[from + 1]!;
         this.data[to + 2] = image.data[from + 2]!;
         this.data[to + 3] = 255;
+      }
+      // The other rows of an enlarged pixel are copies of the first.
+      for (let repeat = 1; repeat < scale && first + repeat < this.height; repeat += 1) {
+        this.data.copyWithin(rowStart + repeat * this.width * 4, rowStart, rowStart + width * 4);
       }
     }
   }

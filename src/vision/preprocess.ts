@@ -39,17 +39,23 @@ export function normalise(rgb: RgbImage, spec: ImagePreprocess): { tensor: Float
   const order = spec.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
   const nchw = spec.layout === 'nchw';
   const dims: [number, number, number] = nchw ? [3, height, width] : [height, width, 3];
-  const tensor = spec.dtype === 'uint8' ? new Uint8Array(plane * 3) : new Float32Array(plane * 3);
-  const scale = spec.dtype === 'uint8' ? [1, 1, 1] : order.map((c) => spec.rescale / spec.std[c]!);
-  const shift = spec.dtype === 'uint8' ? [0, 0, 0] : order.map((c) => spec.mean[c]! / spec.std[c]!);
+  // One monomorphic loop per output type and layout: this runs on the event loop for every image.
+  if (spec.dtype === 'uint8') {
+    const tensor = new Uint8Array(plane * 3);
+    for (let out = 0; out < 3; out += 1) {
+      const source = order[out]!;
+      if (nchw) for (let i = 0, offset = out * plane; i < plane; i += 1) tensor[offset + i] = data[i * 3 + source]!;
+      else for (let i = 0; i < plane; i += 1) tensor[i * 3 + out] = data[i * 3 + source]!;
+    }
+    return { tensor, dims };
+  }
+  const tensor = new Float32Array(plane * 3);
   for (let out = 0; out < 3; out += 1) {
     const source = order[out]!;
-    const a = scale[out]!;
-    const b = shift[out]!;
-    for (let i = 0; i < plane; i += 1) {
-      const value = data[i * 3 + source]! * a - b;
-      tensor[nchw ? out * plane + i : i * 3 + out] = value;
-    }
+    const scale = spec.rescale / spec.std[source]!;
+    const shift = spec.mean[source]! / spec.std[source]!;
+    if (nchw) for (let i = 0, offset = out * plane; i < plane; i += 1) tensor[offset + i] = data[i * 3 + source]! * scale - shift;
+    else for (let i = 0; i < plane; i += 1) tensor[i * 3 + out] = data[i * 3 + source]! * scale - shift;
   }
   return { tensor, dims };
 }

@@ -90,4 +90,14 @@ describe('chart rendering', () => {
     expect(await pixel(png, 0, 0)).toEqual([0, 0, 0, 0]);
     expect((await pixel(png, 10, meta.height! - 12))[3]).toBe(255);
   });
+
+  it('enlarges an image by whole pixels for the patch view, each source pixel a solid block', () => {
+    const image = { data: Buffer.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9]), width: 2, height: 2 };
+    const canvas = new Canvas(6, 6);
+    canvas.drawImage(image, 0, 0, 3);
+    const at = (x: number, y: number): number[] => Array.from(canvas.data.slice((y * 6 + x) * 4, (y * 6 + x) * 4 + 4));
+    for (const [x, y, expected] of [[0, 0, [255, 0, 0, 255]], [2, 2, [255, 0, 0, 255]], [3, 2, [0, 255, 0, 255]], [2, 3, [0, 0, 255, 255]], [5, 5, [9, 9, 9, 255]]] as const) {
+      expect(at(x, y)).toEqual(expected);
+    }
+  });
 });
