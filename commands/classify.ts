@@ -6,7 +6,7 @@ import { renderChart, PALETTE } from '../src/render/chart.js';
 import { bar, ms, percent, table } from '../src/render/format.js';
 import type { Classification } from '../src/vision/classifier.js';
 import { compareClassifications } from '../src/vision/compare.js';
-import { decodeImage, neededShorterSide, prepareDecoded } from '../src/vision/preprocess.js';
+import { decodeImage, neededShorterSide } from '../src/vision/preprocess.js';
 import { patchGrid, renderPatchGrid } from '../src/vision/patches.js';
 import { explainClassification } from '../src/knowledge/hooks.js';
 
@@ -55,15 +55,6 @@ export default defineCommand({
     });
     const decoded = await decodeImage(image.bytes, services.limits, Math.max(224, ...sizes));
 
-    // The patch view needs only the pixels, so it renders while the models run.
-    const vitSpec = ids.map((id) => services.store.manifest.models.get(id)).find((entry) => entry?.architecture === 'vit' && entry.patchSize && entry.preprocess);
-    const patchView = vitSpec
-      ? prepareDecoded(decoded, vitSpec.preprocess!).then(async (prepared) => {
-          const grid = patchGrid({ width: prepared.rgb.width, height: prepared.rgb.height }, vitSpec.patchSize!);
-          return { grid, png: await renderPatchGrid(prepared.rgb, grid) };
-        })
-      : undefined;
-    patchView?.catch(() => undefined);
     const settled = await Promise.allSettled(
       ids.map(async (id) => {
         const classifier = await services.imageClassifier(id);
@@ -89,28 +80,30 @@ export default defineCommand({
       throw new UserFacingError(`No classifier could run. ${unavailable.map((u) => `${u.model}: ${u.reason}`).join(' ')}`, { code: 'model_missing' });
     }
     const agreement = results.length === 2 ? compareClassifications(results[0]!, results[1]!) : undefined;
-    const vitRan = results.some((result) => result.model.architecture === 'vit');
-    const patches = vitRan ? await patchView : undefined;
-    const grid = patches?.grid;
     const explanation = explainClassification({ agreement, results });
-
     const perModel = results.map((result) => ({ model: result.model, predictions: result.predictions, timings: result.timings }));
+
+    // The patch view shows exactly the pixels the ViT saw. It renders after inference, beside the
+    // chart: during inference it would take cores from onnxruntime, afterwards its PNG encoding
+    // overlaps the chart's drawing.
     const renderStarted = performance.now();
-    const files: ReplyFile[] = [
-      {
-        name: 'classify.png',
-        data: await renderChart({
-          thumbnail: results[0]!.image.rgb,
-          panels: results.map((result) => ({
-            heading: `${result.model.architecture.toUpperCase()} · ${result.model.id}`,
-            subtitle: `${result.model.precision} · ${result.model.executionProvider} · ${ms(result.timings.totalMs)}`,
-            bars: result.predictions,
-            color: result.model.architecture === 'vit' ? PALETTE.vit : PALETTE.cnn,
-          })),
-        }),
-      },
-    ];
-    if (patches) files.push({ name: 'patches.png', data: patches.png });
+    const vit = results.find((result) => result.model.architecture === 'vit');
+    const patchSize = vit ? services.store.entry(vit.model.id).patchSize : undefined;
+    const grid = vit && patchSize ? patchGrid({ width: vit.image.rgb.width, height: vit.image.rgb.height }, patchSize) : undefined;
+    const [chart, patchPng] = await Promise.all([
+      renderChart({
+        thumbnail: results[0]!.image.rgb,
+        panels: results.map((result) => ({
+          heading: `${result.model.architecture.toUpperCase()} · ${result.model.id}`,
+          subtitle: `${result.model.precision} · ${result.model.executionProvider} · ${ms(result.timings.totalMs)}`,
+          bars: result.predictions,
+          color: result.model.architecture === 'vit' ? PALETTE.vit : PALETTE.cnn,
+        })),
+      }),
+      vit && grid ? renderPatchGrid(vit.image.rgb, grid) : undefined,
+    ]);
+    const files: ReplyFile[] = [{ name: 'classify.png', data: chart }];
+    if (patchPng) files.push({ name: 'patches.png', data: patchPng });
     const timings = { decodeMs: decoded.ms, renderMs: performance.now() - renderStarted, totalMs: performance.now() - started };
     const data =
       ids.length === 1 && perModel[0]

@@ -136,21 +136,30 @@ export class Canvas {
     const left = x + Math.floor((box - width) / 2);
     const top = y + Math.floor((box - height) / 2);
     const { data, width: sw, height: sh } = image;
+    // Source columns and weights are the same on every row: work them out once.
+    const x0s = new Int32Array(width);
+    const x1s = new Int32Array(width);
+    const fxs = new Float32Array(width);
+    for (let dx = 0; dx < width; dx += 1) {
+      const sx = Math.min(sw - 1, Math.max(0, (dx + 0.5) / scale - 0.5));
+      x0s[dx] = Math.floor(sx) * 3;
+      x1s[dx] = Math.min(sw - 1, Math.floor(sx) + 1) * 3;
+      fxs[dx] = sx - Math.floor(sx);
+    }
     for (let dy = 0; dy < height; dy += 1) {
       const sy = Math.min(sh - 1, Math.max(0, (dy + 0.5) / scale - 0.5));
-      const y0 = Math.floor(sy);
-      const y1 = Math.min(sh - 1, y0 + 1);
-      const fy = sy - y0;
-      for (let dx = 0; dx < width; dx += 1) {
-        const sx = Math.min(sw - 1, Math.max(0, (dx + 0.5) / scale - 0.5));
-        const x0 = Math.floor(sx);
-        const x1 = Math.min(sw - 1, x0 + 1);
-        const fx = sx - x0;
-        const to = ((top + dy) * this.width + left + dx) * 4;
+      const upper = Math.floor(sy) * sw * 3;
+      const lower = Math.min(sh - 1, Math.floor(sy) + 1) * sw * 3;
+      const fy = sy - Math.floor(sy);
+      let to = ((top + dy) * this.width + left) * 4;
+      for (let dx = 0; dx < width; dx += 1, to += 4) {
+        const a = x0s[dx]!;
+        const b = x1s[dx]!;
+        const fx = fxs[dx]!;
         for (let c = 0; c < 3; c += 1) {
-          const upper = data[(y0 * sw + x0) * 3 + c]! * (1 - fx) + data[(y0 * sw + x1) * 3 + c]! * fx;
-          const lower = data[(y1 * sw + x0) * 3 + c]! * (1 - fx) + data[(y1 * sw + x1) * 3 + c]! * fx;
-          this.data[to + c] = upper * (1 - fy) + lower * fy;
+          const high = data[upper + a + c]! + (data[upper + b + c]! - data[upper + a + c]!) * fx;
+          const low = data[lower + a + c]! + (data[lower + b + c]! - data[lower + a + c]!) * fx;
+          this.data[to + c] = high + (low - high) * fy;
         }
         this.data[to + 3] = 255;
       }

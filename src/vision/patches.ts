@@ -35,9 +35,11 @@ export function patchGrid(imageSize: { width: number; height: number }, patchSiz
   };
 }
 
-const SCALE_TARGET = 448;
-const CAPTION = 28;
-const CAPTION_STYLE = { size: 14 };
+// Discord shows embed images at most 400 px wide, so a 224-pixel input is drawn 1:1, where the
+// grid stays crisp (and the PNG is a quarter of the work); only small inputs are enlarged.
+const SCALE_TARGET = 224;
+const CAPTION = 24;
+const CAPTION_STYLE = { size: 12 };
 
 /** The exact pixels the ViT saw, enlarged, with its patch grid drawn over them. */
 export async function renderPatchGrid(rgb: RgbImage, grid: PatchGrid): Promise<Buffer> {
@@ -55,6 +57,6 @@ export async function renderPatchGrid(rgb: RgbImage, grid: PatchGrid): Promise<B
   for (let row = 0; row <= grid.rows; row += 1) canvas.fillRoundedRect(0, Math.min(row * step, height - 1), grid.columns * step, 1, 0, white, 0.75);
   canvas.fillRoundedRect(0, height, width, CAPTION, 0, parseColour(PALETTE.card));
   const rgbText = parseColour(PALETTE.text);
-  for (const piece of layoutText(CAPTION_STYLE, caption).pieces) canvas.drawMask(piece.mask, 8 + piece.x, height + 19, rgbText);
+  for (const piece of layoutText(CAPTION_STYLE, caption).pieces) canvas.drawMask(piece.mask, 6 + piece.x, height + 16, rgbText);
   return canvas.png({ opaque: true, photo: true });
 }

@@ -100,4 +100,17 @@ describe('chart rendering', () => {
       expect(at(x, y)).toEqual(expected);
     }
   });
+
+  it('fits a thumbnail into its box, centred and with its aspect ratio kept', () => {
+    const red = [255, 0, 0];
+    const blue = [0, 0, 255];
+    const image = { data: Buffer.from([...red, ...red, ...blue, ...blue, ...red, ...red, ...blue, ...blue]), width: 4, height: 2 };
+    const canvas = new Canvas(8, 8);
+    canvas.drawImageFit(image, 0, 0, 8);
+    const at = (x: number, y: number): number[] => Array.from(canvas.data.slice((y * 8 + x) * 4, (y * 8 + x) * 4 + 4));
+    expect(at(0, 0)).toEqual([0, 0, 0, 0]);
+    expect(at(0, 2)).toEqual([...red, 255]);
+    expect(at(7, 5)).toEqual([...blue, 255]);
+    expect(at(7, 6)).toEqual([0, 0, 0, 0]);
+  });
 });
