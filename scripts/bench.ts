@@ -56,8 +56,20 @@ const sightread = child('scripts/bench/sightread.ts', [BENCH, image, ...(existsS
   quantization: Record<string, { fp32Ms: number; q8Ms: number; speedup: number } | Record<string, string>>;
 };
 const transformersjs = child('scripts/bench/transformersjs.ts', [BENCH, image]) as { classifyMs: number };
-const coldStart = child('scripts/bench/cold-start.ts', [BENCH]) as { coldStartMs: number };
-const discord = child('scripts/bench/discord.ts', [BENCH, image]) as { ackMaxMs: number; eventLoopLagP99Ms: number; finalP50Ms: number; finalP95Ms: number; answered: number; interactions: number };
+log('building dist/ (what npm start runs)…');
+execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+const discord = child('scripts/bench/discord.ts', [BENCH, image]) as {
+  ackMaxMs: number;
+  eventLoopLagP99Ms: number;
+  eventLoopLagSamples: number;
+  finalP50Ms: number;
+  finalP95Ms: number;
+  answered: number;
+  interactions: number;
+  coldStartMs: number;
+  loadedRssMb: number;
+  peakRssUnderLoadMb: number;
+};
 log('running the PyTorch peer…');
 const python = spawnSync(PYTHON, [join(ROOT, 'scripts/bench/pytorch_peer.py'), image, process.env.BENCH_ROUNDS ?? '12'], { encoding: 'utf8' });
 const pytorch = python.status === 0 ? (JSON.parse(python.stdout.trim().split('\n').at(-1)!) as { classifyMs: number; resnetMs: number; vitMs: number; distilbert32Ms: number }) : undefined;
@@ -75,9 +87,9 @@ const goals: Array<[string, string, string, boolean]> = [
   ['ViT-B/16 int8 speed-up over fp32', '≥ 2.5×', `${fmt(q['vit-base-patch16-224']!.speedup)}×`, q['vit-base-patch16-224']!.speedup >= 2.5],
   ['DistilBERT int8 speed-up over fp32 (32 / 128 tokens)', '≥ 2.5×', `${fmt(q['distilbert-sst2 (32 tokens)']!.speedup)}× / ${fmt(q['distilbert-sst2 (128 tokens)']!.speedup)}×`, q['distilbert-sst2 (32 tokens)']!.speedup >= 2.5 && q['distilbert-sst2 (128 tokens)']!.speedup >= 2.5],
   ['32 concurrent /classify on Discord: slowest acknowledgement', '≤ 1000 ms', `${discord.ackMaxMs} ms (${discord.answered}/${discord.interactions} answered)`, discord.ackMaxMs <= 1000],
-  ['32 concurrent /classify on Discord: event-loop lag p99', '< 100 ms', `${fmt(discord.eventLoopLagP99Ms, 1)} ms`, discord.eventLoopLagP99Ms < 100],
+  ['32 concurrent /classify on Discord: event-loop lag p99 during the load', '< 100 ms', `≤ ${fmt(discord.eventLoopLagP99Ms, 0)} ms (histogram bucket)`, discord.eventLoopLagP99Ms < 100],
   ['Throughput at 32 concurrent ÷ raw onnxruntime at its best batch size', '≥ 0.9×', `${fmt(classify32.perSecond! / bestRaw)}× (${classify32.perSecond}/s vs ${bestRaw}/s)`, classify32.perSecond! / bestRaw >= 0.9],
-  ['Peak RSS with all models loaded', `≤ ${sightread.memory.budgetMb} MB`, `${sightread.memory.loadedMb} MB (model files ${sightread.memory.modelFilesMb} MB)`, sightread.memory.loadedMb <= sightread.memory.budgetMb],
+  ['RSS of the bot (npm start) with all models loaded', `≤ ${sightread.memory.budgetMb} MB`, `${discord.loadedRssMb} MB (model files ${sightread.memory.modelFilesMb} MB)`, discord.loadedRssMb <= sightread.memory.budgetMb],
   ...(sightread.soak ? [['RSS after 100 → 1,000 /classify requests', 'no growth', `${sightread.soak.rssAt100Mb} → ${sightread.soak.rssAtEndMb} MB`, sightread.soak.rssAtEndMb <= sightread.soak.rssAt100Mb * 1.05] as [string, string, string, boolean]] : []),
   ...(sightread.vader ? [['VADER, single thread, tweets file', '≥ 5,000 sentences/s', `${sightread.vader.sentencesPerSecond}/s`, sightread.vader.sentencesPerSecond >= 5000] as [string, string, string, boolean]] : []),
 ];
@@ -110,7 +122,9 @@ const markdown = [
   '',
   `Raw onnxruntime (ResNet-50 + ViT-B/16 on pre-made tensors): ${Object.entries(sightread.rawThroughput).map(([k, v]) => `${k.replace('ImagesPerSecond', '')} ${v} images/s`).join(', ')}.`,
   '',
-  `Through Discord (real bot, emulator, 32 concurrent /classify): acknowledged within ${discord.ackMaxMs} ms at worst; answers p50 ${discord.finalP50Ms} ms, p95 ${discord.finalP95Ms} ms; event-loop lag p99 ${fmt(discord.eventLoopLagP99Ms, 1)} ms.`,
+  `Through Discord (real bot, emulator, 32 concurrent /classify): acknowledged within ${discord.ackMaxMs} ms at worst; answers p50 ${discord.finalP50Ms} ms, p95 ${discord.finalP95Ms} ms; event-loop lag p99 during the load ≤ ${fmt(discord.eventLoopLagP99Ms, 0)} ms (from the difference of two scrapes of the bot's lag histogram, ${discord.eventLoopLagSamples} samples); peak RSS ${discord.peakRssUnderLoadMb} MB.`,
+  '',
+  `Memory: the bot as \`npm start\` runs it (compiled JavaScript) holds ${discord.loadedRssMb} MB with every model loaded. The in-process benchmark above runs under tsx, whose transform of transformers.js alone adds about 130 MB: ${sightread.memory.loadedMb} MB there.`,
   '',
   '## int8 against fp32 (raw session.run, ms)',
   '',
@@ -118,7 +132,7 @@ const markdown = [
   '',
   `Top-1 agreement of int8 with fp32: ViT-B/16 ${agreement.images} fixed images, DistilBERT ${agreement.texts} tweets (random weights: this measures quantization noise, not accuracy).`,
   '',
-  `Cold start (process start → all four models verified, loaded and warm): ${coldStart.coldStartMs} ms.`,
+  `Cold start (npm start's process start → all four models verified, loaded and warm, logged in): ${discord.coldStartMs} ms.`,
   ...(pytorch ? ['', `PyTorch eager, 2 threads, ms per call: ResNet-50 ${fmt(pytorch.resnetMs, 1)}, ViT-B/16 ${fmt(pytorch.vitMs, 1)}, DistilBERT (32 tokens) ${fmt(pytorch.distilbert32Ms, 1)}.`] : []),
   '',
 ].join('\n');
@@ -146,7 +160,7 @@ async function chart(): Promise<Buffer> {
 }
 
 mkdirSync(OUT, { recursive: true });
-writeFileSync(join(OUT, 'results.json'), `${JSON.stringify({ machine, sightread, transformersjs, pytorch, coldStart, discord, goals }, null, 2)}\n`);
+writeFileSync(join(OUT, 'results.json'), `${JSON.stringify({ machine, sightread, transformersjs, pytorch, discord, goals }, null, 2)}\n`);
 writeFileSync(join(OUT, 'results.md'), markdown);
 writeFileSync(join(OUT, 'chart.png'), await chart());
 process.stdout.write(`${markdown}\nWrote bench/results/results.md, results.json and chart.png\n`);

@@ -49,6 +49,8 @@ class Histogram {
 }
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const LAG_SECONDS = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5];
+const LAG_TICK_MS = 10;
 
 export class Metrics {
   readonly requests = new Counter('sightread_requests_total', 'Interactions and CLI commands handled, by command and outcome.');
@@ -58,10 +60,22 @@ export class Metrics {
   readonly batchItems = new Counter('sightread_model_batch_items_total', 'Requests served by batched runs, by model.');
 
   /** Event-loop delay: what a gateway heartbeat or a new interaction would wait right now. */
-  readonly eventLoop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  readonly eventLoop: IntervalHistogram = monitorEventLoopDelay({ resolution: LAG_TICK_MS });
+  /**
+   * The same delay as a Prometheus histogram, so that a window (the last minute, a load test)
+   * can be read from the difference of two scrapes; the p99 gauge covers the whole life of the
+   * process, start-up included.
+   */
+  readonly eventLoopLag = new Histogram('sightread_event_loop_lag_seconds', `How late a timer due every ${LAG_TICK_MS} ms fired.`, LAG_SECONDS);
 
   constructor() {
     this.eventLoop.enable();
+    let due = performance.now() + LAG_TICK_MS;
+    setInterval(() => {
+      const now = performance.now();
+      this.eventLoopLag.observe({}, Math.max(0, now - due) / 1000);
+      due = now + LAG_TICK_MS;
+    }, LAG_TICK_MS).unref();
   }
 
   eventLoopP99Ms(): number {
@@ -70,7 +84,7 @@ export class Metrics {
 
   render(gauges: Record<string, { help: string; value: number }>): string {
     gauges = { ...gauges, sightread_event_loop_lag_p99_seconds: { help: 'p99 event-loop delay since start.', value: this.eventLoopP99Ms() / 1000 } };
-    const lines = [this.requests, this.errors, this.commandSeconds, this.modelSeconds, this.batchItems].flatMap((metric) => metric.render());
+    const lines = [this.requests, this.errors, this.commandSeconds, this.modelSeconds, this.batchItems, this.eventLoopLag].flatMap((metric) => metric.render());
     for (const [name, gauge] of Object.entries(gauges)) lines.push(`# HELP ${name} ${gauge.help}`, `# TYPE ${name} gauge`, `${name} ${gauge.value}`);
     return `${lines.join('\n')}\n`;
   }

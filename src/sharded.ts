@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { ShardingManager } from 'discord.js';
 import { loadConfigOrExit } from './env.js';
 import { createLogger } from './logger.js';
+import { COMPILED } from './paths.js';
 
 /**
  * `npm run start:sharded`: one bot process per gateway shard, for bots in more than ~2,000
@@ -14,9 +15,10 @@ if (!config.DISCORD_TOKEN) {
   process.stderr.write('Invalid configuration:\n  - DISCORD_TOKEN is required to run the bot (see .env.example)\n');
   process.exit(78);
 }
-const manager = new ShardingManager(fileURLToPath(new URL('./index.ts', import.meta.url)), {
+// Shards run what this process runs: the compiled bot (npm run start:sharded) or its sources under tsx.
+const manager = new ShardingManager(fileURLToPath(new URL(COMPILED ? './index.js' : './index.ts', import.meta.url)), {
   token: config.DISCORD_TOKEN,
-  execArgv: ['--import', 'tsx'],
+  execArgv: COMPILED ? ['--enable-source-maps'] : ['--import', 'tsx'],
   totalShards: 'auto',
 });
 manager.on('shardCreate', (shard) => logger.info({ shard: shard.id }, 'shard launched'));

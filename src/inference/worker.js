@@ -11,7 +11,9 @@ const port = parentPort;
 /** @type {Map<string, import('onnxruntime-node').InferenceSession>} */
 const sessions = new Map();
 
-/** @param {ArrayBufferView} view */
+/** @typedef {Float32Array | Uint8Array | Int32Array | BigInt64Array} TensorData */
+
+/** @param {TensorData} view */
 const transferable = (view) => (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : view.slice());
 
 port.on('message', async (/** @type {any} */ message) => {
@@ -33,7 +35,7 @@ port.on('message', async (/** @type {any} */ message) => {
       const transfer = [];
       for (const [name, value] of Object.entries(results)) {
         const tensor = /** @type {import('onnxruntime-node').Tensor} */ (value);
-        const data = transferable(/** @type {ArrayBufferView} */ (/** @type {unknown} */ (tensor.data)));
+        const data = transferable(/** @type {TensorData} */ (/** @type {unknown} */ (tensor.data)));
         outputs[name] = { type: tensor.type, dims: tensor.dims, data };
         transfer.push(/** @type {ArrayBuffer} */ (data.buffer));
       }

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { PROJECT_ROOT } from '../paths.js';
 
-export const PROMPTS_DIR = fileURLToPath(new URL('../../prompts/', import.meta.url));
+export const PROMPTS_DIR = join(PROJECT_ROOT, 'prompts');
 
 const frontMatter = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/, 'must be lowercase words joined by hyphens'),

@@ -36,28 +36,36 @@ export function resizeTarget(width: number, height: number, spec: ImagePreproces
 export function normalise(rgb: RgbImage, spec: ImagePreprocess): { tensor: Float32Array | Uint8Array; dims: [number, number, number] } {
   const { width, height, data } = rgb;
   const plane = width * height;
-  const order = spec.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
   const nchw = spec.layout === 'nchw';
   const dims: [number, number, number] = nchw ? [3, height, width] : [height, width, 3];
-  // One monomorphic loop per output type and layout: this runs on the event loop for every image.
+  // Where each output channel comes from in the interleaved input.
+  const [c0, c1, c2] = spec.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
   if (spec.dtype === 'uint8') {
     const tensor = new Uint8Array(plane * 3);
-    for (let out = 0; out < 3; out += 1) {
-      const source = order[out]!;
-      if (nchw) for (let i = 0, offset = out * plane; i < plane; i += 1) tensor[offset + i] = data[i * 3 + source]!;
-      else for (let i = 0; i < plane; i += 1) tensor[i * 3 + out] = data[i * 3 + source]!;
-    }
+    interleavedToLayout(data, tensor, plane, nchw, [c0, c1, c2], [1, 1, 1], [0, 0, 0]);
     return { tensor, dims };
   }
   const tensor = new Float32Array(plane * 3);
-  for (let out = 0; out < 3; out += 1) {
-    const source = order[out]!;
-    const scale = spec.rescale / spec.std[source]!;
-    const shift = spec.mean[source]! / spec.std[source]!;
-    if (nchw) for (let i = 0, offset = out * plane; i < plane; i += 1) tensor[offset + i] = data[i * 3 + source]! * scale - shift;
-    else for (let i = 0; i < plane; i += 1) tensor[i * 3 + out] = data[i * 3 + source]! * scale - shift;
-  }
+  const scale = [c0, c1, c2].map((c) => spec.rescale / spec.std[c]!) as [number, number, number];
+  const shift = [c0, c1, c2].map((c) => spec.mean[c]! / spec.std[c]!) as [number, number, number];
+  interleavedToLayout(data, tensor, plane, nchw, [c0, c1, c2], scale, shift);
   return { tensor, dims };
+}
+
+type Triple = readonly [number, number, number];
+
+/** One pass over the pixels, all three channels at once: this runs on the event loop for every image. */
+function interleavedToLayout(data: Uint8Array, tensor: Float32Array | Uint8Array, plane: number, nchw: boolean, from: Triple, scale: Triple, shift: Triple): void {
+  const [c0, c1, c2] = from;
+  const [a0, a1, a2] = scale;
+  const [b0, b1, b2] = shift;
+  const step = nchw ? 1 : 3;
+  const [o1, o2] = nchw ? [plane, 2 * plane] : [1, 2];
+  for (let i = 0, out = 0; i < plane * 3; i += 3, out += step) {
+    tensor[out] = data[i + c0]! * a0 - b0;
+    tensor[out + o1] = data[i + c1]! * a1 - b1;
+    tensor[out + o2] = data[i + c2]! * a2 - b2;
+  }
 }
 
 export interface DecodedImage {

@@ -29,9 +29,13 @@ export function botEnv(emulator: DiscordEmulator, extra: Record<string, string> 
   };
 }
 
-/** Starts the real bot (`src/index.ts`) in a child process and waits until it logs that it is ready. */
-export async function startBot(emulator: DiscordEmulator, extra: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<BotProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: ROOT, env: botEnv(emulator, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the real bot in a child process and waits until it logs that it is ready: its sources
+ * under tsx (`npm run dev`), or the build in dist/ exactly as `npm start` runs it.
+ */
+export async function startBot(emulator: DiscordEmulator, extra: Record<string, string> = {}, readyTimeoutMs = 30_000, compiled = false): Promise<BotProcess> {
+  const entry = compiled ? ['--enable-source-maps', 'dist/src/index.js'] : ['--import', 'tsx', 'src/index.ts'];
+  const child = spawn(process.execPath, entry, { cwd: ROOT, env: botEnv(emulator, extra), stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Array<Record<string, unknown>> = [];
   let buffer = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
