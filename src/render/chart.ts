@@ -1,4 +1,5 @@
 import type { RgbImage } from '../vision/preprocess.js';
+import { inTurn } from '../turns.js';
 import { Canvas, parseColour } from './canvas.js';
 import { fitText, layoutText, prepareText, type TextStyle } from './glyphs.js';
 
@@ -65,23 +66,26 @@ export async function renderChart(options: { panels: ChartPanel[]; thumbnail?: R
     prepareText(STYLES.score, options.panels.flatMap((panel) => panel.bars.map((bar) => scoreText(bar.score)))),
   ]);
 
-  const canvas = new Canvas(width, height);
-  canvas.fillRoundedRect(0, 0, width, height, 12, parseColour(PALETTE.card));
-  options.panels.forEach((panel, index) => {
-    const x = offset + index * (PANEL_WIDTH + PAD);
-    drawText(canvas, STYLES.heading, fitText(STYLES.heading, panel.heading, PANEL_WIDTH), x, PAD + 14, PALETTE.text);
-    drawText(canvas, STYLES.subtitle, fitText(STYLES.subtitle, panel.subtitle, PANEL_WIDTH), x, PAD + 34, PALETTE.muted);
-    panel.bars.forEach((bar, row) => {
-      const y = HEADER + row * ROW;
-      const score = scoreText(bar.score);
-      const scoreWidth = layoutText(STYLES.score, score).advance;
-      const labelWidth = drawText(canvas, STYLES.label, fitText(STYLES.label, bar.label, BAR_WIDTH - scoreWidth - 8), x, y + 12, PALETTE.text);
-      drawText(canvas, STYLES.score, score, Math.round(x + labelWidth + 8), y + 12, PALETTE.muted);
-      canvas.fillRoundedRect(x, y + 18, BAR_WIDTH, 12, 6, parseColour(PALETTE.track));
-      const filled = Math.max(2, Math.round(Math.max(0, Math.min(1, bar.score)) * BAR_WIDTH));
-      canvas.fillRoundedRect(x, y + 18, filled, 12, 6, parseColour(panel.color));
+  const canvas = await inTurn(() => {
+    const canvas = new Canvas(width, height);
+    canvas.fillRoundedRect(0, 0, width, height, 12, parseColour(PALETTE.card));
+    options.panels.forEach((panel, index) => {
+      const x = offset + index * (PANEL_WIDTH + PAD);
+      drawText(canvas, STYLES.heading, fitText(STYLES.heading, panel.heading, PANEL_WIDTH), x, PAD + 14, PALETTE.text);
+      drawText(canvas, STYLES.subtitle, fitText(STYLES.subtitle, panel.subtitle, PANEL_WIDTH), x, PAD + 34, PALETTE.muted);
+      panel.bars.forEach((bar, row) => {
+        const y = HEADER + row * ROW;
+        const score = scoreText(bar.score);
+        const scoreWidth = layoutText(STYLES.score, score).advance;
+        const labelWidth = drawText(canvas, STYLES.label, fitText(STYLES.label, bar.label, BAR_WIDTH - scoreWidth - 8), x, y + 12, PALETTE.text);
+        drawText(canvas, STYLES.score, score, Math.round(x + labelWidth + 8), y + 12, PALETTE.muted);
+        canvas.fillRoundedRect(x, y + 18, BAR_WIDTH, 12, 6, parseColour(PALETTE.track));
+        const filled = Math.max(2, Math.round(Math.max(0, Math.min(1, bar.score)) * BAR_WIDTH));
+        canvas.fillRoundedRect(x, y + 18, filled, 12, 6, parseColour(panel.color));
+      });
     });
+    if (options.thumbnail) canvas.drawImageFit(options.thumbnail, PAD, PAD, THUMB);
+    return canvas;
   });
-  if (options.thumbnail) canvas.drawImageFit(options.thumbnail, PAD, PAD, THUMB);
   return canvas.png();
 }

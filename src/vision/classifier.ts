@@ -35,6 +35,8 @@ interface BatchOutput {
 export function stack(items: ReadonlyArray<Float32Array | Uint8Array>, dims: readonly number[]): ort.Tensor {
   const size = items[0]?.length ?? 0;
   const first = items[0];
+  // A batch of one is the item itself: no 600 KB copy on the event loop.
+  if (items.length === 1 && first) return new ort.Tensor(first instanceof Uint8Array ? 'uint8' : 'float32', first, [1, ...dims]);
   const data = first instanceof Uint8Array ? new Uint8Array(size * items.length) : new Float32Array(size * items.length);
   items.forEach((item, index) => data.set(item, index * size));
   return new ort.Tensor(data instanceof Uint8Array ? 'uint8' : 'float32', data, [items.length, ...dims]);

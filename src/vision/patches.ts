@@ -1,6 +1,7 @@
 import { Canvas, parseColour } from '../render/canvas.js';
 import { PALETTE } from '../render/chart.js';
 import { layoutText, prepareText } from '../render/glyphs.js';
+import { inTurn } from '../turns.js';
 import type { RgbImage } from './preprocess.js';
 
 export interface PatchGrid {
@@ -48,15 +49,18 @@ export async function renderPatchGrid(rgb: RgbImage, grid: PatchGrid): Promise<B
   const height = rgb.height * scale;
   const caption = `${grid.patches} patches + [CLS] = ${grid.tokens} tokens`;
   await prepareText(CAPTION_STYLE, [caption]);
-  const canvas = new Canvas(width, height + CAPTION);
-  canvas.drawImage(rgb, 0, 0, scale);
-  // One-pixel lines on the patch borders, the last ones inside the image.
-  const step = grid.patchSize * scale;
-  const white = parseColour('#ffffff');
-  for (let column = 0; column <= grid.columns; column += 1) canvas.fillRoundedRect(Math.min(column * step, width - 1), 0, 1, grid.rows * step, 0, white, 0.75);
-  for (let row = 0; row <= grid.rows; row += 1) canvas.fillRoundedRect(0, Math.min(row * step, height - 1), grid.columns * step, 1, 0, white, 0.75);
-  canvas.fillRoundedRect(0, height, width, CAPTION, 0, parseColour(PALETTE.card));
-  const rgbText = parseColour(PALETTE.text);
-  for (const piece of layoutText(CAPTION_STYLE, caption).pieces) canvas.drawMask(piece.mask, 6 + piece.x, height + 16, rgbText);
+  const canvas = await inTurn(() => {
+    const canvas = new Canvas(width, height + CAPTION);
+    canvas.drawImage(rgb, 0, 0, scale);
+    // One-pixel lines on the patch borders, the last ones inside the image.
+    const step = grid.patchSize * scale;
+    const white = parseColour('#ffffff');
+    for (let column = 0; column <= grid.columns; column += 1) canvas.fillRoundedRect(Math.min(column * step, width - 1), 0, 1, grid.rows * step, 0, white, 0.75);
+    for (let row = 0; row <= grid.rows; row += 1) canvas.fillRoundedRect(0, Math.min(row * step, height - 1), grid.columns * step, 1, 0, white, 0.75);
+    canvas.fillRoundedRect(0, height, width, CAPTION, 0, parseColour(PALETTE.card));
+    const rgbText = parseColour(PALETTE.text);
+    for (const piece of layoutText(CAPTION_STYLE, caption).pieces) canvas.drawMask(piece.mask, 6 + piece.x, height + 16, rgbText);
+    return canvas;
+  });
   return canvas.png({ opaque: true, photo: true });
 }

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { ImagePreprocess } from '../models/manifest.js';
+import { inTurn } from '../turns.js';
 import { explainDecodeFailure, inspectImage, sharpInput, type ImageLimits, type InspectedImage } from './intake.js';
 
 export interface RgbImage {
@@ -121,7 +122,7 @@ export async function prepareDecoded(decoded: DecodedImage, spec: ImagePreproces
   }
   const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
   const cropped = { data, width: info.width, height: info.height };
-  const { tensor, dims } = normalise(cropped, spec);
+  const { tensor, dims } = await inTurn(() => normalise(cropped, spec));
   return { tensor, dims, rgb: cropped, source: decoded.source, ms: decoded.ms + (performance.now() - started) };
 }
 
