@@ -53,8 +53,8 @@ const sightread = child('scripts/bench/sightread.ts', [BENCH, image, ...(existsS
   memory: { loadedMb: number; modelFilesMb: number; budgetMb: number };
   soak?: { requests: number; rssAt100Mb: number; rssAtEndMb: number };
   vader?: { sentencesPerSecond: number };
-  quantization: Record<string, { fp32Ms: number; q8Ms: number; speedup: number } | Record<string, string>>;
 };
+const quantization = child('scripts/bench/int8.ts', [BENCH, ...(existsSync(tweets) ? [tweets] : [])]) as Record<string, { fp32Ms: number; q8Ms: number; speedup: number } | Record<string, string>>;
 const transformersjs = child('scripts/bench/transformersjs.ts', [BENCH, image]) as { classifyMs: number };
 log('building dist/ (what npm start runs)…');
 execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -77,8 +77,8 @@ const pytorch = python.status === 0 ? (JSON.parse(python.stdout.trim().split('\n
 const c = sightread.classify;
 const classify32 = sightread.concurrency.classify!.find((row) => row.concurrency === 32)!;
 const bestRaw = Math.max(...Object.values(sightread.rawThroughput));
-const q = sightread.quantization as Record<string, { speedup: number; fp32Ms: number; q8Ms: number }>;
-const agreement = sightread.quantization.top1Agreement as unknown as { images: string; texts: string };
+const q = quantization as Record<string, { speedup: number; fp32Ms: number; q8Ms: number }>;
+const agreement = quantization.top1Agreement as unknown as { images: string; texts: string };
 const fmt = (value: number, digits = 2): string => value.toFixed(digits);
 const goals: Array<[string, string, string, boolean]> = [
   ['/classify end to end ÷ (decode + raw CNN run + raw ViT run), concurrency 1', '≤ 1.10×', `${fmt(c.endToEndMs / c.floorMs)}× (${c.endToEndMs} ms vs ${c.floorMs} ms)`, c.endToEndMs / c.floorMs <= 1.1],
@@ -160,7 +160,7 @@ async function chart(): Promise<Buffer> {
 }
 
 mkdirSync(OUT, { recursive: true });
-writeFileSync(join(OUT, 'results.json'), `${JSON.stringify({ machine, sightread, transformersjs, pytorch, discord, goals }, null, 2)}\n`);
+writeFileSync(join(OUT, 'results.json'), `${JSON.stringify({ machine, sightread, quantization, transformersjs, pytorch, discord, goals }, null, 2)}\n`);
 writeFileSync(join(OUT, 'results.md'), markdown);
 writeFileSync(join(OUT, 'chart.png'), await chart());
 process.stdout.write(`${markdown}\nWrote bench/results/results.md, results.json and chart.png\n`);

@@ -6,8 +6,7 @@ import { Services } from '../../src/app.js';
 import { loadCommands } from '../../src/command-loader.js';
 import type { Command } from '../../src/command.js';
 import { parseConfig } from '../../src/config.js';
-import { ort } from '../../src/inference/engine.js';
-import type { SessionLike } from '../../src/inference/remote-session.js';
+import type { ort } from '../../src/inference/engine.js';
 import { runCommand } from '../../src/run-command.js';
 import { stack } from '../../src/vision/classifier.js';
 import { decodeImage, neededShorterSide, prepareDecoded } from '../../src/vision/preprocess.js';
@@ -17,7 +16,7 @@ import { median, percentile, round, timeIt, withPeakRss } from './stats.js';
 /**
  * sightread measured in-process on the benchmark models: /classify end to end against its
  * floor (one decode + the two raw session.run calls), concurrency 1/8/32 for each pipeline,
- * int8 vs fp32, memory, and VADER. Prints one JSON object.
+ * memory, and VADER. Prints one JSON object.
  */
 const [benchDir, imagePath, tweetsPath] = process.argv.slice(2) as [string, string, string | undefined];
 const rounds = Number(process.env.BENCH_ROUNDS ?? 12);
@@ -90,6 +89,10 @@ results.classify = {
   stagesMs: { decode: round(stage('decodeMs')), cnnInference: round(stage('cnnInferenceMs')), vitInference: round(stage('vitInferenceMs')), render: round(stage('renderMs')) },
 };
 
+const texts = tweetsPath
+  ? readFileSync(tweetsPath).toString('latin1').split('\n').filter(Boolean).map((line) => line.split('\t').slice(2).join('\t'))
+  : ['What a wonderful day!', 'This is the worst film I have seen.', 'Not bad at all.'];
+
 /** Runs `total` requests with `concurrency` workers and reports latency, throughput, lag and RSS. */
 async function load(command: Command, raw: () => Record<string, unknown>, concurrency: number, total: number): Promise<Record<string, number>> {
   const latencies: number[] = [];
@@ -122,9 +125,6 @@ async function load(command: Command, raw: () => Record<string, unknown>, concur
   };
 }
 
-const texts = tweetsPath
-  ? readFileSync(tweetsPath).toString('latin1').split('\n').filter(Boolean).map((line) => line.split('\t').slice(2).join('\t'))
-  : ['What a wonderful day!', 'This is the worst film I have seen.', 'Not bad at all.'];
 let textIndex = 0;
 const pipelines: Array<[string, Command, () => Record<string, unknown>, number]> = [
   ['classify', classify, () => ({ image, model: 'both', top: 5 }), 1],
@@ -170,62 +170,6 @@ if (tweetsPath) {
   }
   results.vader = { sentences: texts.length, sentencesPerSecond: round(median(passes), 0), passes: passes.map((rate) => round(rate, 0)) };
 }
-
-// int8 against fp32 on the same machine: raw session.run latency and top-1 agreement.
-async function sessionFor(id: string, precision: 'fp32' | 'q8', part = 'model'): Promise<SessionLike> {
-  const resolved = await services.store.resolve(id, precision);
-  return (await services.engine.session(resolved.weights[part]!)).session;
-}
-const ids = (n: number): Record<string, ort.Tensor> => ({
-  input_ids: new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(1000 + ((i * 37) % 20000))), [1, n]),
-  attention_mask: new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
-});
-const quantization: Record<string, unknown> = {};
-for (const [label, id, feeds] of [
-  ['vit-base-patch16-224', 'vit-base-patch16-224', () => ({ pixel_values: one })],
-  ['distilbert-sst2 (32 tokens)', 'distilbert-sst2', () => ids(32)],
-  ['distilbert-sst2 (128 tokens)', 'distilbert-sst2', () => ids(128)],
-] as const) {
-  const fp32 = await sessionFor(id, 'fp32');
-  const q8 = await sessionFor(id, 'q8');
-  const f = feeds();
-  const fp32Samples: number[] = [];
-  const q8Samples: number[] = [];
-  await fp32.run(f);
-  await q8.run(f);
-  for (let i = 0; i < rounds; i += 1) {
-    await timed(fp32Samples, () => fp32.run(f));
-    await timed(q8Samples, () => q8.run(f));
-  }
-  const tf = median(fp32Samples);
-  const tq = median(q8Samples);
-  quantization[label] = { fp32Ms: round(tf), q8Ms: round(tq), speedup: round(tf / tq, 2) };
-}
-const argmax = (data: Float32Array): number => data.reduce((best, value, index) => (value > data[best]! ? index : best), 0);
-const vitFp32 = await sessionFor('vit-base-patch16-224', 'fp32');
-const vitQ8 = await sessionFor('vit-base-patch16-224', 'q8');
-let imageAgree = 0;
-const imageSet = Array.from({ length: 16 }, (_, i) => stack([new Float32Array(3 * 224 * 224).map((_, j) => Math.sin(i * 0.7 + j * 0.001) * 1.5)], [3, 224, 224]));
-for (const input of imageSet) {
-  const a = (await vitFp32.run({ pixel_values: input })).logits!.data as Float32Array;
-  const b = (await vitQ8.run({ pixel_values: input })).logits!.data as Float32Array;
-  if (argmax(a) === argmax(b)) imageAgree += 1;
-}
-const bertFp32 = await sessionFor('distilbert-sst2', 'fp32');
-const bertQ8 = await sessionFor('distilbert-sst2', 'q8');
-const { loadTokenizer, tokenize } = await import('../../src/text/tokenizer-loader.js');
-const tokenizer = await loadTokenizer(services.store.modelDir(services.store.entry('distilbert-sst2')));
-let textAgree = 0;
-const textSet = texts.slice(0, 200);
-for (const text of textSet) {
-  const encoded = tokenize(tokenizer, [text], 128);
-  const feeds = { input_ids: encoded.ids, attention_mask: encoded.mask };
-  const a = (await bertFp32.run(feeds)).logits!.data as Float32Array;
-  const b = (await bertQ8.run(feeds)).logits!.data as Float32Array;
-  if (argmax(a) === argmax(b)) textAgree += 1;
-}
-quantization.top1Agreement = { images: `${imageAgree}/${imageSet.length}`, texts: `${textAgree}/${textSet.length}` };
-results.quantization = quantization;
 
 await services.dispose();
 process.stdout.write(`${JSON.stringify(results)}\n`);
