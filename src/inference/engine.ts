@@ -111,7 +111,7 @@ export class InferenceEngine {
       // Each session has its own thread pool. Threads that keep spinning after a run steal the
       // cores the next session needs (ResNet-50 then ViT-B/16: 123 ms with spinning, 79 ms without),
       // but spinning within a run saves waking a thread for every operator: spin during a run and
-      // stop when it ends (the same pair: 72 ms; ViT-B/16 int8 alone 55 → 47 ms; in `npm run bench`).
+      // stop when it ends (measured here against no spinning: the same pair 85 → 72 ms, ViT-B/16 int8 alone 55 → 47 ms).
       extra: { session: { force_spinning_stop: '1', intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '0' } } },
     };
   }

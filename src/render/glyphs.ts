@@ -50,7 +50,7 @@ function cacheFor(style: TextStyle): Map<string, Rendered> {
 // symbols, CJK and Hangul. Everything else (and any combining mark) is shaped as a whole run.
 const SIMPLE = /^[\u0020-\u02ff\u0370-\u0482\u048a-\u052f\u1e00-\u1fff\u2010-\u2bff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff01-\uffef]*$/u;
 
-/** Control characters and other invisibles would only confuse the layout. */
+/** Control characters (tabs, newlines) would only confuse the layout: they become spaces. */
 export const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 
 interface Job {
