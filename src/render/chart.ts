@@ -1,7 +1,7 @@
 import type { RgbImage } from '../vision/preprocess.js';
 import { inTurn } from '../turns.js';
 import { Canvas, parseColour } from './canvas.js';
-import { fitText, layoutText, prepareText, type TextStyle } from './glyphs.js';
+import { prepareText, type PreparedText, type TextStyle } from './glyphs.js';
 
 export interface ChartBar {
   label: string;
@@ -41,8 +41,8 @@ export function warmChartText(): Promise<void> {
 
 const scoreText = (score: number): string => `${(score * 100).toFixed(1)}%`;
 
-function drawText(canvas: Canvas, style: TextStyle, text: string, x: number, baseline: number, colour: string): number {
-  const { advance, pieces } = layoutText(style, text);
+function drawText(canvas: Canvas, prepared: PreparedText, text: string, x: number, baseline: number, colour: string): number {
+  const { advance, pieces } = prepared.layout(text);
   const rgb = parseColour(colour);
   for (const piece of pieces) canvas.drawMask(piece.mask, x + piece.x, baseline, rgb);
   return advance;
@@ -59,7 +59,7 @@ export async function renderChart(options: { panels: ChartPanel[]; thumbnail?: R
   const height = Math.max(HEADER + maxBars * ROW + PAD, (options.thumbnail ? THUMB : 0) + PAD * 2);
 
   await warmChartText();
-  await Promise.all([
+  const [heading, subtitle, label, score] = await Promise.all([
     prepareText(STYLES.heading, options.panels.map((panel) => panel.heading)),
     prepareText(STYLES.subtitle, options.panels.map((panel) => panel.subtitle)),
     prepareText(STYLES.label, options.panels.flatMap((panel) => panel.bars.map((bar) => bar.label))),
@@ -71,14 +71,14 @@ export async function renderChart(options: { panels: ChartPanel[]; thumbnail?: R
     canvas.fillRoundedRect(0, 0, width, height, 12, parseColour(PALETTE.card));
     options.panels.forEach((panel, index) => {
       const x = offset + index * (PANEL_WIDTH + PAD);
-      drawText(canvas, STYLES.heading, fitText(STYLES.heading, panel.heading, PANEL_WIDTH), x, PAD + 14, PALETTE.text);
-      drawText(canvas, STYLES.subtitle, fitText(STYLES.subtitle, panel.subtitle, PANEL_WIDTH), x, PAD + 34, PALETTE.muted);
+      drawText(canvas, heading, heading.fit(panel.heading, PANEL_WIDTH), x, PAD + 14, PALETTE.text);
+      drawText(canvas, subtitle, subtitle.fit(panel.subtitle, PANEL_WIDTH), x, PAD + 34, PALETTE.muted);
       panel.bars.forEach((bar, row) => {
         const y = HEADER + row * ROW;
-        const score = scoreText(bar.score);
-        const scoreWidth = layoutText(STYLES.score, score).advance;
-        const labelWidth = drawText(canvas, STYLES.label, fitText(STYLES.label, bar.label, BAR_WIDTH - scoreWidth - 8), x, y + 12, PALETTE.text);
-        drawText(canvas, STYLES.score, score, Math.round(x + labelWidth + 8), y + 12, PALETTE.muted);
+        const percent = scoreText(bar.score);
+        const scoreWidth = score.layout(percent).advance;
+        const labelWidth = drawText(canvas, label, label.fit(bar.label, BAR_WIDTH - scoreWidth - 8), x, y + 12, PALETTE.text);
+        drawText(canvas, score, percent, Math.round(x + labelWidth + 8), y + 12, PALETTE.muted);
         canvas.fillRoundedRect(x, y + 18, BAR_WIDTH, 12, 6, parseColour(PALETTE.track));
         const filled = Math.max(2, Math.round(Math.max(0, Math.min(1, bar.score)) * BAR_WIDTH));
         canvas.fillRoundedRect(x, y + 18, filled, 12, 6, parseColour(panel.color));

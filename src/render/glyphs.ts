@@ -17,6 +17,7 @@ const PHASES = 3;
 const MARKER = '\u2588';
 /** Per style: rendered glyphs and shaped runs, oldest dropped first past CACHE_LIMIT. */
 const CACHE_LIMIT = 2048;
+const RASTER_ROWS = 200;
 
 export interface TextStyle {
   size: number;
@@ -132,66 +133,82 @@ async function rasterise(style: TextStyle, jobs: Job[]): Promise<Map<string, Ren
   return out;
 }
 
-/** Makes sure every glyph or shaped run these texts need is rendered; call before measuring or drawing. */
-export async function prepareText(style: TextStyle, texts: readonly string[]): Promise<void> {
-  const cache = cacheFor(style);
-  const jobs = new Map<string, Job>();
-  for (const raw of texts) {
-    const text = printable(raw);
-    if (SIMPLE.test(text)) {
-      for (const char of text) if (!cache.has(char)) jobs.set(char, { key: char, text: char, phases: PHASES });
-    } else if (!cache.has(text)) {
-      jobs.set(text, { key: text, text, phases: 1 });
-    }
-  }
-  if (jobs.size === 0) return;
-  for (const [key, value] of await rasterise(style, [...jobs.values()])) {
-    cache.set(key, value);
-    if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  }
-}
-
 export interface TextLayout {
   advance: number;
   /** Each mask with its pen position, and the pen position after it. */
   pieces: Array<{ x: number; mask: Mask; end: number; char: string }>;
 }
 
-/** Where each glyph of a prepared text goes; a shaped run is a single piece. */
-export function layoutText(style: TextStyle, raw: string): TextLayout {
+/** Texts whose glyphs are rendered: they can be measured, shortened and laid out without waiting. */
+export interface PreparedText {
+  /** Where each glyph goes; a shaped run is a single piece. */
+  layout(text: string): TextLayout;
+  /** Shortens a text with an ellipsis until it fits `maxWidth` pixels (a shaped run is left whole). */
+  fit(text: string, maxWidth: number): string;
+}
+
+const ELLIPSIS = '…';
+const keysOf = (text: string): string[] => (SIMPLE.test(text) ? [...new Set(text)] : [text]);
+
+/**
+ * Renders every glyph or shaped run these texts (and an ellipsis) need, once per process, and
+ * returns them held apart from the shared cache, so that other replies evicting entries from it
+ * cannot pull a glyph out from under this one.
+ */
+export async function prepareText(style: TextStyle, texts: readonly string[]): Promise<PreparedText> {
   const cache = cacheFor(style);
-  const text = printable(raw);
-  const lookup = (key: string): Rendered => {
+  const keys = new Set([ELLIPSIS, ...texts.flatMap((text) => keysOf(printable(text)))]);
+  const jobs = [...keys].filter((key) => !cache.has(key)).map((key) => ({ key, text: key, phases: SIMPLE.test(key) ? PHASES : 1 }));
+  const held = new Map<string, Rendered>();
+  for (const key of keys) {
     const found = cache.get(key);
+    if (found) held.set(key, found);
+  }
+  // In slices: one SVG holding every row of a long list of new glyphs would pass cairo's 32,767-pixel limit.
+  for (let start = 0; start < jobs.length; start += RASTER_ROWS) {
+    for (const [key, value] of await rasterise(style, jobs.slice(start, start + RASTER_ROWS))) {
+      held.set(key, value);
+      cache.set(key, value);
+      if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    }
+  }
+  return preparedFrom(held);
+}
+
+function preparedFrom(held: ReadonlyMap<string, Rendered>): PreparedText {
+  const lookup = (key: string): Rendered => {
+    const found = held.get(key);
     if (!found) throw new Error(`text not prepared: ${JSON.stringify(key)}`);
     return found;
   };
-  if (!SIMPLE.test(text)) {
-    const run = lookup(text);
-    return { advance: run.advance, pieces: [{ x: 0, mask: run.phases[0]!, end: run.advance, char: text }] };
-  }
-  const pieces: TextLayout['pieces'] = [];
-  let pen = 0;
-  for (const char of text) {
-    const glyph = lookup(char);
-    const whole = Math.floor(pen);
-    const phase = Math.round((pen - whole) * PHASES);
-    const placed = phase === PHASES ? { x: whole + 1, mask: glyph.phases[0]! } : { x: whole, mask: glyph.phases[phase]! };
-    pen += glyph.advance;
-    pieces.push({ ...placed, end: pen, char });
-  }
-  return { advance: pen, pieces };
-}
-
-/** Shortens a prepared text with an ellipsis until it fits `maxWidth` pixels (a shaped run is left whole). */
-export function fitText(style: TextStyle, text: string, maxWidth: number): string {
-  const layout = layoutText(style, text);
-  if (layout.advance <= maxWidth || layout.pieces.length < 2) return text;
-  const room = maxWidth - layoutText(style, '…').advance;
-  let kept = '';
-  for (const piece of layout.pieces) {
-    if (piece.end > room) break;
-    kept += piece.char;
-  }
-  return `${kept.trimEnd()}…`;
+  const layout = (raw: string): TextLayout => {
+    const text = printable(raw);
+    if (!SIMPLE.test(text)) {
+      const run = lookup(text);
+      return { advance: run.advance, pieces: [{ x: 0, mask: run.phases[0]!, end: run.advance, char: text }] };
+    }
+    const pieces: TextLayout['pieces'] = [];
+    let pen = 0;
+    for (const char of text) {
+      const glyph = lookup(char);
+      const whole = Math.floor(pen);
+      const phase = Math.round((pen - whole) * PHASES);
+      const placed = phase === PHASES ? { x: whole + 1, mask: glyph.phases[0]! } : { x: whole, mask: glyph.phases[phase]! };
+      pen += glyph.advance;
+      pieces.push({ ...placed, end: pen, char });
+    }
+    return { advance: pen, pieces };
+  };
+  const fit = (text: string, maxWidth: number): string => {
+    const full = layout(text);
+    if (full.advance <= maxWidth || full.pieces.length < 2) return text;
+    const room = maxWidth - layout(ELLIPSIS).advance;
+    let kept = '';
+    for (const piece of full.pieces) {
+      if (piece.end > room) break;
+      kept += piece.char;
+    }
+    return `${kept.trimEnd()}${ELLIPSIS}`;
+  };
+  return { layout, fit };
 }

@@ -1,6 +1,6 @@
 import { Canvas, parseColour } from '../render/canvas.js';
 import { PALETTE } from '../render/chart.js';
-import { layoutText, prepareText } from '../render/glyphs.js';
+import { prepareText } from '../render/glyphs.js';
 import { inTurn } from '../turns.js';
 import type { RgbImage } from './preprocess.js';
 
@@ -48,7 +48,7 @@ export async function renderPatchGrid(rgb: RgbImage, grid: PatchGrid): Promise<B
   const width = rgb.width * scale;
   const height = rgb.height * scale;
   const caption = `${grid.patches} patches + [CLS] = ${grid.tokens} tokens`;
-  await prepareText(CAPTION_STYLE, [caption]);
+  const text = await prepareText(CAPTION_STYLE, [caption]);
   const canvas = await inTurn(() => {
     const canvas = new Canvas(width, height + CAPTION);
     canvas.drawImage(rgb, 0, 0, scale);
@@ -59,7 +59,7 @@ export async function renderPatchGrid(rgb: RgbImage, grid: PatchGrid): Promise<B
     for (let row = 0; row <= grid.rows; row += 1) canvas.fillRoundedRect(0, Math.min(row * step, height - 1), grid.columns * step, 1, 0, white, 0.75);
     canvas.fillRoundedRect(0, height, width, CAPTION, 0, parseColour(PALETTE.card));
     const rgbText = parseColour(PALETTE.text);
-    for (const piece of layoutText(CAPTION_STYLE, caption).pieces) canvas.drawMask(piece.mask, 6 + piece.x, height + 16, rgbText);
+    for (const piece of text.layout(caption).pieces) canvas.drawMask(piece.mask, 6 + piece.x, height + 16, rgbText);
     return canvas;
   });
   return canvas.png({ opaque: true, photo: true });

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { Canvas, parseColour } from '../../../src/render/canvas.js';
 import { PALETTE, renderChart } from '../../../src/render/chart.js';
-import { FONT_FAMILY, fitText, layoutText, prepareText, type TextStyle } from '../../../src/render/glyphs.js';
+import { FONT_FAMILY, prepareText, type TextStyle } from '../../../src/render/glyphs.js';
 import { escapeXml } from '../../../src/render/svg.js';
 
 const WIDTH = 420;
@@ -18,9 +18,9 @@ async function librsvgRun(text: string, style: TextStyle): Promise<Uint8Array> {
 
 /** The same text composed glyph by glyph onto a canvas. */
 async function composedRun(text: string, style: TextStyle): Promise<Uint8Array> {
-  await prepareText(style, [text]);
+  const prepared = await prepareText(style, [text]);
   const canvas = new Canvas(WIDTH, HEIGHT);
-  for (const piece of layoutText(style, text).pieces) canvas.drawMask(piece.mask, 10 + piece.x, BASELINE, [255, 255, 255]);
+  for (const piece of prepared.layout(text).pieces) canvas.drawMask(piece.mask, 10 + piece.x, BASELINE, [255, 255, 255]);
   return Uint8Array.from({ length: WIDTH * HEIGHT }, (_, i) => canvas.data[i * 4 + 3]!);
 }
 
@@ -62,18 +62,28 @@ describe('chart rendering', () => {
   it('shortens a label with an ellipsis so that it fits the width it is given', async () => {
     const style = { size: 14 };
     const label = 'cocker spaniel, English cocker spaniel, cocker, and more words than fit';
-    await prepareText(style, [label, '…', 'tabby']);
-    const fitted = fitText(style, label, 200);
+    const prepared = await prepareText(style, [label, 'tabby']);
+    const fitted = prepared.fit(label, 200);
     expect(fitted.endsWith('…')).toBe(true);
     expect(label.startsWith(fitted.slice(0, -1))).toBe(true);
-    expect(layoutText(style, fitted).advance).toBeLessThanOrEqual(200);
-    expect(fitText(style, 'tabby', 200)).toBe('tabby');
+    expect(prepared.layout(fitted).advance).toBeLessThanOrEqual(200);
+    expect(prepared.fit('tabby', 200)).toBe('tabby');
   });
+
+  it('renders a flood of new glyphs in slices, and keeps an earlier prepared text drawable after they evict it', async () => {
+    // At 16 px, 2,100 glyph rows in one SVG would be 67,000 pixels tall, past cairo's limit.
+    const style = { size: 16 };
+    const prepared = await prepareText(style, ['kept']);
+    const flood = Array.from({ length: 2100 }, (_, i) => String.fromCharCode(0x4e00 + i)).join('');
+    const flooded = await prepareText(style, [flood]);
+    expect(flooded.layout(flood).pieces).toHaveLength(2100);
+    expect(prepared.layout('kept').pieces).toHaveLength(4);
+    expect(prepared.fit('kept', 1)).toBe('…');
+  }, 30_000);
 
   it('shapes scripts that join letters as whole runs instead of glyph by glyph', async () => {
     const arabic = 'قطة سوداء';
-    await prepareText({ size: 14 }, [arabic]);
-    const layout = layoutText({ size: 14 }, arabic);
+    const layout = (await prepareText({ size: 14 }, [arabic])).layout(arabic);
     expect(layout.pieces).toHaveLength(1);
     const expected = await librsvgRun(arabic, { size: 14 });
     const actual = await composedRun(arabic, { size: 14 });
