@@ -90,6 +90,8 @@ export default defineCommand({
     const vit = results.find((result) => result.model.architecture === 'vit');
     const patchSize = vit ? services.store.entry(vit.model.id).patchSize : undefined;
     const grid = vit && patchSize ? patchGrid({ width: vit.image.rgb.width, height: vit.image.rgb.height }, patchSize) : undefined;
+    // The patch view first: it draws quickly, so its PNG encodes while the chart is still drawing.
+    const patchView = vit && grid ? renderPatchGrid(vit.image.rgb, grid) : undefined;
     const [chart, patchPng] = await Promise.all([
       renderChart({
         thumbnail: results[0]!.image.rgb,
@@ -100,7 +102,7 @@ export default defineCommand({
           color: result.model.architecture === 'vit' ? PALETTE.vit : PALETTE.cnn,
         })),
       }),
-      vit && grid ? renderPatchGrid(vit.image.rgb, grid) : undefined,
+      patchView,
     ]);
     const files: ReplyFile[] = [{ name: 'classify.png', data: chart }];
     if (patchPng) files.push({ name: 'patches.png', data: patchPng });

@@ -51,23 +51,24 @@ export class Canvas {
     const solid = new Uint32Array(new Uint8ClampedArray([colour[0], colour[1], colour[2], 255]).buffer)[0]!;
     const x0 = Math.max(0, Math.floor(x));
     const x1 = Math.min(this.width, Math.ceil(x + width));
+    // Coverage of pixel column px in a row whose vertical distance term is qy. Only the corners
+    // need the Euclidean distance; elsewhere the nearer straight edge decides.
+    const coverageAt = (px: number, qy: number): number => {
+      const qx = Math.abs(px + 0.5 - cx) - hx;
+      return 0.5 - (qx > 0 && qy > 0 ? Math.hypot(qx, qy) - r : Math.max(qx, qy) - r);
+    };
     for (let py = Math.max(0, Math.floor(y)); py < Math.min(this.height, Math.ceil(y + height)); py += 1) {
       const qy = Math.abs(py + 0.5 - cy) - hy;
-      const coverageAt = (px: number): number => {
-        const qx = Math.abs(px + 0.5 - cx) - hx;
-        // Only the corners need the Euclidean distance; elsewhere the nearer straight edge decides.
-        return 0.5 - (qx > 0 && qy > 0 ? Math.hypot(qx, qy) - r : Math.max(qx, qy) - r);
-      };
       // Anti-alias the ends of the row; the run between them is solid and filled in one call.
       let left = x0;
       for (; left < x1; left += 1) {
-        const coverage = coverageAt(left);
+        const coverage = coverageAt(left, qy);
         if (coverage >= 1) break;
         if (coverage > 0) this.blend((py * this.width + left) * 4, colour, coverage * opacity);
       }
       let right = x1 - 1;
       for (; right >= left; right -= 1) {
-        const coverage = coverageAt(right);
+        const coverage = coverageAt(right, qy);
         if (coverage >= 1) break;
         if (coverage > 0) this.blend((py * this.width + right) * 4, colour, coverage * opacity);
       }

@@ -193,9 +193,11 @@ function preparedFrom(held: ReadonlyMap<string, Rendered>): PreparedText {
       const glyph = lookup(char);
       const whole = Math.floor(pen);
       const phase = Math.round((pen - whole) * PHASES);
-      const placed = phase === PHASES ? { x: whole + 1, mask: glyph.phases[0]! } : { x: whole, mask: glyph.phases[phase]! };
+      const wraps = phase === PHASES;
+      const x = wraps ? whole + 1 : whole;
+      const mask = glyph.phases[wraps ? 0 : phase]!;
       pen += glyph.advance;
-      pieces.push({ ...placed, end: pen, char });
+      pieces.push({ x, mask, end: pen, char });
     }
     return { advance: pen, pieces };
   };
