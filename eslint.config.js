@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'models/cache/', 'tests/fixtures/generated/', 'bench/results/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'bench/dist/', 'models/cache/', 'tests/fixtures/generated/', 'bench/results/', 'coverage/'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -62,5 +62,5 @@ export async function renderPatchGrid(rgb: RgbImage, grid: PatchGrid): Promise<B
     for (const piece of text.layout(caption).pieces) canvas.drawMask(piece.mask, 6 + piece.x, height + 16, rgbText);
     return canvas;
   });
-  return canvas.png({ opaque: true, photo: true });
+  return canvas.png({ opaque: true });
 }
