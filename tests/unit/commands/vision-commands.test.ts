@@ -2,6 +2,8 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCommands } from '../../../src/command-loader.js';
 import { runCommand } from '../../../src/run-command.js';
+import { ort } from '../../../src/inference/engine.js';
+import { writeSlowModel } from '../../fixtures/slow-model.js';
 import { solidPng, testServices } from '../../helpers.js';
 
 const commands = await loadCommands();
@@ -50,11 +52,17 @@ describe('/classify', () => {
   });
 
   it('reports the queue position to requests waiting behind a running batch', async () => {
-    const oneAtATime = testServices({ BATCH_MAX_SIZE: '1' });
+    const oneAtATime = testServices({ BATCH_MAX_SIZE: '1', ORT_WORKERS: '1' });
+    await oneAtATime.imageClassifier('tiny-cnn');
+    // A long run on the same inference worker holds the first CNN batch, so the others must queue behind it.
+    const { session } = await oneAtATime.engine.session(await writeSlowModel());
+    const n = 1200;
+    const busy = session.run({ x: new ort.Tensor('float32', new Float32Array(n * n).fill(0.001), [n, n]) });
     const progress: string[] = [];
-    const images = await Promise.all(Array.from({ length: 6 }, (_, i) => solidPng([i * 40, 0, 0])));
+    const images = await Promise.all(Array.from({ length: 4 }, (_, i) => solidPng([i * 40, 0, 0])));
     await Promise.all(images.map((bytes) => runCommand(classify, { image: { name: 'x.png', bytes }, model: 'cnn' }, oneAtATime, (text) => progress.push(text))));
-    expect(progress.some((text) => /^tiny-cnn: waiting in the queue, position \d+$/.test(text))).toBe(true);
+    await busy;
+    expect(progress).toContain('tiny-cnn: waiting in the queue, position 1');
     await oneAtATime.dispose();
   });
 

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InferenceEngine, ort, type EngineOptions } from '../../../src/inference/engine.js';
 import type { SessionLike } from '../../../src/inference/remote-session.js';
+import { writeSlowModel } from '../../fixtures/slow-model.js';
 import { FIXTURES_DIR, silentLogger } from '../../helpers.js';
 
 const batch = { maxBatchSize: 4, maxWaitMs: 2, maxQueue: 8, timeoutMs: 5000 };
@@ -75,20 +76,7 @@ describe('inference engine', () => {
 
 describe('inference off the event loop', () => {
   it('keeps the event loop turning while a long session.run is in progress', async () => {
-    // X·X·X for a 1200×1200 input: several GFLOP, long enough to see the loop stall if it ran here.
-    const { encodeModel, valueInfo, node, FLOAT } = await import('../../../scripts/fixtures/onnx-graph.js');
-    const { writeFile } = await import('node:fs/promises');
-    const { tempDir } = await import('../../helpers.js');
-    const path = join(await tempDir(), 'slow.onnx');
-    await writeFile(
-      path,
-      encodeModel({
-        name: 'slow',
-        input: [valueInfo('x', FLOAT, ['n', 'n'])],
-        output: [valueInfo('y', FLOAT, ['n', 'n'])],
-        node: [node('MatMul', ['x', 'x'], ['x2']), node('MatMul', ['x2', 'x'], ['x3']), node('MatMul', ['x3', 'x'], ['y'])],
-      }),
-    );
+    const path = await writeSlowModel();
     engine = engineWith();
     const { session } = await engine.session(path);
     const n = 1200;
