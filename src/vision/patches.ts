@@ -42,7 +42,7 @@ const SCALE_TARGET = 224;
 const CAPTION = 24;
 const CAPTION_STYLE = { size: 12 };
 
-/** The exact pixels the ViT saw, enlarged, with its patch grid drawn over them. */
+/** The exact pixels the ViT saw (enlarged only when small), with its patch grid drawn over them. */
 export async function renderPatchGrid(rgb: RgbImage, grid: PatchGrid): Promise<Buffer> {
   const scale = Math.max(1, Math.floor(SCALE_TARGET / Math.max(rgb.width, rgb.height)));
   const width = rgb.width * scale;

@@ -39,27 +39,13 @@ export function normalise(rgb: RgbImage, spec: ImagePreprocess): { tensor: Float
   const plane = width * height;
   const nchw = spec.layout === 'nchw';
   const dims: [number, number, number] = nchw ? [3, height, width] : [height, width, 3];
-  // Where each output channel comes from in the interleaved input.
+  const uint8 = spec.dtype === 'uint8';
+  const tensor = uint8 ? new Uint8Array(plane * 3) : new Float32Array(plane * 3);
+  // Where each output channel comes from in the interleaved input, and its affine normalisation.
   const [c0, c1, c2] = spec.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
-  if (spec.dtype === 'uint8') {
-    const tensor = new Uint8Array(plane * 3);
-    interleavedToLayout(data, tensor, plane, nchw, [c0, c1, c2], [1, 1, 1], [0, 0, 0]);
-    return { tensor, dims };
-  }
-  const tensor = new Float32Array(plane * 3);
-  const scale = [c0, c1, c2].map((c) => spec.rescale / spec.std[c]!) as [number, number, number];
-  const shift = [c0, c1, c2].map((c) => spec.mean[c]! / spec.std[c]!) as [number, number, number];
-  interleavedToLayout(data, tensor, plane, nchw, [c0, c1, c2], scale, shift);
-  return { tensor, dims };
-}
-
-type Triple = readonly [number, number, number];
-
-/** One pass over the pixels, all three channels at once: this runs on the event loop for every image. */
-function interleavedToLayout(data: Uint8Array, tensor: Float32Array | Uint8Array, plane: number, nchw: boolean, from: Triple, scale: Triple, shift: Triple): void {
-  const [c0, c1, c2] = from;
-  const [a0, a1, a2] = scale;
-  const [b0, b1, b2] = shift;
+  const [a0, a1, a2] = [c0, c1, c2].map((c) => (uint8 ? 1 : spec.rescale / spec.std[c]!)) as [number, number, number];
+  const [b0, b1, b2] = [c0, c1, c2].map((c) => (uint8 ? 0 : spec.mean[c]! / spec.std[c]!)) as [number, number, number];
+  // One pass over the pixels, all three channels at once: this runs on the event loop for every image.
   const step = nchw ? 1 : 3;
   const [o1, o2] = nchw ? [plane, 2 * plane] : [1, 2];
   for (let i = 0, out = 0; i < plane * 3; i += 3, out += step) {
@@ -67,6 +53,7 @@ function interleavedToLayout(data: Uint8Array, tensor: Float32Array | Uint8Array
     tensor[out + o1] = data[i + c1]! * a1 - b1;
     tensor[out + o2] = data[i + c2]! * a2 - b2;
   }
+  return { tensor, dims };
 }
 
 export interface DecodedImage {
