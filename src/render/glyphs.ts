@@ -52,10 +52,10 @@ function cacheFor(style: TextStyle): Map<string, Rendered> {
 const SIMPLE = /^[\u0020-\u02ff\u0370-\u0482\u048a-\u052f\u1e00-\u1fff\u2010-\u2bff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff01-\uffef]*$/u;
 
 /** Control characters (tabs, newlines) would only confuse the layout: they become spaces. */
-export const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 
+/** A glyph (rendered at every sub-pixel phase) or a shaped run (one phase), keyed by its text. */
 interface Job {
-  key: string;
   text: string;
   phases: number;
 }
@@ -67,7 +67,7 @@ async function rasterise(style: TextStyle, jobs: Job[]): Promise<Map<string, Ren
   const baseline = Math.ceil(size * 1.4);
   const pad = Math.ceil(size * 0.6);
   const cellWidth = (job: Job): number => Math.ceil(size * 1.4 * [...job.text].length) + 2 * pad;
-  const rows = [{ key: '', text: '', phases: 0 }, ...jobs];
+  const rows = [{ text: '', phases: 0 }, ...jobs];
   const width = Math.max(...rows.map((job) => (job.phases + 1) * cellWidth(job) + Math.ceil(size * 1.4) * 2));
   const height = rows.length * rowHeight;
   const measureX = (job: Job): number => job.phases * cellWidth(job) + pad;
@@ -128,7 +128,7 @@ async function rasterise(style: TextStyle, jobs: Job[]): Promise<Map<string, Ren
     const cell = cellWidth(job);
     const phases = Array.from({ length: job.phases }, (_, phase) => cut(row, phase * cell, (phase + 1) * cell, phase * cell + pad));
     const advance = Math.max(0, markerEdge(row, measureX(job)) - measureX(job) - (origin - pad));
-    out.set(job.key, { advance, phases });
+    out.set(job.text, { advance, phases });
   });
   return out;
 }
@@ -158,7 +158,7 @@ const keysOf = (text: string): string[] => (SIMPLE.test(text) ? [...new Set(text
 export async function prepareText(style: TextStyle, texts: readonly string[]): Promise<PreparedText> {
   const cache = cacheFor(style);
   const keys = new Set([ELLIPSIS, ...texts.flatMap((text) => keysOf(printable(text)))]);
-  const jobs = [...keys].filter((key) => !cache.has(key)).map((key) => ({ key, text: key, phases: SIMPLE.test(key) ? PHASES : 1 }));
+  const jobs = [...keys].filter((key) => !cache.has(key)).map((key) => ({ text: key, phases: SIMPLE.test(key) ? PHASES : 1 }));
   const held = new Map<string, Rendered>();
   for (const key of keys) {
     const found = cache.get(key);

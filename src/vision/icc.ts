@@ -7,7 +7,7 @@
 const ascii = (icc: Buffer, offset: number, length: number): string => icc.toString('latin1', offset, offset + length);
 
 /** The profile's description ('desc' tag, ICC v2 text or v4 multi-localised), if it can be read. */
-export function iccDescription(icc: Buffer): string | undefined {
+function iccDescription(icc: Buffer): string | undefined {
   if (icc.length < 132 || ascii(icc, 36, 4) !== 'acsp') return undefined;
   const tags = icc.readUInt32BE(128);
   for (let index = 0; index < tags && 132 + index * 12 + 12 <= icc.length; index += 1) {
@@ -25,8 +25,8 @@ export function iccDescription(icc: Buffer): string | undefined {
       const length = icc.readUInt32BE(offset + 20);
       const start = offset + icc.readUInt32BE(offset + 24);
       if (start + length > offset + size) return undefined;
-      // UTF-16BE: swap to the little-endian order Node decodes.
-      const text = Buffer.from(icc.subarray(start, start + length));
+      // UTF-16BE: swap to the little-endian order Node decodes (an odd length from a broken profile is cut).
+      const text = Buffer.from(icc.subarray(start, start + (length & ~1)));
       return text.swap16().toString('utf16le').replace(/\0+$/, '');
     }
     return undefined;
