@@ -83,16 +83,16 @@ export default defineCommand({
     const explanation = explainClassification({ agreement, results });
     const perModel = results.map((result) => ({ model: result.model, predictions: result.predictions, timings: result.timings }));
 
-    // The patch view shows exactly the pixels the ViT saw. It renders after inference, beside the
-    // chart: during inference it would take cores from onnxruntime, afterwards its PNG encoding
-    // overlaps the chart's drawing.
+    // The patch view shows the pixels the ViT saw. It renders after inference, beside the chart:
+    // during inference it would take cores from onnxruntime, afterwards its encoding overlaps the
+    // chart's drawing.
     const renderStarted = performance.now();
     const vit = results.find((result) => result.model.architecture === 'vit');
     const patchSize = vit ? services.store.entry(vit.model.id).patchSize : undefined;
     const grid = vit && patchSize ? patchGrid({ width: vit.image.rgb.width, height: vit.image.rgb.height }, patchSize) : undefined;
-    // The patch view first: it draws quickly, so its PNG encodes while the chart is still drawing.
+    // The patch view first: it draws quickly, so it encodes while the chart is still drawing.
     const patchView = vit && grid ? renderPatchGrid(vit.image.rgb, grid) : undefined;
-    const [chart, patchPng] = await Promise.all([
+    const [chart, patchJpeg] = await Promise.all([
       renderChart({
         thumbnail: results[0]!.image.rgb,
         panels: results.map((result) => ({
@@ -105,7 +105,7 @@ export default defineCommand({
       patchView,
     ]);
     const files: ReplyFile[] = [{ name: 'classify.png', data: chart }];
-    if (patchPng) files.push({ name: 'patches.png', data: patchPng });
+    if (patchJpeg) files.push({ name: 'patches.jpg', data: patchJpeg });
     const timings = { decodeMs: decoded.ms, renderMs: performance.now() - renderStarted, totalMs: performance.now() - started };
     const data =
       ids.length === 1 && perModel[0]
@@ -131,7 +131,7 @@ export default defineCommand({
         footer: results.map((result) => `${describeModel(result)}: ${ms(result.timings.totalMs)}`).join(' | '),
       },
     ];
-    if (grid) embeds.push({ title: 'Patch view: the ViT\'s "tokens"', description: grid.summary, image: 'patches.png' });
+    if (grid) embeds.push({ title: 'Patch view: the ViT\'s "tokens"', description: grid.summary, image: 'patches.jpg' });
 
     const text = [
       ...results.map(

@@ -27,7 +27,7 @@ const schema = z
     MODEL_DOWNLOADS: booleanString.default(true),
     DOWNLOAD_TIMEOUT_MS: positiveInt.default(30_000),
 
-    EXECUTION_PROVIDER: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+    EXECUTION_PROVIDER: z.enum(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'),
     MODEL_PRECISION: z.enum(['q8', 'fp32', 'fp16']).optional(),
     ORT_INTRA_OP_THREADS: positiveInt.default(Math.max(1, cpus().length)),
     ORT_INTER_OP_THREADS: positiveInt.default(1),
@@ -108,9 +108,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   return Object.freeze(result.data);
 }
 
-/** The effective precision: int8 on CPU where the hub ships it, full precision on CUDA. */
+/**
+ * The effective precision: int8 on CPU where the hub ships it, full precision on a GPU, whose
+ * providers have no kernel for the int8 files' MatMulInteger and would run it on the CPU.
+ */
 export function preferredPrecision(config: Config): 'q8' | 'fp32' | 'fp16' {
-  return config.MODEL_PRECISION ?? (config.EXECUTION_PROVIDER === 'cuda' ? 'fp32' : 'q8');
+  return config.MODEL_PRECISION ?? (config.EXECUTION_PROVIDER === 'cuda' || config.EXECUTION_PROVIDER === 'webgpu' ? 'fp32' : 'q8');
 }
 
 /** Replaces every configured secret value found in a text; used on anything that may reach a log. */

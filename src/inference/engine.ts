@@ -8,8 +8,9 @@ import { loadOnce } from '../load-once.js';
 import { MicroBatcher, type BatcherOptions } from './batcher.js';
 import { InferenceWorker, type SessionLike } from './remote-session.js';
 
-export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda';
-export type ExecutionProvider = 'cpu' | 'cuda';
+export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'webgpu';
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+type GpuProvider = Exclude<ExecutionProvider, 'cpu'>;
 
 export interface EngineOptions {
   executionProvider: ExecutionProviderSetting;
@@ -19,10 +20,10 @@ export interface EngineOptions {
   logger: Logger;
   /** Worker threads hosting sessions; sessions in one worker run one at a time. */
   workers?: number;
-  /** Injected by tests to create sessions in this thread (and to simulate CUDA or its absence). */
+  /** Injected by tests to create sessions in this thread (and to simulate a GPU or its absence). */
   createSession?: (path: string, options: ort.InferenceSession.SessionOptions) => Promise<SessionLike>;
-  /** Injected by tests; defaults to looking for the CUDA provider library. */
-  cudaInstalled?: () => boolean;
+  /** Injected by tests; defaults to {@link gpuProviderInstalled}. */
+  gpuInstalled?: (provider: GpuProvider) => boolean;
   /** Told about every batched run, for metrics. */
   onRun?: (key: string, ms: number, batchSize: number) => void;
 }
@@ -55,40 +56,61 @@ function latencyWindow(size = 500): LatencyRecorder {
 }
 
 /**
- * Whether the CUDA build of onnxruntime-node is installed (ONNXRUNTIME_NODE_INSTALL=cuda12).
- * Checking the file first avoids onnxruntime's loud native error on every CPU-only machine.
+ * Whether this onnxruntime-node install can offer a GPU provider. CUDA needs the files that
+ * ONNXRUNTIME_NODE_INSTALL=cuda12 downloads; checking for them first avoids onnxruntime's loud
+ * native error on every CPU-only machine. WebGPU (Dawn, on Vulkan under Linux) is bundled with
+ * the default Linux x64, Windows and macOS builds.
  */
-export function cudaProviderInstalled(): boolean {
+export function gpuProviderInstalled(provider: GpuProvider): boolean {
+  if (provider === 'webgpu') return ort.listSupportedBackends().some((backend) => backend.name === 'webgpu');
   const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
   const binDir = join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
   return existsSync(join(binDir, 'libonnxruntime_providers_cuda.so'));
 }
 
+const NOT_INSTALLED: Record<GpuProvider, string> = {
+  cuda: 'the CUDA build of onnxruntime-node is not installed (npm ci with ONNXRUNTIME_NODE_INSTALL=cuda12)',
+  webgpu: 'this build of onnxruntime-node has no WebGPU provider',
+};
+
 /**
  * The one place that creates onnxruntime sessions. Sessions are shared per file, created with
- * full graph optimisation on the configured execution provider (falling back to CPU when CUDA
- * cannot load), and disposed together on shutdown.
+ * full graph optimisation on the configured execution provider (falling back to CPU when the GPU
+ * provider cannot load), and disposed together on shutdown.
  */
 export class InferenceEngine {
   private readonly sessions = new Map<string, Promise<LoadedSession>>();
   private readonly batchers = new Map<string, MicroBatcher<unknown, unknown>>();
   readonly latency = new Map<string, LatencyRecorder>();
-  private cudaUnavailable: string | undefined;
+  /** The GPU provider to try first; `auto` means CUDA, the one that needs an explicit install. */
+  private readonly gpu: GpuProvider | undefined;
+  private gpuUnavailable: string | undefined;
   private readonly workers: InferenceWorker[] = [];
   private nextWorker = 0;
+  private readonly configuredWorkers: number;
 
   constructor(private readonly options: EngineOptions) {
-    if (options.executionProvider !== 'cpu' && !(options.cudaInstalled ?? cudaProviderInstalled)()) {
-      this.cudaUnavailable = 'the CUDA build of onnxruntime-node is not installed (npm ci with ONNXRUNTIME_NODE_INSTALL=cuda12)';
-      const level = options.executionProvider === 'cuda' ? 'warn' : 'info';
-      options.logger[level]({ reason: this.cudaUnavailable }, `CUDA unavailable (EXECUTION_PROVIDER=${options.executionProvider}); running on CPU`);
+    const setting = options.executionProvider;
+    this.gpu = setting === 'cpu' ? undefined : setting === 'auto' ? 'cuda' : setting;
+    this.configuredWorkers = Math.max(1, options.workers ?? 1);
+    if (this.gpu && !(options.gpuInstalled ?? gpuProviderInstalled)(this.gpu)) this.noGpu(NOT_INSTALLED[this.gpu]);
+    if (this.gpu === 'webgpu' && !this.gpuUnavailable && this.configuredWorkers > 1) {
+      options.logger.warn({ ORT_WORKERS: this.configuredWorkers }, 'WebGPU sessions all run in one worker thread (onnxruntime-node crashes when they are spread over several); ORT_WORKERS ignored');
     }
+  }
+
+  /**
+   * Worker threads that host sessions. WebGPU sessions share one: onnxruntime-node 1.30 crashed
+   * (SIGSEGV) on an H200 when they were created in two threads; the GPU runs them in turn anyway.
+   */
+  get workerThreads(): number {
+    return this.gpu === 'webgpu' && !this.gpuUnavailable ? 1 : this.configuredWorkers;
   }
 
   /** The provider sessions actually run on, once at least one session has loaded. */
   get activeProvider(): ExecutionProvider | 'none yet' {
-    if (this.options.executionProvider === 'cpu' || this.cudaUnavailable) return 'cpu';
-    return this.sessions.size > 0 ? 'cuda' : 'none yet';
+    if (!this.gpu || this.gpuUnavailable) return 'cpu';
+    return this.sessions.size > 0 ? this.gpu : 'none yet';
   }
 
   get providerSetting(): ExecutionProviderSetting {
@@ -103,7 +125,8 @@ export class InferenceEngine {
   /** The options every session gets: also used by the benchmark to time models without the worker hop. */
   sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
     return {
-      executionProviders: provider === 'cuda' ? [{ name: 'cuda' }, 'cpu'] : ['cpu'],
+      // Operators the GPU provider lacks run on the CPU provider inside the same session.
+      executionProviders: provider === 'cpu' ? ['cpu'] : [{ name: provider }, 'cpu'],
       graphOptimizationLevel: 'all',
       intraOpNumThreads: this.options.intraOpThreads,
       interOpNumThreads: this.options.interOpThreads,
@@ -122,8 +145,7 @@ export class InferenceEngine {
    * must stay free. Sessions are spread over the workers round-robin.
    */
   private inWorker(path: string, sessionOptions: ort.InferenceSession.SessionOptions): Promise<SessionLike> {
-    const count = Math.max(1, this.options.workers ?? 1);
-    if (this.workers.length < count) this.workers.push(new InferenceWorker());
+    if (this.workers.length < this.workerThreads) this.workers.push(new InferenceWorker());
     const worker = this.workers[this.nextWorker % this.workers.length]!;
     this.nextWorker += 1;
     return worker.load(`${path}#${this.nextWorker}`, path, sessionOptions);
@@ -132,18 +154,14 @@ export class InferenceEngine {
   private async load(path: string): Promise<LoadedSession> {
     const create = this.options.createSession ?? ((file, sessionOptions) => this.inWorker(file, sessionOptions));
     const started = performance.now();
-    const wantsCuda = this.options.executionProvider !== 'cpu' && !this.cudaUnavailable;
-    if (wantsCuda) {
+    const gpu = this.gpuUnavailable ? undefined : this.gpu;
+    if (gpu) {
       try {
-        const session = await create(path, this.sessionOptions('cuda'));
-        return { session, executionProvider: 'cuda', path, loadMs: performance.now() - started };
+        const session = await create(path, this.sessionOptions(gpu));
+        this.options.logger.info({ path, executionProvider: gpu, ms: Math.round(performance.now() - started) }, 'session loaded');
+        return { session, executionProvider: gpu, path, loadMs: performance.now() - started };
       } catch (error) {
-        this.cudaUnavailable = (error as Error).message;
-        const level = this.options.executionProvider === 'cuda' ? 'warn' : 'info';
-        this.options.logger[level](
-          { reason: this.cudaUnavailable.split('\n')[0] },
-          `CUDA execution provider unavailable (EXECUTION_PROVIDER=${this.options.executionProvider}); running on CPU`,
-        );
+        this.noGpu((error as Error).message.split('\n')[0] ?? 'unknown error');
       }
     }
     try {
@@ -156,6 +174,13 @@ export class InferenceEngine {
         cause: error,
       });
     }
+  }
+
+  /** Every later session runs on CPU; said once, as a warning when the GPU was asked for by name. */
+  private noGpu(reason: string): void {
+    this.gpuUnavailable = reason;
+    const setting = this.options.executionProvider;
+    this.options.logger[setting === 'auto' ? 'info' : 'warn']({ reason }, `${this.gpu} unavailable (EXECUTION_PROVIDER=${setting}); running on CPU`);
   }
 
   /** One micro-batching queue per key (normally a model id + part), created on first use. */

@@ -196,6 +196,8 @@ export class ClipMatcher {
   }
 }
 
+/** The towers' common provider; CPU when they differ, since the CPU one then bounds the time. */
 function providerOf(...sessions: LoadedSession[]): ModelIdentity['executionProvider'] {
-  return sessions.every((session) => session.executionProvider === 'cuda') ? 'cuda' : 'cpu';
+  const [first, ...rest] = sessions.map((session) => session.executionProvider);
+  return first && rest.every((provider) => provider === first) ? first : 'cpu';
 }

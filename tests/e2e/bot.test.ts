@@ -77,7 +77,7 @@ describe('the bot against the Discord emulator', () => {
     expect(embeds[0]!.image!.url).toBe('attachment://classify.png');
     expect(embeds[0]!.footer!.text).toMatch(/tiny-cnn · fp32 · cpu: [\d.]+ ms \| tiny-vit/);
     expect(embeds[0]!.fields.some((field) => field.name === 'Vision vs language')).toBe(true);
-    expect(edit.files.map((file) => file.name)).toEqual(['classify.png', 'patches.png']);
+    expect(edit.files.map((file) => file.name)).toEqual(['classify.png', 'patches.jpg']);
     expect((await sharp(edit.files[0]!.bytes).metadata()).format).toBe('png');
     expect(edit.json.allowed_mentions).toEqual({ parse: [] });
     console.log(`/classify: interaction → final reply in ${edit.at - started} ms (deferred after ${record.initial!.at - record.createdAt} ms)`);

@@ -31,7 +31,7 @@ describe('the compiled bot that npm start runs', () => {
     const finished = (record: typeof classify): true | undefined => (record.edits.some((edit) => Array.isArray(edit.json.embeds)) ? true : undefined);
     await until(() => (finished(classify) && finished(ask) ? true : undefined), 20_000, 'both answers');
     const classified = classify.edits.find((edit) => Array.isArray(edit.json.embeds))!;
-    expect(classified.files.map((file) => file.name)).toEqual(['classify.png', 'patches.png']);
+    expect(classified.files.map((file) => file.name)).toEqual(['classify.png', 'patches.jpg']);
     const answer = (ask.edits.find((edit) => Array.isArray(edit.json.embeds))!.json.embeds as Array<{ fields: Array<{ name: string; value: string }> }>)[0]!;
     expect(answer.fields.find((field) => field.name === 'Sources')!.value).toContain('/explain topic:');
     expect(bot.logs.some((entry) => entry.msg === 'models loaded; ready')).toBe(true);

@@ -26,7 +26,7 @@ describe('/classify', () => {
     // The tiny CNN says red; the tiny ViT's bias makes it say grey.
     expect(data.agreement.top1Agrees).toBe(false);
     expect(data.patches).toMatchObject({ patchSize: 4, patches: 16, tokens: 17 });
-    expect(result.files.map((f) => f.name)).toEqual(['classify.png', 'patches.png']);
+    expect(result.files.map((f) => f.name)).toEqual(['classify.png', 'patches.jpg']);
     const chart = await sharp(result.files[0]!.data).metadata();
     expect(chart.format).toBe('png');
     expect(chart.width).toBeGreaterThan(800);

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InferenceEngine, ort, type EngineOptions } from '../../../src/inference/engine.js';
 import type { SessionLike } from '../../../src/inference/remote-session.js';
@@ -21,7 +22,7 @@ describe('inference engine', () => {
     const attempts: string[] = [];
     engine = engineWith({
       executionProvider: 'cuda',
-      cudaInstalled: () => true,
+      gpuInstalled: () => true,
       createSession: async (path, options) => {
         const first = options.executionProviders?.[0];
         const name = typeof first === 'string' ? first : (first?.name ?? 'cpu');
@@ -42,7 +43,7 @@ describe('inference engine', () => {
     const attempts: unknown[] = [];
     engine = engineWith({
       executionProvider: 'auto',
-      cudaInstalled: () => false,
+      gpuInstalled: () => false,
       createSession: (path, options) => {
         attempts.push(options.executionProviders);
         return inThread(path, options);
@@ -110,7 +111,7 @@ describe('the GPU path, by configuration', () => {
     const providers: unknown[] = [];
     engine = engineWith({
       executionProvider: 'cuda',
-      cudaInstalled: () => true,
+      gpuInstalled: () => true,
       // Stands in for a CUDA machine: records what the engine asks for, runs on CPU.
       createSession: (path, options) => {
         providers.push(options.executionProviders);
@@ -121,5 +122,51 @@ describe('the GPU path, by configuration', () => {
     expect(providers).toEqual([[{ name: 'cuda' }, 'cpu']]);
     expect(loaded.executionProvider).toBe('cuda');
     expect(engine.activeProvider).toBe('cuda');
+  });
+
+  it('with EXECUTION_PROVIDER=webgpu loads the fp32 file and asks onnxruntime for WebGPU first', async () => {
+    const { parseConfig, preferredPrecision } = await import('../../../src/config.js');
+    expect(preferredPrecision(parseConfig({ EXECUTION_PROVIDER: 'webgpu' }))).toBe('fp32');
+    const providers: unknown[] = [];
+    engine = engineWith({
+      executionProvider: 'webgpu',
+      createSession: (path, options) => {
+        providers.push(options.executionProviders);
+        return inThread(path, { ...options, executionProviders: ['cpu'] });
+      },
+    });
+    expect((await engine.session(model)).executionProvider).toBe('webgpu');
+    expect(providers).toEqual([[{ name: 'webgpu' }, 'cpu']]);
+    expect(engine.activeProvider).toBe('webgpu');
+  });
+
+  it('keeps every WebGPU session in one worker thread, saying that ORT_WORKERS is ignored, and spreads CPU sessions as configured', () => {
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
+    engine = engineWith({ executionProvider: 'webgpu', gpuInstalled: () => true, workers: 3, logger });
+    expect(engine.workerThreads).toBe(1);
+    expect(warnings.join('')).toMatch(/WebGPU sessions all run in one worker thread.*ORT_WORKERS ignored/);
+    expect(engineWith({ executionProvider: 'cpu', workers: 3 }).workerThreads).toBe(3);
+    expect(engineWith({ executionProvider: 'webgpu', gpuInstalled: () => false, workers: 3 }).workerThreads).toBe(3);
+  });
+
+  it('with EXECUTION_PROVIDER=webgpu on a machine without a usable GPU adapter, says why and runs on CPU with the same results', async () => {
+    const warnings: string[] = [];
+    engine = engineWith({ executionProvider: 'webgpu', logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) }) });
+    const cpu = new InferenceEngine({ executionProvider: 'cpu', intraOpThreads: 1, interOpThreads: 1, batch, logger: silentLogger });
+    const input = { pixel_values: new ort.Tensor('float32', new Float32Array(3 * 16 * 16).map((_, i) => Math.sin(i)), [1, 3, 16, 16]) };
+    try {
+      const [gpuSession, cpuSession] = await Promise.all([engine.session(model), cpu.session(model)]);
+      const [onGpu, onCpu] = await Promise.all([gpuSession.session.run(input), cpuSession.session.run(input)]);
+      const name = Object.keys(onCpu)[0]!;
+      const expected = Array.from(onCpu[name]!.data as Float32Array);
+      Array.from(onGpu[name]!.data as Float32Array).forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 3));
+      // Where a GPU adapter exists this session ran on it; everywhere else the fallback must say why.
+      if (gpuSession.executionProvider === 'cpu') expect(warnings.join('\n')).toMatch(/"reason":"[^"]*adapter.*webgpu unavailable \(EXECUTION_PROVIDER=webgpu\); running on CPU/i);
+      else expect(warnings).toEqual([]);
+      expect(engine.activeProvider).toBe(gpuSession.executionProvider);
+    } finally {
+      await cpu.dispose();
+    }
   });
 });

@@ -123,4 +123,26 @@ describe('chart rendering', () => {
     expect(at(7, 5)).toEqual([...blue, 255]);
     expect(at(7, 6)).toEqual([0, 0, 0, 0]);
   });
+
+  it('samples a shrunk thumbnail bilinearly, within one level of the exact interpolation', () => {
+    const [sw, sh, box] = [37, 23, 16];
+    const image = { data: Buffer.from(Array.from({ length: sw * sh * 3 }, (_, i) => (i * 97 + (i % 7) * 31) % 256)), width: sw, height: sh };
+    const canvas = new Canvas(box, box);
+    canvas.drawImageFit(image, 0, 0, box);
+    const scale = box / sw;
+    const top = Math.floor((box - Math.round(sh * scale)) / 2);
+    const source = (x: number, y: number, c: number): number => image.data[(Math.min(sh - 1, y) * sw + Math.min(sw - 1, x)) * 3 + c]!;
+    for (let dy = 0; dy < Math.round(sh * scale); dy += 1) {
+      for (let dx = 0; dx < box; dx += 1) {
+        const sx = Math.min(sw - 1, Math.max(0, (dx + 0.5) / scale - 0.5));
+        const sy = Math.min(sh - 1, Math.max(0, (dy + 0.5) / scale - 0.5));
+        const [x0, y0, fx, fy] = [Math.floor(sx), Math.floor(sy), sx - Math.floor(sx), sy - Math.floor(sy)];
+        for (let c = 0; c < 3; c += 1) {
+          const high = source(x0, y0, c) * (1 - fx) + source(x0 + 1, y0, c) * fx;
+          const low = source(x0, y0 + 1, c) * (1 - fx) + source(x0 + 1, y0 + 1, c) * fx;
+          expect(Math.abs(canvas.data[((top + dy) * box + dx) * 4 + c]! - (high * (1 - fy) + low * fy))).toBeLessThanOrEqual(1);
+        }
+      }
+    }
+  });
 });
