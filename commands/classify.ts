@@ -94,7 +94,10 @@ export default defineCommand({
     const patchView = vit && grid ? renderPatchGrid(vit.image.rgb, grid) : undefined;
     const [chart, patchJpeg] = await Promise.all([
       renderChart({
-        thumbnail: results[0]!.image.rgb,
+        // With a patch view the image is already in the reply; without its thumbnail the chart is
+        // narrower (easier to read where Discord scales it down), about 1 ms quicker to encode and
+        // a quarter of the bytes to upload.
+        thumbnail: patchView ? undefined : results[0]!.image.rgb,
         panels: results.map((result) => ({
           heading: `${result.model.architecture.toUpperCase()} · ${result.model.id}`,
           subtitle: `${result.model.precision} · ${result.model.executionProvider} · ${ms(result.timings.totalMs)}`,

@@ -33,6 +33,22 @@ describe('/classify', () => {
     expect(result.embeds[0]!.footer).toMatch(/tiny-cnn · fp32 · cpu: .* ms \| tiny-vit · fp32 · cpu/);
   });
 
+  it('leaves the image to the patch view when the ViT answers, and shows it in the chart when only the CNN runs', async () => {
+    const image = { name: 'red.png', bytes: await solidPng([255, 0, 0]) };
+    const redPixels = async (png: Buffer): Promise<number> => {
+      const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+      let count = 0;
+      for (let i = 0; i < data.length; i += info.channels) if (data[i] === 255 && data[i + 1] === 0 && data[i + 2] === 0) count += 1;
+      return count;
+    };
+    const both = await runCommand(classify, { image }, services);
+    expect(both.files.map((f) => f.name)).toEqual(['classify.png', 'patches.jpg']);
+    expect(await redPixels(both.files[0]!.data)).toBe(0);
+    const cnnOnly = await runCommand(classify, { image, model: 'cnn' }, services);
+    expect(cnnOnly.files.map((f) => f.name)).toEqual(['classify.png']);
+    expect(await redPixels(cnnOnly.files[0]!.data)).toBeGreaterThan(100 * 100);
+  });
+
   it('still answers with one model when the other cannot load, and says why', async () => {
     const partial = testServices({ VISION_VIT_MODEL: 'mobilenetv2-missing' });
     const result = await runCommand(classify, { image: { name: 'blue.png', bytes: await solidPng([0, 0, 255]) } }, partial);
