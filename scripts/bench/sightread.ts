@@ -63,20 +63,32 @@ const timed = async (samples: number[], fn: () => Promise<unknown>): Promise<voi
   await fn();
   samples.push(performance.now() - started);
 };
-// Interleaved, round by round, so machine noise hits the pipeline and its floor alike.
-for (let i = 0; i < rounds + 2; i += 1) {
-  const keep = i >= 2;
-  await timed(keep ? endToEnd : [], async () => {
+// Interleaved, round by round, so machine noise hits the pipeline and its floor alike, and in
+// alternating order, so neither always runs first (after the other has warmed or cooled the caches).
+// Three times the rounds of the other figures: the ratio of two medians needs them.
+const measureEndToEnd = async (keep: boolean): Promise<void> =>
+  timed(keep ? endToEnd : [], async () => {
     const result = await runCommand(classify, { image, model: 'both', top: 5 }, services);
     const data = result.data as { results: Array<{ timings: { preprocessMs: number; inferenceMs: number } }>; pipeline: { decodeMs: number; renderMs: number; totalMs: number } };
     if (keep) stages.push({ decodeMs: data.pipeline.decodeMs, cnnInferenceMs: data.results[0]!.timings.inferenceMs, vitInferenceMs: data.results[1]!.timings.inferenceMs, renderMs: data.pipeline.renderMs });
   });
+const measureFloor = async (keep: boolean): Promise<void> => {
   await timed(keep ? decodeOnly : [], async () => {
     const decoded = await decodeImage(image.bytes, services.limits, Math.max(neededShorterSide(cnn.spec), neededShorterSide(vit.spec)));
     await Promise.all([prepareDecoded(decoded, cnn.spec), prepareDecoded(decoded, vit.spec)]);
   });
   await timed(keep ? rawCnn : [], () => cnnSession.run({ pixel_values: one }));
   await timed(keep ? rawVit : [], () => vitSession.run({ pixel_values: one }));
+};
+for (let i = 0; i < rounds * 3 + 2; i += 1) {
+  const keep = i >= 2;
+  if (i % 2 === 0) {
+    await measureEndToEnd(keep);
+    await measureFloor(keep);
+  } else {
+    await measureFloor(keep);
+    await measureEndToEnd(keep);
+  }
 }
 const stage = (key: string): number => median(stages.map((s) => s[key]!));
 results.classify = {

@@ -1,7 +1,7 @@
 import vaderSentiment from 'vader-sentiment';
 
 /**
- * VADER through the `vader-sentiment` package, with two corrections and a trace.
+ * VADER through the `vader-sentiment` package, with two corrections, a faster tokeniser and a trace.
  *
  * The JavaScript port compares negations and "but" case-sensitively, so "Not bad at all" scores
  * −0.54 where the reference Python VADER (and its README) gives +0.431. The reference lowercases
@@ -21,6 +21,60 @@ interface Analyzer {
 }
 
 const analyzer = vaderSentiment.SentimentIntensityAnalyzer as unknown as Analyzer;
+
+/** The package's sentence class, which tokenises; its methods live on this prototype. */
+interface SentiTextPrototype {
+  get_words_plus_punc(this: { text: string }): Record<string, string>;
+  get_words_and_emoticons(this: { text: string }): string[];
+}
+
+/**
+ * The package exports only the analyzer, so its sentence class is reached through the first
+ * sentence scored: sentiment_valence receives the instance.
+ */
+function sentiTextClass(): SentiTextPrototype {
+  const original = analyzer.sentiment_valence;
+  let prototype: SentiTextPrototype | undefined;
+  analyzer.sentiment_valence = (...args) => {
+    prototype ??= Object.getPrototypeOf(args[1]) as SentiTextPrototype;
+    return original.apply(analyzer, args);
+  };
+  try {
+    analyzer.polarity_scores('good');
+  } finally {
+    analyzer.sentiment_valence = original;
+  }
+  if (!prototype) throw new Error('vader-sentiment: could not reach its SentiText class');
+  return prototype;
+}
+export const sentiText = sentiTextClass();
+
+// VADER's PUNC_LIST and punctuation pattern, as the package defines them (it does not export them).
+const PUNCTUATION = new Set(['.', '!', '?', ',', ';', ':', '-', "'", '"', '!!', '!!!', '??', '???', '?!?', '!?!', '?!?!', '!?!?']);
+const LONGEST_MARK = 4;
+const ANY_PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
+
+/**
+ * The package's tokeniser strips a mark of PUNC_LIST (".", "!!", "?!?" …) from the start or end of
+ * a word, but finds it by first building every mark + word pairing of the sentence as strings: 85%
+ * of VADER's time on the tweets. This looks each word up instead, with the same result (a test
+ * compares the two on all 4,200 tweets).
+ */
+sentiText.get_words_and_emoticons = function wordsAndEmoticons(this: { text: string }): string[] {
+  const stripped = new Set(this.text.replace(ANY_PUNCTUATION, '').split(/\s/).filter((word) => word.length > 1));
+  return this.text
+    .split(/\s/)
+    .filter((token) => token.length > 1)
+    .map((token) => {
+      // A stripped word has no punctuation, so at most one split can match.
+      for (let length = 1; length <= LONGEST_MARK && length < token.length; length += 1) {
+        if (PUNCTUATION.has(token.slice(0, length)) && stripped.has(token.slice(length))) return token.slice(length);
+        if (PUNCTUATION.has(token.slice(-length)) && stripped.has(token.slice(0, -length))) return token.slice(0, -length);
+      }
+      return token;
+    });
+};
+
 const originalNeverCheck = analyzer.never_check.bind(analyzer);
 const originalButCheck = analyzer.but_check.bind(analyzer);
 

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyseVader, vaderLabel } from '../../../src/text/vader.js';
+import { analyseVader, sentiText, vaderLabel } from '../../../src/text/vader.js';
+import { HAS_SHARED, SHARED } from '../../helpers.js';
 
 /** The examples and scores printed in the vaderSentiment (reference Python) README. */
 const PUBLISHED: Array<[string, { neg: number; neu: number; pos: number; compound: number }]> = [
@@ -52,5 +55,36 @@ describe('VADER', () => {
   it('scores empty and emoji-only text as neutral without failing', () => {
     expect(analyseVader('')).toMatchObject({ compound: 0, label: 'neutral', contributions: [] });
     expect(analyseVader('😀😀😀')).toMatchObject({ compound: 0, label: 'neutral' });
+  });
+});
+
+describe("VADER's tokeniser", () => {
+  /** The package's own algorithm: every punctuation + word pairing of the sentence, looked up per token. */
+  const reference = (text: string): string[] => {
+    const pairings = sentiText.get_words_plus_punc.call({ text });
+    return text
+      .split(/\s/)
+      .filter((token) => token.length > 1)
+      .map((token) => (Object.prototype.hasOwnProperty.call(pairings, token) ? pairings[token]! : token));
+  };
+  const ours = (text: string): string[] => sentiText.get_words_and_emoticons.call({ text });
+
+  it.each([
+    'Wow!!! This is GREAT?!?! ...really, really great.',
+    '"quoted" (parens) !!!wow ?!?!huh !x a. hi! it\'s can\'t :) :-( <3 ;)',
+    "end. .start ,, -dash- 'tick' \"dq\" ?? !?!? !?!word word!?! x!",
+    'word!!!! twice!! repeated repeated! mixed.!',
+    '',
+  ])('splits "%s" as the package does', (text) => {
+    expect(ours(text)).toEqual(reference(text));
+  });
+
+  it.skipIf(!HAS_SHARED)('splits all 4,200 tweets of the VADER paper as the package does', () => {
+    const tweets = readFileSync(join(SHARED, 'data/vader-icwsm2014/tweets_GroundTruth.txt')).toString('latin1').split('\n').filter(Boolean);
+    expect(tweets.length).toBeGreaterThan(4000);
+    for (const line of tweets) {
+      const text = line.split('\t').slice(2).join('\t');
+      expect(ours(text)).toEqual(reference(text));
+    }
   });
 });
