@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -23,6 +23,12 @@ import { median, percentile, round, timeIt } from './stats.js';
  */
 const [benchDir = join(ROOT, 'bench/models'), imagePath = join(ROOT, '..', 'shared/images/dog.jpg'), outDir = join(ROOT, 'bench/results')] = process.argv.slice(2);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 20);
+for (const [what, path] of [['benchmark models', join(benchDir, 'manifest.json')], ['photo', imagePath]] as const) {
+  if (!existsSync(path)) {
+    process.stderr.write(`No ${what} at ${path}. Usage: npm run bench:gpu -- [models folder (npm run bench makes it)] [photo] [output folder]\n`);
+    process.exit(1);
+  }
+}
 const image = { name: 'bench.jpg', bytes: readFileSync(imagePath) };
 const models = { cnn: 'resnet-50', vit: 'vit-base-patch16-224' } as const;
 
