@@ -109,8 +109,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 }
 
 /**
- * The effective precision: int8 on CPU where the hub ships it, full precision on a GPU, whose
- * providers have no kernel for the int8 files' MatMulInteger and would run it on the CPU.
+ * The effective precision: int8 on CPU where the hub ships it (dynamically quantised for the
+ * CPU's integer kernels), full precision on a GPU.
  */
 export function preferredPrecision(config: Config): 'q8' | 'fp32' | 'fp16' {
   return config.MODEL_PRECISION ?? (config.EXECUTION_PROVIDER === 'cuda' || config.EXECUTION_PROVIDER === 'webgpu' ? 'fp32' : 'q8');
