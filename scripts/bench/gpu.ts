@@ -12,7 +12,7 @@ import type { ExecutionProvider, ort } from '../../src/inference/engine.js';
 import { runCommand } from '../../src/run-command.js';
 import { stack } from '../../src/vision/classifier.js';
 import { decodeImage, neededShorterSide, prepareDecoded } from '../../src/vision/preprocess.js';
-import { median, percentile, round, timeIt } from './stats.js';
+import { concurrently, median, percentile, round, timeIt } from './stats.js';
 
 /**
  * `npm run bench:gpu`, on a machine with a GPU: ResNet-50 and ViT-B/16 (the benchmark models)
@@ -124,21 +124,8 @@ async function measure(provider: string, precision: string, workers: string, bat
     stages.push({ decode: data.pipeline.decodeMs, cnnInference: data.results[0]!.timings.inferenceMs, vitInference: data.results[1]!.timings.inferenceMs, render: data.pipeline.renderMs });
   }
 
-  const latencies: number[] = [];
   const total = 64;
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < total) {
-        next += 1;
-        const t = performance.now();
-        await runCommand(classify, { image, model: 'both', top: 5 }, services);
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  const perSecond = total / ((performance.now() - started) / 1000);
+  const { latencies, seconds } = await concurrently(32, total, () => runCommand(classify, { image, model: 'both', top: 5 }, services));
   await services.dispose();
   return {
     setting: [`${provider} ${precision}`, workers === '1' ? '' : `${workers} workers`, batch === '8' ? '' : `batches ≤ ${batch}`].filter(Boolean).join(', '),
@@ -153,7 +140,7 @@ async function measure(provider: string, precision: string, workers: string, bat
       decodeMs: round(median(decode)),
       stagesMs: Object.fromEntries(['decode', 'cnnInference', 'vitInference', 'render'].map((key) => [key, round(median(stages.map((s) => s[key]!)))])),
     },
-    concurrent32: { requests: total, p50Ms: round(median(latencies)), p95Ms: round(percentile(latencies, 0.95)), perSecond: round(perSecond, 1) },
+    concurrent32: { requests: total, p50Ms: round(median(latencies)), p95Ms: round(percentile(latencies, 0.95)), perSecond: round(total / seconds, 1) },
     logits,
   };
 }

@@ -11,7 +11,7 @@ import { runCommand } from '../../src/run-command.js';
 import { stack } from '../../src/vision/classifier.js';
 import { decodeImage, neededShorterSide, prepareDecoded } from '../../src/vision/preprocess.js';
 import { vaderScores } from '../../src/text/vader.js';
-import { median, percentile, round, timeIt, withPeakRss } from './stats.js';
+import { concurrently, median, percentile, round, timeIt, withPeakRss } from './stats.js';
 
 /**
  * sightread measured in-process on the benchmark models: /classify end to end against its
@@ -107,25 +107,10 @@ const texts = tweetsPath
 
 /** Runs `total` requests with `concurrency` workers and reports latency, throughput, lag and RSS. */
 async function load(command: Command, raw: () => Record<string, unknown>, concurrency: number, total: number): Promise<Record<string, number>> {
-  const latencies: number[] = [];
   const lag = monitorEventLoopDelay({ resolution: 5 });
-  let next = 0;
   lag.enable();
-  const started = performance.now();
-  const { peakRssMb } = await withPeakRss(async () => {
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < total) {
-          next += 1;
-          const t = performance.now();
-          await runCommand(command, raw(), services);
-          latencies.push(performance.now() - t);
-        }
-      }),
-    );
-  });
+  const { result: { latencies, seconds }, peakRssMb } = await withPeakRss(() => concurrently(concurrency, total, () => runCommand(command, raw(), services)));
   lag.disable();
-  const seconds = (performance.now() - started) / 1000;
   return {
     concurrency,
     requests: total,

@@ -19,6 +19,24 @@ export async function timeIt(fn: () => Promise<unknown>, rounds: number, warmup 
   return samples;
 }
 
+/** Runs `total` calls of `fn` from `concurrency` callers at once; every call's ms and the seconds it all took. */
+export async function concurrently(concurrency: number, total: number, fn: () => Promise<unknown>): Promise<{ latencies: number[]; seconds: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next += 1;
+        const t = performance.now();
+        await fn();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
 /** Peak resident set size, sampled while `fn` runs. */
 export async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ result: T; peakRssMb: number }> {
   let peak = process.memoryUsage().rss;
