@@ -1,5 +1,8 @@
 // @ts-check
 import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import { layerZones } from './dependency-rule.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'bench/dist/', 'models/cache/', 'tests/fixtures/generated/', 'bench/results/', 'coverage/'] },
@@ -13,4 +16,11 @@ export default tseslint.config(
     },
   },
   { files: ['scripts/**', 'src/cli/**', 'tests/**', 'bin/**'], rules: { 'no-console': 'off' } },
+  // The dependency rule (dependency-rule.js): imports point down the layers only.
+  {
+    files: ['src/**/*.ts', 'src/**/*.js', 'commands/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
+    rules: { 'import-x/no-restricted-paths': ['error', { zones: layerZones }] },
+  },
 );

@@ -1,7 +1,7 @@
 import { ApplicationCommandType } from 'discord-api-types/v10';
 import { z } from 'zod';
-import { defineCommand } from '../src/command.js';
-import { isUserFacing } from '../src/errors.js';
+import { defineCommand } from '../src/command/definition.js';
+import { isUserFacing } from '../src/util/errors.js';
 import sentiment from './sentiment.js';
 import tokenize from './tokenize.js';
 

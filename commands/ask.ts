@@ -1,6 +1,6 @@
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
 import { z } from 'zod';
-import { defineCommand } from '../src/command.js';
+import { defineCommand } from '../src/command/definition.js';
 import { prepareText } from '../src/text/input.js';
 
 /** Longer questions are cut, with a note: retrieval needs the gist, not an essay. */

@@ -1,6 +1,6 @@
 import { ApplicationCommandType } from 'discord-api-types/v10';
 import { z } from 'zod';
-import { defineCommand, imageInput } from '../src/command.js';
+import { defineCommand, imageInput } from '../src/command/definition.js';
 import classify from './classify.js';
 
 /** Message context menu: classify the first image of a message with both models. */

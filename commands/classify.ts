@@ -1,13 +1,14 @@
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
 import { z } from 'zod';
-import { defineCommand, imageInput, type EmbedField, type EmbedSpec, type ReplyFile } from '../src/command.js';
-import { describeError, isUserFacing, UserFacingError } from '../src/errors.js';
+import { defineCommand, imageInput, type EmbedField, type EmbedSpec, type ReplyFile } from '../src/command/definition.js';
+import { describeError, isUserFacing, UserFacingError } from '../src/util/errors.js';
 import { renderChart, PALETTE } from '../src/render/chart.js';
 import { bar, ms, percent, table } from '../src/render/format.js';
 import type { Classification } from '../src/vision/classifier.js';
 import { compareClassifications } from '../src/vision/compare.js';
 import { decodeImage, neededShorterSide } from '../src/vision/preprocess.js';
-import { patchGrid, renderPatchGrid } from '../src/vision/patches.js';
+import { patchGrid } from '../src/vision/patches.js';
+import { renderPatchGrid } from '../src/render/patch-view.js';
 import { explainClassification } from '../src/knowledge/hooks.js';
 
 const options = z.object({

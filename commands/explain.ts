@@ -1,7 +1,7 @@
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
 import { z } from 'zod';
-import { defineCommand } from '../src/command.js';
-import { UserFacingError } from '../src/errors.js';
+import { defineCommand } from '../src/command/definition.js';
+import { UserFacingError } from '../src/util/errors.js';
 import { suggestTopics } from '../src/knowledge/topics.js';
 
 const options = z.object({ topic: z.string({ error: 'topic: choose a topic (try /explain and pick from the list)' }).trim().min(1, 'topic: choose a topic') });

@@ -1,6 +1,6 @@
 import { ApplicationCommandType } from 'discord-api-types/v10';
 import { z } from 'zod';
-import { defineCommand } from '../src/command.js';
+import { defineCommand } from '../src/command/definition.js';
 
 /** One line per command: what it does and an example, kept next to each other here so they stay true. */
 const GUIDE: Array<[string, string, string]> = [

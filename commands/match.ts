@@ -1,6 +1,6 @@
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
 import { z } from 'zod';
-import { defineCommand, imageInput } from '../src/command.js';
+import { defineCommand, imageInput } from '../src/command/definition.js';
 import { renderChart, PALETTE } from '../src/render/chart.js';
 import { bar, ms, percent, table } from '../src/render/format.js';
 import { parseLabels } from '../src/vision/clip.js';

@@ -1,6 +1,6 @@
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
 import { z } from 'zod';
-import { defineCommand, type EmbedField } from '../src/command.js';
+import { defineCommand, type EmbedField } from '../src/command/definition.js';
 import { explainSentiment } from '../src/knowledge/hooks.js';
 import { ms, percent, table } from '../src/render/format.js';
 import { analyseSentiment } from '../src/text/analyse.js';

@@ -1,6 +1,6 @@
 import { ApplicationCommandType } from 'discord-api-types/v10';
 import { z } from 'zod';
-import { defineCommand } from '../src/command.js';
+import { defineCommand } from '../src/command/definition.js';
 import { ms, table } from '../src/render/format.js';
 
 const duration = (seconds: number): string => {

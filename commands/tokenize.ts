@@ -1,6 +1,6 @@
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
 import { z } from 'zod';
-import { defineCommand, type EmbedField } from '../src/command.js';
+import { defineCommand, type EmbedField } from '../src/command/definition.js';
 import { explainTokenization } from '../src/knowledge/hooks.js';
 import { table } from '../src/render/format.js';
 import { prepareText } from '../src/text/input.js';

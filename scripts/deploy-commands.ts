@@ -1,17 +1,13 @@
 import { REST, Routes } from 'discord.js';
 import type { RESTGetAPIApplicationCommandsResult, RESTPostAPIApplicationCommandsJSONBody } from 'discord-api-types/v10';
-import { loadCommands } from '../src/command-loader.js';
-import { loadConfigOrExit } from '../src/env.js';
+import { loadCommands } from '../src/command/loader.js';
+import { loadConfigRequiring } from '../src/config/env.js';
 
 /**
  * `npm run commands:deploy`: registers every command in commands/ (bulk overwrite) to
  * DISCORD_GUILD_ID when set (instant, for development), else globally, and prints what changed.
  */
-const config = loadConfigOrExit();
-if (!config.DISCORD_TOKEN || !config.DISCORD_APP_ID) {
-  process.stderr.write('Invalid configuration:\n  - DISCORD_TOKEN and DISCORD_APP_ID are required to deploy commands (see .env.example)\n');
-  process.exit(78);
-}
+const config = loadConfigRequiring(['DISCORD_TOKEN', 'DISCORD_APP_ID'], 'to deploy commands');
 const definitions = [...(await loadCommands()).values()].map((command) => command.data);
 const rest = new REST({ api: config.DISCORD_API_URL }).setToken(config.DISCORD_TOKEN);
 const route = config.DISCORD_GUILD_ID ? Routes.applicationGuildCommands(config.DISCORD_APP_ID, config.DISCORD_GUILD_ID) : Routes.applicationCommands(config.DISCORD_APP_ID);

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { Services } from '../src/app.js';
 import { parseArgs } from '../src/cli/args.js';
-import { loadConfigOrExit } from '../src/env.js';
-import { isUserFacing, UserFacingError } from '../src/errors.js';
-import { createLogger } from '../src/logger.js';
+import { loadConfigOrExit } from '../src/config/env.js';
+import { isUserFacing, UserFacingError } from '../src/util/errors.js';
+import { createLogger } from '../src/util/logger.js';
 import { evaluateSentiment } from '../src/text/sentiment-eval.js';
 
 /**

@@ -1,6 +1,6 @@
-import { loadConfigOrExit } from '../src/env.js';
-import { isUserFacing } from '../src/errors.js';
-import { createLogger } from '../src/logger.js';
+import { loadConfigOrExit } from '../src/config/env.js';
+import { isUserFacing } from '../src/util/errors.js';
+import { createLogger } from '../src/util/logger.js';
 import { Services } from '../src/app.js';
 
 /**

@@ -1,8 +1,8 @@
-import { preferredPrecision, type Config } from './config.js';
+import { preferredPrecision, type Config } from './config/config.js';
 import { InferenceEngine } from './inference/engine.js';
-import type { Logger } from './logger.js';
-import { loadOnce } from './load-once.js';
-import { Metrics } from './metrics.js';
+import type { Logger } from './util/logger.js';
+import { loadOnce } from './util/load-once.js';
+import { Metrics } from './util/metrics.js';
 import type { StudyAssistant } from './knowledge/ask.js';
 import { loadTopics, type Topic } from './knowledge/topics.js';
 import { loadManifest } from './models/manifest.js';

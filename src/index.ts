@@ -1,16 +1,12 @@
 import { Services } from './app.js';
-import { loadCommands } from './command-loader.js';
+import { loadCommands } from './command/loader.js';
 import { Bot } from './discord/bot.js';
-import { loadConfigOrExit } from './env.js';
-import { createLogger } from './logger.js';
+import { loadConfigRequiring } from './config/env.js';
+import { createLogger } from './util/logger.js';
 
 /** Composition root: config → logger → services (models) → commands → Discord client. */
-const config = loadConfigOrExit();
+const config = loadConfigRequiring(['DISCORD_TOKEN', 'DISCORD_APP_ID'], 'to run the bot');
 const logger = createLogger(config);
-if (!config.DISCORD_TOKEN || !config.DISCORD_APP_ID) {
-  process.stderr.write('Invalid configuration:\n  - DISCORD_TOKEN and DISCORD_APP_ID are required to run the bot (see .env.example)\n');
-  process.exit(78);
-}
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
 process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception'));
 

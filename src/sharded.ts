@@ -1,20 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import { ShardingManager } from 'discord.js';
-import { loadConfigOrExit } from './env.js';
-import { createLogger } from './logger.js';
-import { COMPILED } from './paths.js';
+import { loadConfigRequiring } from './config/env.js';
+import { createLogger } from './util/logger.js';
+import { COMPILED } from './util/paths.js';
 
 /**
  * `npm run start:sharded`: one bot process per gateway shard, for bots in more than ~2,000
  * servers (Discord requires sharding from 2,500). Each shard loads its own models, so give
  * the machine memory for every shard.
  */
-const config = loadConfigOrExit();
+const config = loadConfigRequiring(['DISCORD_TOKEN'], 'to run the bot');
 const logger = createLogger(config);
-if (!config.DISCORD_TOKEN) {
-  process.stderr.write('Invalid configuration:\n  - DISCORD_TOKEN is required to run the bot (see .env.example)\n');
-  process.exit(78);
-}
 // Shards run what this process runs: the compiled bot (npm run start:sharded) or its sources under tsx.
 const manager = new ShardingManager(fileURLToPath(new URL(COMPILED ? './index.js' : './index.ts', import.meta.url)), {
   token: config.DISCORD_TOKEN,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { pino } from 'pino';
 import { Services } from '../src/app.js';
-import { parseConfig, type Config } from '../src/config.js';
+import { parseConfig, type Config } from '../src/config/config.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const FIXTURES_DIR = join(ROOT, 'tests/fixtures/generated');

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Services } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config/config.js';
 import { ort } from '../../src/inference/engine.js';
-import { loadTokenizer, tokenize } from '../../src/text/tokenizer-loader.js';
+import { loadTokenizer, tokenize } from '../../src/inference/tokenizer.js';
 import { stack } from '../../src/vision/classifier.js';
 import { median, round } from './stats.js';
 

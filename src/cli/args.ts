@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ApplicationCommandOptionType, type APIApplicationCommandOption } from 'discord-api-types/v10';
-import { UserFacingError } from '../errors.js';
-import type { Command, ImageInput } from '../command.js';
+import { UserFacingError } from '../util/errors.js';
+import type { Command, ImageInput } from '../command/definition.js';
 import { basename } from 'node:path';
 
 export interface ParsedArgs {

@@ -1,11 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Services } from '../app.js';
-import { loadCommands } from '../command-loader.js';
-import { loadConfigOrExit } from '../env.js';
-import { describeError, isUserFacing } from '../errors.js';
-import { createLogger } from '../logger.js';
-import { runCommand } from '../run-command.js';
+import { loadCommands } from '../command/loader.js';
+import { loadConfigOrExit } from '../config/env.js';
+import { describeError, isUserFacing } from '../util/errors.js';
+import { createLogger } from '../util/logger.js';
+import { runCommand } from '../command/run.js';
 import { cliOptions, parseArgs } from './args.js';
 
 function usage(names: string[], examples: string[]): string {

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { UserFacingError } from '../errors.js';
-import { formatBytes } from '../vision/intake.js';
+import { UserFacingError } from '../util/errors.js';
+import { formatBytes } from '../util/units.js';
 
 export interface AttachmentRef {
   url: string;

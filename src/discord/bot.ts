@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { Client, Events, GatewayIntentBits } from 'discord.js';
 import type { Services } from '../app.js';
-import type { Command } from '../command.js';
+import type { Command } from '../command/definition.js';
 import { startHealthServer } from './health.js';
 import { Router } from './router.js';
 

@@ -1,7 +1,7 @@
 import { ApplicationCommandOptionType } from 'discord-api-types/v10';
 import type { ChatInputCommandInteraction, Message, MessageContextMenuCommandInteraction } from 'discord.js';
-import type { Command } from '../command.js';
-import { UserFacingError } from '../errors.js';
+import type { Command } from '../command/definition.js';
+import { UserFacingError } from '../util/errors.js';
 import { downloadAttachment, type AttachmentRef, type DownloadPolicy } from './attachments.js';
 
 const IMAGE_NAME = /\.(jpe?g|png|webp|gif|avif|heic|heif|tiff?)$/i;

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { MessageFlags, type AutocompleteInteraction, type ChatInputCommandInteraction, type Interaction, type MessageContextMenuCommandInteraction } from 'discord.js';
 import type { Services } from '../app.js';
-import type { Command, CommandResult } from '../command.js';
-import { describeError, isUserFacing } from '../errors.js';
-import { LIMITS, clip, toDiscordEmbeds } from '../render/discord-limits.js';
-import { runCommand } from '../run-command.js';
+import type { Command, CommandResult } from '../command/definition.js';
+import { describeError, isUserFacing } from '../util/errors.js';
+import { LIMITS, clip, toDiscordEmbeds } from './limits.js';
+import { runCommand } from '../command/run.js';
 import type { DownloadPolicy } from './attachments.js';
 import { FairUse } from './fair-use.js';
 import { chatInputOptions, messageOptions } from './options.js';

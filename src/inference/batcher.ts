@@ -1,4 +1,4 @@
-import { BusyError, UserFacingError } from '../errors.js';
+import { BusyError, UserFacingError } from '../util/errors.js';
 
 export interface BatcherOptions<I, O> {
   name: string;

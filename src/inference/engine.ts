@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { UserFacingError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { loadOnce } from '../load-once.js';
+import { UserFacingError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import { loadOnce } from '../util/load-once.js';
 import { MicroBatcher, type BatcherOptions } from './batcher.js';
 import { InferenceWorker, type SessionLike } from './remote-session.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { ChatPromptTemplate } from '@langchain/core/prompts';
 import { z } from 'zod';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../util/logger.js';
 import type { TopicRetriever } from './retriever.js';
 import { PROMPTS_DIR, type Topic } from './topics.js';
 

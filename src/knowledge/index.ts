@@ -1,5 +1,5 @@
-import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../util/logger.js';
 import { loadAskPrompt, StudyAssistant } from './ask.js';
 import { createChatModel } from './llm.js';
 import { TopicRetriever } from './retriever.js';

@@ -1,5 +1,5 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 
 /**
  * The chat model for /ask, or undefined when none is configured. Ollama, vLLM and LM Studio

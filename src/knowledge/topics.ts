@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PROJECT_ROOT } from '../paths.js';
+import { PROJECT_ROOT } from '../util/paths.js';
 
 export const PROMPTS_DIR = join(PROJECT_ROOT, 'prompts');
 

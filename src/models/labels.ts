@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { UserFacingError } from '../errors.js';
+import { UserFacingError } from '../util/errors.js';
 import type { ModelEntry } from './manifest.js';
 
 const labelFile = z.union([z.array(z.string()), z.object({ labels: z.array(z.string()) }).transform((file) => file.labels)]);

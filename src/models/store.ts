@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { UserFacingError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { UserFacingError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
 import { ChecksumError, downloadFile, sha256File, terminalProgress } from './download.js';
 import { getModel, weightFiles, type Manifest, type ModelEntry, type ModelFile, type Precision } from './manifest.js';
 

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { RgbImage } from '../vision/preprocess.js';
+import type { RgbImage } from '../util/image.js';
 import type { Mask } from './glyphs.js';
 
 type Rgb = readonly [number, number, number];

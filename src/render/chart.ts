@@ -1,5 +1,5 @@
-import type { RgbImage } from '../vision/preprocess.js';
-import { inTurn } from '../turns.js';
+import type { RgbImage } from '../util/image.js';
+import { inTurn } from '../util/turns.js';
 import { Canvas, parseColour } from './canvas.js';
 import { prepareText, type PreparedText, type TextStyle } from './glyphs.js';
 

@@ -1,5 +1,5 @@
 import type { Services } from '../app.js';
-import { describeError, isUserFacing } from '../errors.js';
+import { describeError, isUserFacing } from '../util/errors.js';
 import type { SubmitOptions } from '../inference/batcher.js';
 import { compareSentiment, type Comparison } from './disagreement.js';
 import { guessEnglish } from './language.js';

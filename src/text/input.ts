@@ -1,4 +1,4 @@
-import { UserFacingError } from '../errors.js';
+import { UserFacingError } from '../util/errors.js';
 
 export interface PreparedText {
   text: string;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Services } from '../app.js';
-import { isUserFacing, UserFacingError } from '../errors.js';
+import { isUserFacing, UserFacingError } from '../util/errors.js';
 import { vaderScores } from './vader.js';
 
 export interface RatedSentence {

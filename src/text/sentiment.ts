@@ -1,11 +1,11 @@
-import { UserFacingError } from '../errors.js';
+import { UserFacingError } from '../util/errors.js';
 import type { SubmitOptions } from '../inference/batcher.js';
 import type { InferenceEngine } from '../inference/engine.js';
 import { loadLabels, softmax } from '../models/labels.js';
 import type { Precision } from '../models/manifest.js';
 import type { ModelStore } from '../models/store.js';
-import type { ModelIdentity } from '../vision/classifier.js';
-import { loadTokenizer, tokenize } from './tokenizer-loader.js';
+import type { ModelIdentity } from '../inference/pipeline.js';
+import { loadTokenizer, tokenize } from '../inference/tokenizer.js';
 
 export interface TransformerSentiment {
   model: ModelIdentity;

@@ -1,7 +1,7 @@
-import { UserFacingError } from '../errors.js';
-import { loadOnce } from '../load-once.js';
+import { UserFacingError } from '../util/errors.js';
+import { loadOnce } from '../util/load-once.js';
 import type { ModelStore } from '../models/store.js';
-import { loadTokenizer, type PreTrainedTokenizer } from './tokenizer-loader.js';
+import { loadTokenizer, type PreTrainedTokenizer } from '../inference/tokenizer.js';
 
 export interface TokenPiece {
   piece: string;

@@ -1,20 +1,15 @@
-import type { InferenceEngine, ExecutionProvider } from '../inference/engine.js';
+import type { InferenceEngine } from '../inference/engine.js';
+import type { ModelIdentity } from '../inference/pipeline.js';
 import { ort } from '../inference/engine.js';
 import type { MicroBatcher, SubmitOptions } from '../inference/batcher.js';
-import { UserFacingError } from '../errors.js';
+import { UserFacingError } from '../util/errors.js';
 import { loadLabels, softmax, topK, type Prediction } from '../models/labels.js';
 import type { ImagePreprocess, ModelEntry, Precision } from '../models/manifest.js';
 import type { ModelStore } from '../models/store.js';
 import { decodeImage, neededShorterSide, prepareDecoded, type DecodedImage, type PreparedImage } from './preprocess.js';
 import type { ImageLimits } from './intake.js';
 
-export interface ModelIdentity {
-  id: string;
-  name: string;
-  architecture: ModelEntry['architecture'];
-  precision: Precision;
-  executionProvider: ExecutionProvider;
-}
+export type { ModelIdentity };
 
 export interface Classification {
   model: ModelIdentity;

@@ -1,12 +1,12 @@
-import { UserFacingError } from '../errors.js';
+import { UserFacingError } from '../util/errors.js';
 import type { MicroBatcher, SubmitOptions } from '../inference/batcher.js';
 import type { ort} from '../inference/engine.js';
 import { type InferenceEngine, type LoadedSession } from '../inference/engine.js';
-import { LruCache } from '../lru.js';
+import { LruCache } from '../util/lru.js';
 import { softmax } from '../models/labels.js';
 import type { ModelEntry, Precision } from '../models/manifest.js';
 import type { ModelStore } from '../models/store.js';
-import { loadTokenizer, tokenize } from '../text/tokenizer-loader.js';
+import { loadTokenizer, tokenize } from '../inference/tokenizer.js';
 import { stack, type ModelIdentity } from './classifier.js';
 import type { ImageLimits } from './intake.js';
 import { prepareImage, type PreparedImage } from './preprocess.js';

@@ -1,5 +1,6 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
-import { UserFacingError } from '../errors.js';
+import { UserFacingError } from '../util/errors.js';
+import { formatBytes } from '../util/units.js';
 import { isSrgbProfile } from './icc.js';
 
 export interface ImageLimits {
@@ -27,8 +28,6 @@ export interface InspectedImage {
   colourProfile: 'none' | 'srgb' | 'other';
 }
 
-export const formatBytes = (bytes: number): string =>
-  bytes < 1048576 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
 
 /** Options for every sharp pipeline over untrusted bytes: the pixel limit guards against decompression bombs. */
 export function sharpInput(bytes: Buffer, limits: ImageLimits, options: { ignoreIcc?: boolean } = {}): Sharp {

@@ -1,14 +1,10 @@
 import sharp from 'sharp';
 import type { ImagePreprocess } from '../models/manifest.js';
-import { inTurn } from '../turns.js';
+import { inTurn } from '../util/turns.js';
 import { explainDecodeFailure, inspectImage, sharpInput, type ImageLimits, type InspectedImage } from './intake.js';
+import type { RgbImage } from '../util/image.js';
 
-export interface RgbImage {
-  /** Interleaved RGB, 8 bits per channel. */
-  data: Buffer;
-  width: number;
-  height: number;
-}
+export type { RgbImage };
 
 export interface PreparedImage {
   /** The model input for one image, without the batch axis. */

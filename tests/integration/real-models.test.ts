@@ -2,7 +2,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Services } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config/config.js';
 import { HAS_SHARED, ROOT, SHARED, silentLogger, tempDir } from '../helpers.js';
 
 /** Real pretrained MobileNetV2 on real photos from ../shared (skipped with a message when absent). */

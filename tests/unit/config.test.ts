@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, preferredPrecision, redactSecrets } from '../../src/config.js';
+import { ConfigError, parseConfig, preferredPrecision, redactSecrets } from '../../src/config/config.js';
 
 describe('config', () => {
   it('fills every default from an empty environment', () => {

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Services } from '../../../src/app.js';
-import { loadCommands } from '../../../src/command-loader.js';
-import { runCommand } from '../../../src/run-command.js';
+import { loadCommands } from '../../../src/command/loader.js';
+import { runCommand } from '../../../src/command/run.js';
 import { HAS_SHARED, SHARED, silentLogger, tempDir, testConfig, testServices } from '../../helpers.js';
 
 const tokenize = (await loadCommands()).get('tokenize')!;

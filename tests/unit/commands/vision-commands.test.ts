@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadCommands } from '../../../src/command-loader.js';
-import { runCommand } from '../../../src/run-command.js';
+import { loadCommands } from '../../../src/command/loader.js';
+import { runCommand } from '../../../src/command/run.js';
 import { ort } from '../../../src/inference/engine.js';
 import { writeSlowModel } from '../../fixtures/slow-model.js';
 import { solidPng, testServices } from '../../helpers.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MicroBatcher } from '../../../src/inference/batcher.js';
-import { BusyError } from '../../../src/errors.js';
+import { BusyError } from '../../../src/util/errors.js';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

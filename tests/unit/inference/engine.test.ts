@@ -98,7 +98,7 @@ describe('inference off the event loop', () => {
 
 describe('the GPU path, by configuration', () => {
   it('with EXECUTION_PROVIDER=cuda loads the fp32 file (fp16 on request) and asks onnxruntime for CUDA first', async () => {
-    const { parseConfig, preferredPrecision } = await import('../../../src/config.js');
+    const { parseConfig, preferredPrecision } = await import('../../../src/config/config.js');
     const { loadManifest, getModel, weightFiles } = await import('../../../src/models/manifest.js');
     const { ROOT } = await import('../../helpers.js');
     const manifest = loadManifest(join(ROOT, 'models/manifest.json'));
@@ -125,7 +125,7 @@ describe('the GPU path, by configuration', () => {
   });
 
   it('with EXECUTION_PROVIDER=webgpu loads the fp32 file and asks onnxruntime for WebGPU first', async () => {
-    const { parseConfig, preferredPrecision } = await import('../../../src/config.js');
+    const { parseConfig, preferredPrecision } = await import('../../../src/config/config.js');
     expect(preferredPrecision(parseConfig({ EXECUTION_PROVIDER: 'webgpu' }))).toBe('fp32');
     const providers: unknown[] = [];
     engine = engineWith({

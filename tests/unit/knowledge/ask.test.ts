@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCommands } from '../../../src/command-loader.js';
-import { runCommand } from '../../../src/run-command.js';
+import { loadCommands } from '../../../src/command/loader.js';
+import { runCommand } from '../../../src/command/run.js';
 import { testServices } from '../../helpers.js';
 
 type Behaviour = { status?: number; content?: string; delayMs?: number };

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { Metrics } from '../../../src/metrics.js';
+import { Metrics } from '../../../src/util/metrics.js';
 
 /** Cumulative bucket counts of one histogram in Prometheus text, by upper bound. */
 const buckets = (text: string, name: string): Map<string, number> =>

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { TINY_SENTIMENT_EMBEDDING } from '../../../scripts/fixtures/tiny-models.js';
-import { loadCommands } from '../../../src/command-loader.js';
-import { runCommand } from '../../../src/run-command.js';
+import { loadCommands } from '../../../src/command/loader.js';
+import { runCommand } from '../../../src/command/run.js';
 import { softmax, testServices } from '../../helpers.js';
 
 const services = testServices({ BATCH_MAX_WAIT_MS: '10', TEXT_MAX_CHARS: '2000' });

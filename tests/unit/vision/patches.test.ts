@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { patchGrid, renderPatchGrid } from '../../../src/vision/patches.js';
+import { patchGrid } from '../../../src/vision/patches.js';
+import { renderPatchGrid } from '../../../src/render/patch-view.js';
 
 describe('the patch view', () => {
   it('shows the pixels the ViT saw, with white lines on the patch borders and a caption below', async () => {

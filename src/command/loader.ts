@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Command } from './command.js';
+import type { Command } from './definition.js';
 
 const commandModule = z.object({
   default: z.object({
@@ -12,7 +12,7 @@ const commandModule = z.object({
   }),
 });
 
-export const COMMANDS_DIR = fileURLToPath(new URL('../commands/', import.meta.url));
+export const COMMANDS_DIR = fileURLToPath(new URL('../../commands/', import.meta.url));
 
 /** Imports every command module in `commands/`, validates its shape, and keys it by name. */
 export async function loadCommands(dir = COMMANDS_DIR): Promise<Map<string, Command>> {

@@ -1,6 +1,6 @@
 import type { RESTPostAPIApplicationCommandsJSONBody } from 'discord-api-types/v10';
 import { z } from 'zod';
-import type { Services } from './app.js';
+import type { Services } from '../app.js';
 
 /** An image handed to a command: bytes already downloaded (Discord) or read (CLI), not yet trusted. */
 export interface ImageInput {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import type { Services } from './app.js';
-import type { Command, CommandResult } from './command.js';
-import { UserFacingError } from './errors.js';
+import type { Services } from '../app.js';
+import type { Command, CommandResult } from './definition.js';
+import { UserFacingError } from '../util/errors.js';
 
 /** Validates raw options with the command's schema; each problem names its option. */
 export function validateOptions(command: Command, raw: Record<string, unknown>): unknown {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { messageLimitError } from '../../e2e/emulator.js';
-import { clip, LIMITS, toDiscordEmbeds } from '../../../src/render/discord-limits.js';
+import { clip, LIMITS, toDiscordEmbeds } from '../../../src/discord/limits.js';
 
 describe('Discord limits', () => {
   it('clips text visibly', () => {

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import { redactSecrets, type Config } from './config.js';
+import { redactSecrets, type Config } from '../config/config.js';
 
 export type { Logger } from 'pino';
 

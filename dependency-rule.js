@@ -1,0 +1,56 @@
+// @ts-check
+/**
+ * The dependency rule: each layer may import only the layers listed for it (and itself), so
+ * dependencies point one way: front ends → commands → model kinds → inference → models, with
+ * render/ taking plain data only. `npm run lint` enforces it (import-x/no-restricted-paths);
+ * tests/unit/dependency-rule.test.ts shows a wrong-way import failing it.
+ */
+
+/** Every layer, by the folders (or files) that form it. */
+export const LAYERS = {
+  util: ['src/util'],
+  config: ['src/config'],
+  models: ['src/models'],
+  inference: ['src/inference'],
+  render: ['src/render'],
+  vision: ['src/vision'],
+  text: ['src/text'],
+  knowledge: ['src/knowledge'],
+  services: ['src/app.ts'],
+  command: ['src/command'],
+  commands: ['commands'],
+  discord: ['src/discord'],
+  cli: ['src/cli'],
+  entry: ['src/index.ts', 'src/sharded.ts'],
+};
+
+/** What each layer may import besides itself. */
+export const ALLOWED = {
+  util: ['config'],
+  config: [],
+  models: ['util', 'config'],
+  inference: ['models', 'util', 'config'],
+  render: ['util'],
+  vision: ['inference', 'models', 'util', 'config'],
+  text: ['inference', 'models', 'util', 'config'],
+  // Explanations are chosen for the results of vision and text models.
+  knowledge: ['vision', 'text', 'util', 'config'],
+  services: ['vision', 'text', 'knowledge', 'inference', 'models', 'render', 'util', 'config'],
+  command: ['services', 'render', 'util', 'config'],
+  // Commands compute through the services' facades: never the engine or the model store.
+  commands: ['command', 'services', 'vision', 'text', 'knowledge', 'render', 'util', 'config'],
+  discord: ['command', 'commands', 'services', 'render', 'util', 'config'],
+  cli: ['command', 'commands', 'services', 'render', 'util', 'config'],
+  entry: ['discord', 'cli', 'command', 'services', 'util', 'config'],
+};
+
+/** import-x/no-restricted-paths zones: for each layer, every other layer it may not import. */
+export const layerZones = Object.entries(LAYERS).flatMap(([layer, targets]) => {
+  const allowed = new Set([layer, ...ALLOWED[/** @type {keyof typeof ALLOWED} */ (layer)]]);
+  const forbidden = Object.entries(LAYERS).filter(([other]) => !allowed.has(other));
+  return targets.flatMap((target) =>
+    forbidden.flatMap(([other, paths]) =>
+      paths.map((from) => ({ target: `./${target}`, from: `./${from}`, message: `${layer} may not import ${other} (dependency-rule.js)` })),
+    ),
+  );
+});
