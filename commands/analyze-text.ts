@@ -1,29 +1,41 @@
-import { ApplicationCommandType } from 'discord-api-types/v10';
-import { z } from 'zod';
-import { defineCommand } from '../src/command/definition.js';
+import { messageCommand, type CommandContext } from '../src/command/definition.js';
 import { isUserFacing } from '../src/util/errors.js';
-import sentiment from './sentiment.js';
-import tokenize from './tokenize.js';
+import sentiment, { type SentimentReport } from './sentiment.js';
+import tokenize, { type TokenizeReport } from './tokenize.js';
 
-/** Message context menu: sentiment and tokens of a message's text. */
-export default defineCommand({
-  data: { name: 'Analyze text', type: ApplicationCommandType.Message },
-  options: z.object({ text: z.string() }),
-  messageTarget: 'text',
-  async execute(context) {
-    const feelings = await sentiment.execute({ ...context, options: { text: context.options.text } });
+interface AnalyzeTextReport {
+  sentiment: SentimentReport;
+  tokens: TokenizeReport | { unavailable: string };
+}
+
+/** Message context menu: the sentiment and BERT tokens of a message's text. */
+export default messageCommand({
+  name: 'Analyze text',
+  target: 'text',
+  help: { what: 'Right-click a message to see its sentiment and tokens.' },
+
+  async execute(context): Promise<AnalyzeTextReport> {
+    const text = context.options.text ?? '';
+    const feelings = await sentiment.execute({ ...context, options: { text } });
     try {
-      const tokens = await tokenize.execute({ ...context, options: { text: context.options.text, tokenizer: 'bert' } });
-      return {
-        data: { sentiment: feelings.data, tokens: tokens.data },
-        embeds: [...feelings.embeds, ...tokens.embeds],
-        files: [],
-        text: `${feelings.text}\n\n${tokens.text}`,
-      };
+      const tokens = await tokenize.execute({ ...context, options: { text, tokenizer: 'bert' } } as CommandContext<never>);
+      return { sentiment: feelings, tokens };
     } catch (error) {
       if (!isUserFacing(error)) throw error;
-      const note = `Tokens unavailable: ${error.message}`;
-      return { ...feelings, data: { sentiment: feelings.data, tokens: { unavailable: error.message } }, text: `${feelings.text}\n\n${note}` };
+      return { sentiment: feelings, tokens: { unavailable: error.message } };
     }
+  },
+
+  toJson: (report) => ({
+    sentiment: sentiment.toJson(report.sentiment),
+    tokens: 'unavailable' in report.tokens ? report.tokens : tokenize.toJson(report.tokens),
+  }),
+  toText: (report) =>
+    `${sentiment.toText(report.sentiment)}\n\n${'unavailable' in report.tokens ? `Tokens unavailable: ${report.tokens.unavailable}` : tokenize.toText(report.tokens)}`,
+  async toEmbeds(report) {
+    const feelings = await sentiment.toEmbeds(report.sentiment);
+    if ('unavailable' in report.tokens) return feelings;
+    const tokens = await tokenize.toEmbeds(report.tokens);
+    return { embeds: [...feelings.embeds, ...tokens.embeds], files: [...feelings.files, ...tokens.files] };
   },
 });

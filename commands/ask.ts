@@ -1,41 +1,57 @@
-import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
-import { z } from 'zod';
-import { defineCommand } from '../src/command/definition.js';
+import { slashCommand } from '../src/command/definition.js';
+import { option } from '../src/command/options.js';
+import type { AskResult } from '../src/knowledge/ask.js';
 import { prepareText } from '../src/text/input.js';
 
 /** Longer questions are cut, with a note: retrieval needs the gist, not an essay. */
 const MAX_QUESTION_CHARS = 1000;
 
-const options = z.object({ question: z.string({ error: 'question: ask me something about vision or language models' }) });
+export interface AskReport extends AskResult {
+  question: string;
+  /** The LLM that answered, when one did. */
+  llm: string | undefined;
+}
 
-export default defineCommand({
-  data: {
-    name: 'ask',
-    type: ApplicationCommandType.ChatInput,
-    description: 'Ask a study question about vision and language models',
-    options: [{ name: 'question', description: 'e.g. Why do ViTs need more data than CNNs?', type: ApplicationCommandOptionType.String, required: true, max_length: 6000 }],
+const sourceList = (report: AskReport): string =>
+  report.citations.map((citation) => `• ${citation.title} — \`/explain topic:${citation.id}\``).join('\n');
+
+const footer = (report: AskReport): string =>
+  report.mode === 'llm'
+    ? `Answered by ${report.llm} from the notes · confidence ${(report.confidence ?? 0).toFixed(2)}`
+    : 'Extractive answer: passages from the notes';
+
+export default slashCommand({
+  name: 'ask',
+  description: 'Ask a study question about vision and language models',
+  help: {
+    what: 'Ask a study question; answered from the notes (and an LLM when one is configured).',
+    example: { question: 'Why do ViTs need more data than CNNs?' },
   },
-  options,
-  cli: { positional: ['question'], example: 'ask "Why do vision transformers need more data than CNNs?" --json' },
+  options: { question: option.string('e.g. Why do ViTs need more data than CNNs?', { required: true, maxLength: 6000 }) },
+  positional: ['question'],
 
-  async execute({ options: { question: raw }, services }) {
+  async execute({ options: { question: raw }, services }): Promise<AskReport> {
     const question = prepareText(raw, MAX_QUESTION_CHARS, { stripMarkup: true });
     const result = await (await services.assistant()).ask(question.text);
-    const notes = [...question.notes, ...result.notes];
-    const sources = result.citations.map((citation) => `• ${citation.title} — \`/explain topic:${citation.id}\``).join('\n');
-    const footer = result.mode === 'llm' ? `Answered by ${services.config.LLM_MODEL} from the notes · confidence ${(result.confidence ?? 0).toFixed(2)}` : 'Extractive answer: passages from the notes';
-    return {
-      data: { answer: result.answer, mode: result.mode, citations: result.citations, confidence: result.confidence, outOfScope: result.outOfScope, notes },
-      embeds: [
-        {
-          title: question.text.length > 200 ? `${question.text.slice(0, 199)}…` : question.text,
-          description: result.answer,
-          fields: [...(sources ? [{ name: 'Sources', value: sources }] : []), ...(notes.length ? [{ name: 'Note', value: notes.join('\n') }] : [])],
-          footer,
-        },
-      ],
-      files: [],
-      text: [result.answer, sources && `Sources:\n${sources}`, ...notes, `(${footer})`].filter(Boolean).join('\n\n'),
-    };
+    const llm = result.mode === 'llm' ? services.config.LLM_MODEL : undefined;
+    return { ...result, notes: [...question.notes, ...result.notes], question: question.text, llm };
   },
+
+  toJson: ({ answer, mode, citations, confidence, outOfScope, notes }) => ({ answer, mode, citations, confidence, outOfScope, notes }),
+  toText: (report) =>
+    [report.answer, sourceList(report) && `Sources:\n${sourceList(report)}`, ...report.notes, `(${footer(report)})`].filter(Boolean).join('\n\n'),
+  toEmbeds: (report) => ({
+    embeds: [
+      {
+        title: report.question.length > 200 ? `${report.question.slice(0, 199)}…` : report.question,
+        description: report.answer,
+        fields: [
+          ...(report.citations.length ? [{ name: 'Sources', value: sourceList(report) }] : []),
+          ...(report.notes.length ? [{ name: 'Note', value: report.notes.join('\n') }] : []),
+        ],
+        footer: footer(report),
+      },
+    ],
+    files: [],
+  }),
 });

@@ -1,12 +1,16 @@
-import { ApplicationCommandType } from 'discord-api-types/v10';
-import { z } from 'zod';
-import { defineCommand, imageInput } from '../src/command/definition.js';
+import { messageCommand, type CommandContext } from '../src/command/definition.js';
 import classify from './classify.js';
 
-/** Message context menu: classify the first image of a message with both models. */
-export default defineCommand({
-  data: { name: 'Classify image', type: ApplicationCommandType.Message },
-  options: z.object({ image: imageInput }),
-  messageTarget: 'image',
-  execute: (context) => classify.execute({ ...context, options: { image: context.options.image, model: 'both', top: 5 } }),
+/** Message context menu: the first image of a message, classified by both models. */
+export default messageCommand({
+  name: 'Classify image',
+  target: 'image',
+  help: { what: 'Right-click a message with an image.' },
+  execute: (context) => {
+    const { image } = context.options;
+    return classify.execute({ ...context, options: { image, model: 'both', top: 5 } } as CommandContext<never>);
+  },
+  toJson: classify.toJson,
+  toText: classify.toText,
+  toEmbeds: classify.toEmbeds,
 });

@@ -1,35 +1,35 @@
-import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
-import { z } from 'zod';
-import { defineCommand } from '../src/command/definition.js';
+import { slashCommand } from '../src/command/definition.js';
+import { option } from '../src/command/options.js';
+import { suggestTopics, type Topic } from '../src/knowledge/topics.js';
 import { UserFacingError } from '../src/util/errors.js';
-import { suggestTopics } from '../src/knowledge/topics.js';
 
-const options = z.object({ topic: z.string({ error: 'topic: choose a topic (try /explain and pick from the list)' }).trim().min(1, 'topic: choose a topic') });
-
-export default defineCommand({
-  data: {
-    name: 'explain',
-    type: ApplicationCommandType.ChatInput,
-    description: 'A short study note on how vision and language models differ and converge',
-    options: [{ name: 'topic', description: 'Start typing: CNN, tokenization, CLIP, quantization…', type: ApplicationCommandOptionType.String, required: true, autocomplete: true, max_length: 100 }],
+export default slashCommand({
+  name: 'explain',
+  description: 'A short study note on how vision and language models differ and converge',
+  help: {
+    what: 'A short note on one topic: pixels vs tokens, CNN vs ViT, CLIP, quantization…',
+    example: { topic: 'cnn-vs-vit' },
   },
-  options,
-  cli: { positional: ['topic'], example: 'explain cnn-vs-vit' },
+  options: {
+    topic: option.string('Start typing: CNN, tokenization, CLIP, quantization…', { required: true, maxLength: 100, autocomplete: true }),
+  },
+  positional: ['topic'],
   autocomplete: (_option, typed, services) => suggestTopics(services.topics, typed),
 
-  async execute({ options: { topic: wanted }, services }) {
+  async execute({ options: { topic: raw }, services }): Promise<Topic> {
     const { topics } = services;
+    const wanted = raw.trim();
+    if (!wanted) throw new UserFacingError('Choose a topic (start typing in /explain and pick from the list).', { code: 'unknown_topic' });
     const topic = topics.get(wanted.toLowerCase()) ?? topics.get(suggestTopics(topics, wanted)[0]?.value ?? '');
-    if (!topic) {
-      const list = [...topics.keys()].join(', ');
-      throw new UserFacingError(`I have no note on "${wanted}". Topics: ${list}.`, { code: 'unknown_topic' });
-    }
-    const related = topic.commands.map((command) => `/${command}`).join(', ');
-    return {
-      data: { id: topic.id, title: topic.title, keywords: topic.keywords, commands: topic.commands, summary: topic.summary, body: topic.body },
-      embeds: [{ title: topic.title, description: topic.body, footer: `Topic ${topic.id} · try ${related}` }],
-      files: [],
-      text: `${topic.title}\n${'='.repeat(topic.title.length)}\n\n${topic.body}\n\nRelated commands: ${related}`,
-    };
+    if (!topic) throw new UserFacingError(`I have no note on "${wanted}". Topics: ${[...topics.keys()].join(', ')}.`, { code: 'unknown_topic' });
+    return topic;
   },
+
+  toJson: ({ id, title, keywords, commands, summary, body }) => ({ id, title, keywords, commands, summary, body }),
+  toText: (topic) =>
+    `${topic.title}\n${'='.repeat(topic.title.length)}\n\n${topic.body}\n\nRelated commands: ${topic.commands.map((command) => `/${command}`).join(', ')}`,
+  toEmbeds: (topic) => ({
+    embeds: [{ title: topic.title, description: topic.body, footer: `Topic ${topic.id} · try ${topic.commands.map((command) => `/${command}`).join(', ')}` }],
+    files: [],
+  }),
 });

@@ -1,56 +1,64 @@
-import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
-import { z } from 'zod';
-import { defineCommand, imageInput } from '../src/command/definition.js';
-import { renderChart, PALETTE } from '../src/render/chart.js';
+import { slashCommand } from '../src/command/definition.js';
+import { option } from '../src/command/options.js';
+import { explainMatch, type Explanation } from '../src/knowledge/hooks.js';
+import { PALETTE, renderChart } from '../src/render/chart.js';
 import { bar, ms, percent, table } from '../src/render/format.js';
-import { parseLabels } from '../src/vision/clip.js';
-import { inspectImage } from '../src/vision/intake.js';
-import { explainMatch } from '../src/knowledge/hooks.js';
+import { MAX_LABEL_CHARS, MAX_LABELS, parseLabels, type MatchResult } from '../src/vision/clip.js';
 
-const options = z.object({
-  image: imageInput,
-  labels: z.string().max(4000, 'labels: at most 4000 characters in all'),
-});
+export interface MatchReport {
+  result: MatchResult;
+  explanation: Explanation;
+}
 
-export default defineCommand({
-  data: {
-    name: 'match',
-    type: ApplicationCommandType.ChatInput,
-    description: 'Score an image against your own labels with CLIP (zero-shot)',
-    options: [
-      { name: 'image', description: 'The image to match', type: ApplicationCommandOptionType.Attachment, required: true },
-      {
-        name: 'labels',
-        description: '2-20 labels separated by commas, e.g. "a cat, a dog, a teapot"',
-        type: ApplicationCommandOptionType.String,
-        required: true,
-        max_length: 2000,
-      },
-    ],
+const describeModel = ({ model }: MatchResult): string => `${model.id} · ${model.precision} · ${model.executionProvider}`;
+
+export default slashCommand({
+  name: 'match',
+  description: 'Score an image against your own labels with CLIP (zero-shot)',
+  help: {
+    what: 'CLIP scores your image against labels you choose (zero-shot).',
+    example: { image: 'photo.jpg', labels: 'cat, dog, teapot' },
   },
-  options,
-  cli: { positional: ['image'], example: 'match photo.jpg --labels "a cat, a dog" --json' },
+  options: {
+    image: option.attachment('The image to match'),
+    labels: option.string('2-20 labels separated by commas, e.g. "cat, dog, teapot"', {
+      required: true,
+      // Room for every label at its longest, with separators.
+      maxLength: MAX_LABELS * (MAX_LABEL_CHARS + 2),
+    }),
+  },
+  positional: ['image'],
 
-  async execute({ options: { image, labels: rawLabels }, services, progress }) {
-    const labels = parseLabels(rawLabels);
-    await inspectImage(image.bytes, services.limits);
-    const matcher = await services.clipMatcher();
-    const result = await matcher.match(image.bytes, labels, {
-      onPosition: (position) => progress(`CLIP: waiting in the queue, position ${position}`),
-    });
-    const explanation = explainMatch(result);
-    const model = `${result.model.id} · ${result.model.precision} · ${result.model.executionProvider}`;
-    const data = {
-      model: result.model,
-      template: services.config.CLIP_PROMPT_TEMPLATE,
-      logitScale: result.logitScale,
-      matches: result.matches,
-      textCache: result.textCache,
-      timings: result.timings,
-      explanation,
-    };
+  async execute({ options: { image, labels }, services, progress }): Promise<MatchReport> {
+    const result = await services.vision.match(image.bytes, parseLabels(labels), ({ position }) =>
+      progress(`CLIP: waiting in the queue, position ${position}`),
+    );
+    return { result, explanation: explainMatch(result) };
+  },
+
+  toJson: ({ result, explanation }) => ({
+    model: result.model,
+    template: result.template,
+    logitScale: result.logitScale,
+    matches: result.matches,
+    textCache: result.textCache,
+    timings: result.timings,
+    explanation,
+  }),
+
+  toText: ({ result, explanation }) =>
+    [
+      `${describeModel(result)} — ${ms(result.timings.totalMs)} (text cache ${result.textCache.hits}/${result.matches.length} hits)`,
+      table(
+        ['label', 'score', 'cosine'],
+        result.matches.map((match) => [match.label, percent(match.score), match.cosine.toFixed(4)]),
+      ),
+      explanation.text,
+    ].join('\n\n'),
+
+  async toEmbeds({ result, explanation }) {
     const chart = await renderChart({
-      thumbnail: result.image.rgb,
+      thumbnail: result.preview,
       panels: [
         {
           heading: `CLIP · ${result.model.id}`,
@@ -61,7 +69,6 @@ export default defineCommand({
       ],
     });
     return {
-      data,
       files: [{ name: 'match.png', data: chart }],
       embeds: [
         {
@@ -70,18 +77,16 @@ export default defineCommand({
             .map((match) => `\`${bar(match.score, 10)}\` ${percent(match.score)} **${match.label}** · cos ${match.cosine.toFixed(3)}`)
             .join('\n'),
           fields: [
-            { name: 'How', value: `Each label became "${services.config.CLIP_PROMPT_TEMPLATE}" and was embedded by the text tower; the image by the vision tower. Scores are a softmax over ${result.logitScale} × cosine similarity.` },
+            {
+              name: 'How',
+              value: `Each label became "${result.template}" and was embedded by the text tower; the image by the vision tower. Scores are a softmax over ${result.logitScale} × cosine similarity.`,
+            },
             { name: 'Vision vs language', value: explanation.text },
           ],
           image: 'match.png',
-          footer: `${model}: ${ms(result.timings.totalMs)} · text cache ${result.textCache.hits}/${labels.length} hits`,
+          footer: `${describeModel(result)}: ${ms(result.timings.totalMs)} · text cache ${result.textCache.hits}/${result.matches.length} hits`,
         },
       ],
-      text: [
-        `${model} — ${ms(result.timings.totalMs)} (text cache ${result.textCache.hits}/${labels.length} hits)`,
-        table(['label', 'score', 'cosine'], result.matches.map((match) => [match.label, percent(match.score), match.cosine.toFixed(4)])),
-        explanation.text,
-      ].join('\n\n'),
     };
   },
 });

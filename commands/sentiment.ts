@@ -1,72 +1,101 @@
-import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
-import { z } from 'zod';
-import { defineCommand, type EmbedField } from '../src/command/definition.js';
-import { explainSentiment } from '../src/knowledge/hooks.js';
+import { slashCommand, type EmbedField } from '../src/command/definition.js';
+import { option } from '../src/command/options.js';
+import { explainSentiment, type Explanation } from '../src/knowledge/hooks.js';
 import { ms, percent, table } from '../src/render/format.js';
-import { analyseSentiment } from '../src/text/analyse.js';
 import { prepareText } from '../src/text/input.js';
+import type { SentimentReport as EngineReport } from '../src/text/service.js';
 
-const options = z.object({ text: z.string({ error: 'text: give me a sentence to analyse' }) });
+export interface SentimentReport extends EngineReport {
+  /** The text both engines read, after cleaning. */
+  text: string;
+  truncated: boolean;
+  explanation: Explanation;
+}
 
 const signed = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(3)}`;
+const VADER_NAME = 'VADER (lexicon + rules)';
 
-export default defineCommand({
-  data: {
-    name: 'sentiment',
-    type: ApplicationCommandType.ChatInput,
-    description: 'Sentiment from VADER (lexicon + rules) beside a transformer (DistilBERT SST-2)',
-    options: [{ name: 'text', description: 'The text to analyse', type: ApplicationCommandOptionType.String, required: true, max_length: 6000 }],
+export default slashCommand({
+  name: 'sentiment',
+  description: 'Sentiment from VADER (lexicon + rules) beside a transformer (DistilBERT SST-2)',
+  help: {
+    what: 'VADER (word lexicon + rules) beside a transformer (DistilBERT SST-2), with the words that moved VADER.',
+    example: { text: 'Not bad at all' },
   },
-  options,
-  cli: { positional: ['text'], example: 'sentiment "The plot was good, but the acting was not great." --json' },
+  options: { text: option.string('The text to analyse', { required: true, maxLength: 6000 }) },
+  positional: ['text'],
 
-  async execute({ options: { text: raw }, services, progress }) {
+  async execute({ options: { text: raw }, services, progress }): Promise<SentimentReport> {
     const prepared = prepareText(raw, services.config.TEXT_MAX_CHARS, { stripMarkup: true });
-    const report = await analyseSentiment(services, prepared.text, {
-      onPosition: (position) => progress(`transformer: waiting in the queue, position ${position}`),
-    });
+    const report = await services.text.sentiment(prepared.text, (position) =>
+      progress(`transformer: waiting in the queue, position ${position}`),
+    );
     const notes = [...prepared.notes, ...report.notes];
-    const explanation = explainSentiment({ notes });
-    const { vader, transformer, comparison } = report;
-    const data = {
-      vader: { neg: vader.neg, neu: vader.neu, pos: vader.pos, compound: vader.compound, label: vader.label, contributions: vader.contributions },
-      transformer,
-      agreement: comparison,
-      notes,
-      truncated: prepared.truncated,
-      explanation,
-    };
+    return { ...report, notes, text: prepared.text, truncated: prepared.truncated, explanation: explainSentiment({ notes }) };
+  },
 
-    const contributionLines = vader.contributions.length
-      ? vader.contributions.map((c) => `\`${signed(c.valence)}\` **${c.word}**${c.rules.length ? ` — ${c.rules.join(', ')}` : ''}`).join('\n')
+  toJson: ({ vader, transformer, comparison, notes, truncated, explanation }) => ({
+    vader,
+    transformer,
+    agreement: comparison,
+    notes,
+    truncated,
+    explanation,
+  }),
+
+  toText: ({ vader, transformer, comparison, notes, explanation }) =>
+    [
+      table(
+        ['engine', 'label', 'score'],
+        [
+          ['VADER', vader.label, `compound ${signed(vader.compound)} (neg ${vader.neg} neu ${vader.neu} pos ${vader.pos})`],
+          'label' in transformer
+            ? ['transformer', transformer.label.toLowerCase(), percent(transformer.score)]
+            : ['transformer', 'unavailable', transformer.unavailable],
+        ],
+      ),
+      vader.contributions.length
+        ? table(
+            ['word', 'lexicon', 'valence', 'rules'],
+            vader.contributions.map((c) => [c.word, signed(c.lexicon), signed(c.valence), c.rules.join('; ')]),
+          )
+        : 'VADER: no lexicon words.',
+      ...(comparison?.reason ? [comparison.reason] : []),
+      ...notes,
+      explanation.text,
+    ].join('\n\n'),
+
+  toEmbeds: ({ text, vader, transformer, comparison, notes, explanation }) => {
+    const contributions = vader.contributions.length
+      ? vader.contributions
+          .map((c) => `\`${signed(c.valence)}\` **${c.word}**${c.rules.length ? ` — ${c.rules.join(', ')}` : ''}`)
+          .join('\n')
       : 'No word from the lexicon: neutral.';
     const transformerValue =
       'label' in transformer
         ? `**${transformer.label.toLowerCase()}** ${percent(transformer.score)}\n${transformer.tokens} tokens${transformer.truncated ? ` (cut to ${transformer.maxTokens})` : ''}`
         : `unavailable: ${transformer.unavailable}`;
     const fields: EmbedField[] = [
-      { name: 'VADER (lexicon + rules)', value: `**${vader.label}** compound ${signed(vader.compound)}\nneg ${vader.neg} · neu ${vader.neu} · pos ${vader.pos}`, inline: true },
+      {
+        name: VADER_NAME,
+        value: `**${vader.label}** compound ${signed(vader.compound)}\nneg ${vader.neg} · neu ${vader.neu} · pos ${vader.pos}`,
+        inline: true,
+      },
       { name: 'Transformer (DistilBERT SST-2)', value: transformerValue, inline: true },
-      { name: 'Words that moved VADER', value: contributionLines },
+      { name: 'Words that moved VADER', value: contributions },
     ];
-    if (comparison) fields.push({ name: comparison.agree ? 'They agree' : 'They disagree', value: comparison.reason ?? 'Both engines give the same label.' });
+    if (comparison) {
+      fields.push({ name: comparison.agree ? 'They agree' : 'They disagree', value: comparison.reason ?? 'Both engines give the same label.' });
+    }
     if (notes.length) fields.push({ name: 'Notes', value: notes.map((note) => `• ${note}`).join('\n') });
     fields.push({ name: 'Vision vs language', value: explanation.text });
-
-    const footer = 'label' in transformer ? `VADER (vader-sentiment) · ${transformer.model.id} · ${transformer.model.precision} · ${transformer.model.executionProvider}: ${ms(transformer.timings.totalMs)}` : 'VADER (vader-sentiment)';
-    const text = [
-      table(
-        ['engine', 'label', 'score'],
-        [
-          ['VADER', vader.label, `compound ${signed(vader.compound)} (neg ${vader.neg} neu ${vader.neu} pos ${vader.pos})`],
-          ['transformer', 'label' in transformer ? transformer.label.toLowerCase() : 'unavailable', 'label' in transformer ? percent(transformer.score) : transformer.unavailable],
-        ],
-      ),
-      vader.contributions.length ? table(['word', 'lexicon', 'valence', 'rules'], vader.contributions.map((c) => [c.word, signed(c.lexicon), signed(c.valence), c.rules.join('; ')])) : 'VADER: no lexicon words.',
-      ...(comparison?.reason ? [comparison.reason] : []),
-      ...notes,
-      explanation.text,
-    ].join('\n\n');
-    return { data, embeds: [{ title: 'Sentiment: lexicon vs transformer', description: prepared.text.length > 300 ? `${prepared.text.slice(0, 300)}…` : prepared.text, fields, footer }], files: [], text };
+    const footer =
+      'label' in transformer
+        ? `VADER · ${transformer.model.id} · ${transformer.model.precision} · ${transformer.model.executionProvider}: ${ms(transformer.timings.totalMs)}`
+        : 'VADER';
+    return {
+      embeds: [{ title: 'Sentiment: lexicon vs transformer', description: text.length > 300 ? `${text.slice(0, 300)}…` : text, fields, footer }],
+      files: [],
+    };
   },
 });

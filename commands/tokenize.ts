@@ -1,54 +1,68 @@
-import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
-import { z } from 'zod';
-import { defineCommand, type EmbedField } from '../src/command/definition.js';
-import { explainTokenization } from '../src/knowledge/hooks.js';
+import { slashCommand, type EmbedField } from '../src/command/definition.js';
+import { option } from '../src/command/options.js';
+import { explainTokenization, type Explanation } from '../src/knowledge/hooks.js';
 import { table } from '../src/render/format.js';
 import { prepareText } from '../src/text/input.js';
-import { tokenizeText, type Tokenization } from '../src/text/tokenizers.js';
-import { patchGrid } from '../src/vision/patches.js';
+import { TOKENIZER_NAMES } from '../src/text/service.js';
+import type { Tokenization } from '../src/text/tokenizers.js';
+import type { PatchGrid } from '../src/vision/patches.js';
 
-const options = z.object({
-  text: z.string({ error: 'text: give me a sentence to tokenize' }),
-  tokenizer: z.enum(['bert', 'gpt2', 'clip', 'all'], { error: 'tokenizer must be bert, gpt2, clip or all' }).default('all'),
-});
+export interface TokenizeReport {
+  results: Tokenization[];
+  /** The same idea for images: how the ViT cuts its input into patch tokens. */
+  vit: PatchGrid & { model: string };
+  truncated: boolean;
+  notes: string[];
+  explanation: Explanation;
+}
 
 const SHOWN_TOKENS = 60;
 
-export default defineCommand({
-  data: {
-    name: 'tokenize',
-    type: ApplicationCommandType.ChatInput,
-    description: 'See how BERT WordPiece, GPT-2 BPE and CLIP BPE cut text into tokens, next to ViT image patches',
-    options: [
-      { name: 'text', description: 'The text to tokenize', type: ApplicationCommandOptionType.String, required: true, max_length: 6000 },
-      {
-        name: 'tokenizer',
-        description: 'Which tokenizer (default: all three)',
-        type: ApplicationCommandOptionType.String,
-        choices: [
-          { name: 'All three side by side', value: 'all' },
-          { name: 'BERT WordPiece (bert-base-uncased)', value: 'bert' },
-          { name: 'GPT-2 byte-level BPE', value: 'gpt2' },
-          { name: 'CLIP BPE', value: 'clip' },
-        ],
-      },
-    ],
+const pieceList = (result: Tokenization): string => {
+  const shown = result.tokens
+    .slice(0, SHOWN_TOKENS)
+    .map((token) => (token.special ? `[${token.piece}]` : `\`${token.piece.replace(/`/g, "'")}\``))
+    .join(' ');
+  return result.tokens.length > SHOWN_TOKENS ? `${shown} … (+${result.tokens.length - SHOWN_TOKENS} more)` : shown;
+};
+
+const splitList = (result: Tokenization, limit = Infinity): string =>
+  result.splits
+    .slice(0, limit)
+    .map((split) => `${split.word} → ${split.pieces.join(' ')}`)
+    .join('; ');
+
+export default slashCommand({
+  name: 'tokenize',
+  description: 'See how BERT WordPiece, GPT-2 BPE and CLIP BPE cut text into tokens, next to ViT image patches',
+  help: {
+    what: 'See BERT WordPiece, GPT-2 BPE and CLIP BPE cut your text into tokens, next to ViT image patches.',
+    example: { text: 'The unaffable café 😀' },
   },
-  options,
-  cli: { positional: ['text'], example: 'tokenize "The unaffable café" --tokenizer clip --json' },
+  options: {
+    text: option.string('The text to tokenize', { required: true, maxLength: 6000 }),
+    tokenizer: option.string('Which tokenizer (default: all three)', {
+      choices: [
+        { name: 'All three side by side', value: 'all' },
+        { name: 'BERT WordPiece (bert-base-uncased)', value: 'bert' },
+        { name: 'GPT-2 byte-level BPE', value: 'gpt2' },
+        { name: 'CLIP BPE', value: 'clip' },
+      ],
+      default: 'all',
+    }),
+  },
+  positional: ['text'],
 
-  async execute({ options: { text: raw, tokenizer }, services }) {
+  async execute({ options: { text: raw, tokenizer }, services }): Promise<TokenizeReport> {
     const prepared = prepareText(raw, services.config.TEXT_MAX_CHARS);
-    const ids = { bert: 'bert-base-uncased', gpt2: 'gpt2', clip: services.config.CLIP_MODEL };
-    const chosen = tokenizer === 'all' ? (['bert', 'gpt2', 'clip'] as const) : ([tokenizer] as const);
-    const results: Tokenization[] = await Promise.all(chosen.map(async (name) => tokenizeText(await services.tokenizers.get(ids[name]), prepared.text)));
+    const names = tokenizer === 'all' ? TOKENIZER_NAMES : TOKENIZER_NAMES.filter((name) => name === tokenizer);
+    const results = await services.text.tokenize(prepared.text, names);
+    const vit = { model: services.vision.modelIds.vit, ...services.vision.patchGrid() };
+    return { results, vit, truncated: prepared.truncated, notes: prepared.notes, explanation: explainTokenization(results) };
+  },
 
-    const vitEntry = services.store.manifest.models.get(services.config.VISION_VIT_MODEL);
-    const size = vitEntry?.preprocess?.size ?? { width: 224, height: 224 };
-    const grid = patchGrid(size, vitEntry?.patchSize ?? 16);
-    const vit = { model: vitEntry?.id ?? 'vit-base-patch16-224', ...grid };
-    const explanation = explainTokenization(results);
-    const view = (result: Tokenization): object => ({
+  toJson: (report) => ({
+    results: report.results.map((result) => ({
       tokenizer: result.tokenizer,
       algorithm: result.algorithm,
       tokens: result.tokens.map((token) => ({ piece: token.piece, id: token.id, ...(token.special ? { special: true } : {}) })),
@@ -57,42 +71,43 @@ export default defineCommand({
       unknownCount: result.unknownCount,
       splits: result.splits,
       notes: result.notes,
-    });
-    const data =
-      results.length === 1
-        ? { ...view(results[0]!), vit, truncated: prepared.truncated, notes: [...prepared.notes, ...results[0]!.notes], explanation }
-        : { results: results.map(view), vit, truncated: prepared.truncated, notes: prepared.notes, explanation };
+    })),
+    vit: report.vit,
+    truncated: report.truncated,
+    notes: report.notes,
+    explanation: report.explanation,
+  }),
 
-    const pieceList = (result: Tokenization): string => {
-      const shown = result.tokens.slice(0, SHOWN_TOKENS).map((token) => (token.special ? `[${token.piece}]` : `\`${token.piece.replace(/`/g, "'")}\``)).join(' ');
-      return result.tokens.length > SHOWN_TOKENS ? `${shown} … (+${result.tokens.length - SHOWN_TOKENS} more)` : shown;
-    };
-    const fields: EmbedField[] = results.map((result) => ({
+  toText: (report) =>
+    [
+      ...report.results.map(
+        (result) =>
+          `${result.tokenizer} (${result.algorithm}): ${result.count} tokens\n` +
+          table(
+            ['#', 'piece', 'id', ''],
+            result.tokens.map((token, index) => [String(index), JSON.stringify(token.piece), String(token.id), token.special ? 'special' : '']),
+          ) +
+          (result.splits.length ? `\nsplit words: ${splitList(result)}` : '') +
+          (result.notes.length ? `\n${result.notes.join('\n')}` : ''),
+      ),
+      `ViT: ${report.vit.summary}`,
+      ...report.notes,
+      report.explanation.text,
+    ].join('\n\n'),
+
+  toEmbeds: (report) => {
+    const fields: EmbedField[] = report.results.map((result) => ({
       name: `${result.tokenizer} · ${result.algorithm} · ${result.count} tokens`,
-      value: [
-        pieceList(result),
-        result.splits.length ? `Split: ${result.splits.slice(0, 5).map((split) => `${split.word} → ${split.pieces.join(' ')}`).join('; ')}` : '',
-        ...result.notes.map((note) => `• ${note}`),
-      ]
+      value: [pieceList(result), result.splits.length ? `Split: ${splitList(result, 5)}` : '', ...result.notes.map((note) => `• ${note}`)]
         .filter(Boolean)
         .join('\n'),
     }));
-    fields.push({ name: 'The same idea for images', value: `${vit.model}: one ${grid.summary}. Your text is ${results.map((r) => `${r.count} (${r.tokenizer})`).join(', ')} tokens.` });
-    fields.push({ name: 'Vision vs language', value: explanation.text });
-    if (prepared.notes.length) fields.push({ name: 'Notes', value: prepared.notes.join('\n') });
-
-    const text = [
-      ...results.map(
-        (result) =>
-          `${result.tokenizer} (${result.algorithm}): ${result.count} tokens\n` +
-          table(['#', 'piece', 'id', ''], result.tokens.map((token, index) => [String(index), JSON.stringify(token.piece), String(token.id), token.special ? 'special' : ''])) +
-          (result.splits.length ? `\nsplit words: ${result.splits.map((split) => `${split.word} → ${split.pieces.join(' ')}`).join('; ')}` : '') +
-          (result.notes.length ? `\n${result.notes.join('\n')}` : ''),
-      ),
-      `ViT: ${grid.summary}`,
-      ...prepared.notes,
-      explanation.text,
-    ].join('\n\n');
-    return { data, embeds: [{ title: 'Tokens: how a model reads text', fields }], files: [], text };
+    fields.push({
+      name: 'The same idea for images',
+      value: `${report.vit.model}: one ${report.vit.summary}. Your text is ${report.results.map((r) => `${r.count} (${r.tokenizer})`).join(', ')} tokens.`,
+    });
+    fields.push({ name: 'Vision vs language', value: report.explanation.text });
+    if (report.notes.length) fields.push({ name: 'Notes', value: report.notes.join('\n') });
+    return { embeds: [{ title: 'Tokens: how a model reads text', fields }], files: [] };
   },
 });

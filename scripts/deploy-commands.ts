@@ -1,5 +1,6 @@
 import { REST, Routes } from 'discord.js';
 import type { RESTGetAPIApplicationCommandsResult, RESTPostAPIApplicationCommandsJSONBody } from 'discord-api-types/v10';
+import { registration } from '../src/command/definition.js';
 import { loadCommands } from '../src/command/loader.js';
 import { loadConfigRequiring } from '../src/config/env.js';
 
@@ -8,7 +9,7 @@ import { loadConfigRequiring } from '../src/config/env.js';
  * DISCORD_GUILD_ID when set (instant, for development), else globally, and prints what changed.
  */
 const config = loadConfigRequiring(['DISCORD_TOKEN', 'DISCORD_APP_ID'], 'to deploy commands');
-const definitions = [...(await loadCommands()).values()].map((command) => command.data);
+const definitions = [...(await loadCommands()).values()].map(registration);
 const rest = new REST({ api: config.DISCORD_API_URL }).setToken(config.DISCORD_TOKEN);
 const route = config.DISCORD_GUILD_ID ? Routes.applicationGuildCommands(config.DISCORD_APP_ID, config.DISCORD_GUILD_ID) : Routes.applicationCommands(config.DISCORD_APP_ID);
 const scope = config.DISCORD_GUILD_ID ? `server ${config.DISCORD_GUILD_ID}` : 'all servers (global; may take up to an hour to appear)';

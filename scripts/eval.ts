@@ -7,6 +7,7 @@ import { loadConfigOrExit } from '../src/config/env.js';
 import { isUserFacing, UserFacingError } from '../src/util/errors.js';
 import { createLogger } from '../src/util/logger.js';
 import { evaluateSentiment } from '../src/text/sentiment-eval.js';
+import type { ModelIdentity } from '../src/inference/pipeline.js';
 
 /**
  * `npm run eval -- classify --model <id> --images <dir> --truth <file> [--json]`
@@ -33,14 +34,15 @@ async function evalClassify(services: Services, flags: Record<string, string | t
   const entries = Object.entries(parsed.data).filter(([name]) => present.has(name));
   const missing = Object.keys(parsed.data).filter((name) => !present.has(name));
   if (entries.length === 0) throw new UserFacingError(`None of the images named in ${truth} are in ${images}.`, { code: 'usage' });
-  const classifier = await services.imageClassifier(model);
   const bytes = await Promise.all(entries.map(([name]) => readFile(join(images, name))));
+  let identity: ModelIdentity | undefined;
   let top1 = 0;
   let top5 = 0;
   const perImage: Array<{ image: string; truth: number | string; top1: string; hit: 'top1' | 'top5' | 'miss' }> = [];
   const started = performance.now();
   for (const [index, [name, expected]] of entries.entries()) {
-    const result = await classifier.classify(bytes[index]!, 5);
+    const result = (await services.vision.classify(bytes[index]!, model, 5)).results[0]!;
+    identity = result.model;
     const hit = (p: { index: number; label: string }): boolean => (typeof expected === 'number' ? p.index === expected : labelMatches(expected, p.label));
     const isTop1 = hit(result.predictions[0]!);
     const isTop5 = result.predictions.some(hit);
@@ -55,8 +57,8 @@ async function evalClassify(services: Services, flags: Record<string, string | t
     top1: top1 / entries.length,
     top5: top5 / entries.length,
     imagesPerSecond: entries.length / seconds,
-    executionProvider: classifier.identity.executionProvider,
-    precision: classifier.identity.precision,
+    executionProvider: identity?.executionProvider,
+    precision: identity?.precision,
     perImage,
     ...(missing.length > 0 ? { missing } : {}),
   };
@@ -73,7 +75,7 @@ async function main(): Promise<number> {
     if (task === 'classify') report = await evalClassify(services, flags);
     else if (task === 'sentiment') {
       if (typeof flags.truth !== 'string') throw new UserFacingError('Usage: npm run eval -- sentiment --truth <file> [--json]', { code: 'usage' });
-      report = { ...(await evaluateSentiment(services, flags.truth)) };
+      report = { ...(await evaluateSentiment(() => services.text.classifier(), { queueMax: config.QUEUE_MAX, batchMaxSize: config.BATCH_MAX_SIZE }, flags.truth)) };
     } else throw new UserFacingError('Usage: npm run eval -- classify|sentiment [options] [--json]', { code: 'usage' });
     if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else process.stdout.write(`${Object.entries(report).map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`).join('\n')}\n`);

@@ -1,37 +1,51 @@
 import { preferredPrecision, type Config } from './config/config.js';
-import { InferenceEngine } from './inference/engine.js';
-import type { Logger } from './util/logger.js';
-import { loadOnce } from './util/load-once.js';
-import { Metrics } from './util/metrics.js';
+import { InferenceEngine, type ExecutionProvider, type ExecutionProviderSetting } from './inference/engine.js';
+import type { PipelineContext } from './inference/pipeline.js';
 import type { StudyAssistant } from './knowledge/ask.js';
 import { loadTopics, type Topic } from './knowledge/topics.js';
 import { loadManifest } from './models/manifest.js';
 import { ModelStore } from './models/store.js';
-import { ImageClassifier } from './vision/classifier.js';
-import { ClipMatcher } from './vision/clip.js';
-import { TextClassifier } from './text/sentiment.js';
-import { TokenizerRegistry } from './text/tokenizers.js';
-import type { ImageLimits } from './vision/intake.js';
 import { warmChartText } from './render/chart.js';
+import { TextService } from './text/service.js';
+import { SharedLoads } from './util/load-once.js';
+import type { Logger } from './util/logger.js';
+import { Metrics } from './util/metrics.js';
+import { VisionService } from './vision/service.js';
+
+/** What /status reports: where inference runs, what is loaded, and how fast each model answers. */
+export interface StatusReport {
+  executionProvider: ExecutionProvider | 'none yet';
+  executionProviderSetting: ExecutionProviderSetting;
+  precision: ReturnType<typeof preferredPrecision>;
+  loaded: string[];
+  queueDepth: number;
+  eventLoopLagP99Ms: number;
+  /** Per batching queue (model and part): batched session runs, from the metrics histogram. */
+  models: Array<{ model: string; p50Ms: number; p95Ms: number; batches: number; requests: number; largestBatch: number; waiting: number }>;
+  uptimeSeconds: number;
+}
 
 /**
- * Everything a command may use, built once per process. Models load lazily on first use and
- * are shared; a model that failed to load is retried on the next request (it may have been pulled).
+ * Everything a command may use, built once per process: the vision and text services (models
+ * load lazily on first use and are shared; a failed load is retried on the next request), the
+ * study notes, the /ask assistant, metrics and configuration.
  */
 export class Services {
-  readonly store: ModelStore;
-  readonly engine: InferenceEngine;
-  readonly limits: ImageLimits;
-  readonly tokenizers: TokenizerRegistry;
+  readonly vision: VisionService;
+  readonly text: TextService;
   readonly startedAt = Date.now();
   readonly metrics = new Metrics();
-  private readonly cache = new Map<string, Promise<unknown>>();
+  readonly precision: ReturnType<typeof preferredPrecision>;
+  readonly store: ModelStore;
+  readonly engine: InferenceEngine;
+  private readonly loads = new SharedLoads();
   private notes: ReadonlyMap<string, Topic> | undefined;
 
   constructor(
     readonly config: Config,
     readonly logger: Logger,
   ) {
+    this.precision = preferredPrecision(config);
     this.store = new ModelStore({
       manifest: loadManifest(config.MODELS_MANIFEST),
       modelsDir: config.MODELS_DIR,
@@ -57,12 +71,19 @@ export class Services {
         this.metrics.batchItems.inc({ model: key }, batchSize);
       },
     });
-    this.tokenizers = new TokenizerRegistry(this.store);
-    this.limits = {
-      maxBytes: config.IMAGE_MAX_BYTES,
-      maxPixels: config.IMAGE_MAX_PIXELS,
-      decodeTimeoutMs: config.IMAGE_DECODE_TIMEOUT_MS,
-    };
+    const context: PipelineContext = { store: this.store, engine: this.engine, precision: this.precision };
+    this.vision = new VisionService({
+      context,
+      logger,
+      limits: { maxBytes: config.IMAGE_MAX_BYTES, maxPixels: config.IMAGE_MAX_PIXELS, decodeTimeoutMs: config.IMAGE_DECODE_TIMEOUT_MS },
+      models: { cnn: config.VISION_CNN_MODEL, vit: config.VISION_VIT_MODEL, clip: config.CLIP_MODEL },
+      clip: { template: config.CLIP_PROMPT_TEMPLATE, cacheSize: config.CLIP_TEXT_CACHE_SIZE },
+    });
+    this.text = new TextService({
+      context,
+      logger,
+      models: { sentiment: config.SENTIMENT_MODEL, tokenizers: { bert: 'bert-base-uncased', gpt2: 'gpt2', clip: config.CLIP_MODEL } },
+    });
   }
 
   /** The study notes in prompts/topics, read once. */
@@ -73,63 +94,52 @@ export class Services {
 
   /** The /ask chain; LangChain is loaded only when someone first asks. */
   assistant(): Promise<StudyAssistant> {
-    return this.shared('assistant', async () => {
+    return this.loads.get('assistant', async () => {
       const { createAssistant } = await import('./knowledge/index.js');
       return createAssistant(this.config, this.logger, this.topics);
     });
   }
 
-  get precision(): ReturnType<typeof preferredPrecision> {
-    return preferredPrecision(this.config);
-  }
-
-  /** Loads a component once and shares it; a failure is not cached. */
-  protected shared<T>(key: string, load: () => Promise<T>): Promise<T> {
-    return loadOnce(this.cache, key, load) as Promise<T>;
-  }
-
   /** The ids of components that have loaded successfully. */
   async loaded(): Promise<string[]> {
-    const settled = await Promise.allSettled([...this.cache].map(async ([key, pending]) => (await pending, key)));
-    return settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    return (await Promise.all([this.vision.loaded(), this.text.loaded(), this.loads.loaded()])).flat();
   }
 
-  imageClassifier(id: string): Promise<ImageClassifier> {
-    return this.shared(`image-classifier:${id}`, () =>
-      ImageClassifier.load({ store: this.store, engine: this.engine, id, precision: this.precision, limits: this.limits }),
-    );
-  }
-
-  clipMatcher(): Promise<ClipMatcher> {
-    const id = this.config.CLIP_MODEL;
-    return this.shared(`clip:${id}`, () =>
-      ClipMatcher.load({
-        store: this.store,
-        engine: this.engine,
-        id,
-        precision: this.precision,
-        limits: this.limits,
-        template: this.config.CLIP_PROMPT_TEMPLATE,
-        cacheSize: this.config.CLIP_TEXT_CACHE_SIZE,
-      }),
-    );
-  }
-
-  textClassifier(): Promise<TextClassifier> {
-    const id = this.config.SENTIMENT_MODEL;
-    return this.shared(`text-classifier:${id}`, () => TextClassifier.load({ store: this.store, engine: this.engine, id, precision: this.precision }));
+  async status(): Promise<StatusReport> {
+    const stats = this.engine.batcherStats();
+    const latency = this.metrics.modelSeconds;
+    const models = latency.labelSets().map(({ model = '' }) => ({
+      model,
+      p50Ms: latency.quantile({ model }, 0.5) * 1000,
+      p95Ms: latency.quantile({ model }, 0.95) * 1000,
+      batches: latency.count({ model }),
+      requests: stats[model]?.items ?? 0,
+      largestBatch: stats[model]?.largestBatch ?? 0,
+      waiting: stats[model]?.depth ?? 0,
+    }));
+    return {
+      executionProvider: this.engine.activeProvider,
+      executionProviderSetting: this.engine.providerSetting,
+      precision: this.precision,
+      loaded: await this.loaded(),
+      queueDepth: this.engine.queueDepth(),
+      eventLoopLagP99Ms: this.metrics.eventLoopP99Ms(),
+      models,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+    };
   }
 
   /** Loads every model the bot serves, so the first user does not wait; failures are logged, not fatal. */
   async preload(): Promise<Record<string, string>> {
+    const { vision, text, config } = this;
     const jobs: Record<string, () => Promise<unknown>> = {
-      [this.config.VISION_CNN_MODEL]: () => this.imageClassifier(this.config.VISION_CNN_MODEL),
-      [this.config.VISION_VIT_MODEL]: () => this.imageClassifier(this.config.VISION_VIT_MODEL),
-      [this.config.CLIP_MODEL]: () => this.clipMatcher(),
-      [this.config.SENTIMENT_MODEL]: () => this.textClassifier(),
+      [config.VISION_CNN_MODEL]: () => vision.classifier(config.VISION_CNN_MODEL),
+      [config.VISION_VIT_MODEL]: () => vision.classifier(config.VISION_VIT_MODEL),
+      [config.CLIP_MODEL]: () => vision.clipMatcher(),
+      [config.SENTIMENT_MODEL]: () => text.classifier(),
     };
     const status: Record<string, string> = {};
-    // The chart glyphs too: rendering them is the first chart's one-off cost, not a user's.
+    // The chart fonts too: preparing them is the first chart's one-off cost, not a user's.
     await Promise.all([
       warmChartText(),
       ...Object.entries(jobs).map(async ([id, load]) => {

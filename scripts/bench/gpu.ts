@@ -10,7 +10,9 @@ import { parseConfig } from '../../src/config/config.js';
 import { PROJECT_ROOT as ROOT } from '../../src/util/paths.js';
 import type { ExecutionProvider, ort } from '../../src/inference/engine.js';
 import { runCommand } from '../../src/command/run.js';
-import { stack } from '../../src/vision/classifier.js';
+import { stack } from '../../src/inference/pipeline.js';
+import type { ImagePreprocess } from '../../src/models/manifest.js';
+import type { ClassifyReport } from '../../commands/classify.js';
 import { decodeImage, neededShorterSide, prepareDecoded } from '../../src/vision/preprocess.js';
 import { concurrently, median, percentile, round, timeIt } from './stats.js';
 
@@ -100,7 +102,8 @@ async function measure(provider: string, precision: string, workers: string, bat
     logits[role] = output.logits!.data as Float32Array;
   }
 
-  const [cnnClassifier, vitClassifier] = await Promise.all([services.imageClassifier(models.cnn), services.imageClassifier(models.vit)]);
+  const [cnnSpec, vitSpec] = (await Promise.all([services.vision.classifier(models.cnn), services.vision.classifier(models.vit)])).map((classifier) => classifier.entry.preprocess!) as [ImagePreprocess, ImagePreprocess];
+  const limits = { maxBytes: config.IMAGE_MAX_BYTES, maxPixels: config.IMAGE_MAX_PIXELS, decodeTimeoutMs: config.IMAGE_DECODE_TIMEOUT_MS };
   const one = inputs(1, 3);
   const endToEnd: number[] = [];
   const floor: number[] = [];
@@ -108,11 +111,14 @@ async function measure(provider: string, precision: string, workers: string, bat
   const stages: Array<Record<string, number>> = [];
   for (let i = 0; i < rounds + 2; i += 1) {
     let started = performance.now();
-    const result = await runCommand(classify, { image, model: 'both', top: 5 }, services);
+    const report = (await runCommand(classify, { image, model: 'both', top: 5 }, services)) as ClassifyReport;
+    const renderStarted = performance.now();
+    await classify.toEmbeds(report);
+    const renderMs = performance.now() - renderStarted;
     const elapsed = performance.now() - started;
     started = performance.now();
-    const decoded = await decodeImage(image.bytes, services.limits, Math.max(neededShorterSide(cnnClassifier.spec), neededShorterSide(vitClassifier.spec)));
-    await Promise.all([prepareDecoded(decoded, cnnClassifier.spec), prepareDecoded(decoded, vitClassifier.spec)]);
+    const decoded = await decodeImage(image.bytes, limits, Math.max(neededShorterSide(cnnSpec), neededShorterSide(vitSpec)));
+    await Promise.all([prepareDecoded(decoded, cnnSpec), prepareDecoded(decoded, vitSpec)]);
     const decodeMs = performance.now() - started;
     await run(cnn, one);
     await run(vit, one);
@@ -120,12 +126,11 @@ async function measure(provider: string, precision: string, workers: string, bat
     endToEnd.push(elapsed);
     decode.push(decodeMs);
     floor.push(performance.now() - started);
-    const data = result.data as { results: Array<{ timings: { inferenceMs: number } }>; pipeline: { decodeMs: number; renderMs: number } };
-    stages.push({ decode: data.pipeline.decodeMs, cnnInference: data.results[0]!.timings.inferenceMs, vitInference: data.results[1]!.timings.inferenceMs, render: data.pipeline.renderMs });
+    stages.push({ decode: report.decodeMs, cnnInference: report.results[0]!.timings.inferenceMs, vitInference: report.results[1]!.timings.inferenceMs, render: renderMs });
   }
 
   const total = 64;
-  const { latencies, seconds } = await concurrently(32, total, () => runCommand(classify, { image, model: 'both', top: 5 }, services));
+  const { latencies, seconds } = await concurrently(32, total, async () => classify.toEmbeds((await runCommand(classify, { image, model: 'both', top: 5 }, services)) as ClassifyReport));
   await services.dispose();
   return {
     setting: [`${provider} ${precision}`, workers === '1' ? '' : `${workers} workers`, batch === '8' ? '' : `batches ≤ ${batch}`].filter(Boolean).join(', '),

@@ -5,7 +5,7 @@ import { Services } from '../../src/app.js';
 import { parseConfig } from '../../src/config/config.js';
 import { ort } from '../../src/inference/engine.js';
 import { loadTokenizer, tokenize } from '../../src/inference/tokenizer.js';
-import { stack } from '../../src/vision/classifier.js';
+import { stack } from '../../src/inference/pipeline.js';
 import { median, round } from './stats.js';
 
 /**

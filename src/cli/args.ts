@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { ApplicationCommandOptionType, type APIApplicationCommandOption } from 'discord-api-types/v10';
 import { UserFacingError } from '../util/errors.js';
-import type { Command, ImageInput } from '../command/definition.js';
+import { catalogueEntry } from '../command/catalogue.js';
+import type { ImageInput, SlashCommand } from '../command/definition.js';
 import { basename } from 'node:path';
 
 export interface ParsedArgs {
@@ -47,28 +47,27 @@ async function readImage(path: string): Promise<ImageInput> {
   }
 }
 
-/** Maps terminal arguments onto a command's Discord option definitions, reading image files from disk. */
-export async function cliOptions(command: Command, args: ParsedArgs): Promise<Record<string, unknown>> {
-  const definitions = ('options' in command.data ? command.data.options : undefined) as APIApplicationCommandOption[] | undefined;
+/** Maps terminal arguments onto a command's declared options, reading image files from disk. */
+export async function cliOptions(command: SlashCommand, args: ParsedArgs): Promise<Record<string, unknown>> {
+  const specs = command.options.specs;
+  const usage = catalogueEntry(command).cli?.usage ?? command.name;
   const raw: Record<string, unknown> = {};
-  const positionalNames = command.cli?.positional ?? [];
   args.positional.forEach((value, index) => {
-    const name = positionalNames[index];
-    if (!name) throw new UserFacingError(`Unexpected argument "${value}". Usage: sightread ${command.cli?.example ?? command.data.name}`, { code: 'usage' });
+    const name = command.positional[index];
+    if (!name) throw new UserFacingError(`Unexpected argument "${value}". Usage: sightread ${usage}`, { code: 'usage' });
     raw[name] = value;
   });
   for (const [name, value] of Object.entries(args.flags)) {
     if (name === 'json' || name === 'help' || name === 'out') continue;
-    if (!definitions?.some((option) => option.name === name)) {
-      const known = definitions?.map((option) => `--${option.name}`).join(', ') || 'none';
-      throw new UserFacingError(`Unknown option --${name} for ${command.data.name}. Options: ${known}.`, { code: 'usage' });
+    if (!(name in specs)) {
+      const known = Object.keys(specs).map((option) => `--${option}`).join(', ') || 'none';
+      throw new UserFacingError(`Unknown option --${name} for ${command.name}. Options: ${known}.`, { code: 'usage' });
     }
     raw[name] = value;
   }
-  for (const option of definitions ?? []) {
-    const value = raw[option.name];
-    if (value === undefined) continue;
-    if (option.type === ApplicationCommandOptionType.Attachment) raw[option.name] = await readImage(String(value));
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = raw[name];
+    if (value !== undefined && spec.kind === 'attachment') raw[name] = await readImage(String(value));
   }
   return raw;
 }

@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Services } from '../app.js';
+import { catalogueEntry, type CatalogueEntry } from '../command/catalogue.js';
+import type { SlashCommand } from '../command/definition.js';
 import { loadCommands } from '../command/loader.js';
 import { loadConfigOrExit } from '../config/env.js';
 import { describeError, isUserFacing } from '../util/errors.js';
@@ -8,14 +10,15 @@ import { createLogger } from '../util/logger.js';
 import { runCommand } from '../command/run.js';
 import { cliOptions, parseArgs } from './args.js';
 
-function usage(names: string[], examples: string[]): string {
+function usage(entries: CatalogueEntry[]): string {
   return [
     'Usage: sightread <command> [arguments] [--json] [--out <folder for charts>]',
     '',
-    `Commands: ${names.join(', ')}`,
+    'Commands:',
+    ...entries.map((entry) => `  ${entry.cli?.usage}`),
     '',
     'Examples:',
-    ...examples.map((example) => `  npm run -s cli -- ${example}`),
+    ...entries.map((entry) => `  ${entry.cli?.example.replace('npm run cli --', 'npm run -s cli --')}`),
   ].join('\n');
 }
 
@@ -25,36 +28,36 @@ async function main(argv: string[]): Promise<number> {
   // The terminal shows results; routine logs would drown them unless asked for.
   const logger = createLogger(process.env.LOG_LEVEL ? config : { ...config, LOG_LEVEL: 'warn' });
   const commands = await loadCommands();
-  const runnable = [...commands.values()].filter((command) => command.cli);
+  const runnable = [...commands.values()].filter((command): command is SlashCommand => command.kind === 'slash');
   const [name, ...rest] = argv;
-  const help = usage(
-    runnable.map((command) => command.data.name),
-    runnable.map((command) => command.cli!.example),
-  );
+  const help = usage(runnable.map(catalogueEntry));
   if (!name || name === '--help') {
     process.stdout.write(`${help}\n`);
     return name ? 0 : 2;
   }
-  const command = commands.get(name);
-  if (!command?.cli) {
+  const command = runnable.find((candidate) => candidate.name === name);
+  if (!command) {
     process.stderr.write(`Unknown command "${name}".\n${help}\n`);
     return 2;
   }
   let services: Services | undefined;
   try {
     const args = parseArgs(rest);
+    const entry = catalogueEntry(command);
     if (args.flags.help) {
-      process.stdout.write(`${command.data.name}: ${'description' in command.data ? command.data.description : ''}\nExample: sightread ${command.cli.example}\n`);
+      process.stdout.write(`${command.name}: ${command.description}\nUsage: sightread ${entry.cli?.usage}\nExample: ${entry.cli?.example}\n`);
       return 0;
     }
     const raw = await cliOptions(command, args);
     services = new Services(config, logger);
     const progress = args.flags.json ? () => {} : (text: string) => process.stderr.write(`… ${text}\n`);
-    const result = await runCommand(command, raw, services, progress);
-    process.stdout.write(args.flags.json ? `${JSON.stringify(result.data, null, 2)}\n` : `${result.text}\n`);
+    const report = await runCommand(command, raw, services, progress);
+    process.stdout.write(args.flags.json ? `${JSON.stringify(command.toJson(report), null, 2)}\n` : `${command.toText(report)}\n`);
     if (typeof args.flags.out === 'string') {
+      // Images are drawn only when asked for: the terminal shows text.
+      const { files } = await command.toEmbeds(report);
       await mkdir(args.flags.out, { recursive: true });
-      for (const file of result.files) {
+      for (const file of files) {
         await writeFile(join(args.flags.out, file.name), file.data);
         process.stderr.write(`wrote ${join(args.flags.out, file.name)}\n`);
       }

@@ -1,17 +1,12 @@
-import type { RESTPostAPIApplicationCommandsJSONBody } from 'discord-api-types/v10';
-import { z } from 'zod';
+import {
+  ApplicationCommandType,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  type RESTPostAPIContextMenuApplicationCommandsJSONBody,
+} from 'discord-api-types/v10';
 import type { Services } from '../app.js';
+import { defineOptions, option, type ImageInput, type OptionSet, type OptionSpecs, type OptionValues } from './options.js';
 
-/** An image handed to a command: bytes already downloaded (Discord) or read (CLI), not yet trusted. */
-export interface ImageInput {
-  name: string;
-  bytes: Buffer;
-}
-
-export const imageInput = z.custom<ImageInput>(
-  (value) => typeof value === 'object' && value !== null && Buffer.isBuffer((value as ImageInput).bytes),
-  'an image attachment is required',
-);
+export type { ImageInput };
 
 export interface EmbedField {
   name: string;
@@ -19,13 +14,13 @@ export interface EmbedField {
   inline?: boolean;
 }
 
-/** A reply independent of Discord; the Discord renderer enforces Discord's limits. */
+/** A reply independent of Discord; the Discord adapter enforces Discord's limits. */
 export interface EmbedSpec {
   title: string;
   description?: string;
   fields?: EmbedField[];
   footer?: string;
-  /** File name of an attached PNG to show as the embed's image. */
+  /** File name of an attached image to show as the embed's image. */
   image?: string;
   color?: number;
 }
@@ -35,37 +30,91 @@ export interface ReplyFile {
   data: Buffer;
 }
 
-export interface CommandResult {
-  /** The machine-readable result, printed by `--json`. */
-  data: unknown;
+/** The rich presentation of a report: embeds and the images they show (Discord, and the CLI's --out). */
+export interface RichReply {
   embeds: EmbedSpec[];
   files: ReplyFile[];
-  /** The terminal rendering. */
-  text: string;
-  ephemeral?: boolean;
 }
 
-export interface CommandContext<O> {
-  options: O;
-  services: Services;
+/** What a command may use: the model services' facades, the notes, configuration, never the engine or store. */
+export type CommandServices = Pick<Services, 'vision' | 'text' | 'topics' | 'assistant' | 'config' | 'logger' | 'status'>;
+
+export interface CommandContext<Options> {
+  options: Options;
+  services: CommandServices;
   /** Short status lines while the request waits (queue position, downloading…). */
   progress: (text: string) => void;
   requestId: string;
 }
 
-export interface Command<S extends z.ZodType = z.ZodType> {
-  data: RESTPostAPIApplicationCommandsJSONBody;
-  options: S;
-  /** How the terminal front end maps positional arguments to option names. */
-  cli?: { positional: readonly string[]; example: string };
-  /** For message context-menu commands: what to take from the target message. */
-  messageTarget?: 'image' | 'text';
-  /** Suggestions while the user types an option (Discord autocomplete). */
-  autocomplete?: (option: string, typed: string, services: Services) => Array<{ name: string; value: string }>;
-  execute(context: CommandContext<z.output<S>>): Promise<CommandResult>;
+/** How /help and the README describe a command. */
+export interface CommandHelp {
+  /** One sentence: what the command shows. */
+  what: string;
+  /** Option values for the example; options left out are not shown. */
+  example?: Record<string, string>;
 }
 
-/** Type helper: infers the option type of a command from its schema. */
-export function defineCommand<S extends z.ZodType>(command: Command<S>): Command<S> {
-  return command;
+interface CommandBase<Report> {
+  name: string;
+  help: CommandHelp;
+  /** Computes the report: no Discord, no drawing. */
+  execute(context: CommandContext<never>): Promise<Report>;
+  /** The JSON the CLI prints with --json: one shape per command. */
+  toJson(report: Report): unknown;
+  toText(report: Report): string;
+  toEmbeds(report: Report): RichReply | Promise<RichReply>;
+  /** Suggestions while the user types an option (Discord autocomplete). */
+  autocomplete?(option: string, typed: string, services: CommandServices): Array<{ name: string; value: string }>;
+}
+
+export interface SlashCommand<Specs extends OptionSpecs = OptionSpecs, Report = unknown> extends CommandBase<Report> {
+  kind: 'slash';
+  description: string;
+  options: OptionSet<Specs>;
+  /** Options the CLI takes positionally, in order; the rest are --flags. */
+  positional: ReadonlyArray<keyof Specs & string>;
+  execute(context: CommandContext<OptionValues<Specs>>): Promise<Report>;
+}
+
+/** The input a context-menu command takes from the message it is used on. */
+export type MessageInput = { image: ImageInput; text?: undefined } | { text: string; image?: undefined };
+
+/** A message context-menu command (Apps → …): its input is taken from the target message. */
+export interface MessageCommand<Report = unknown> extends CommandBase<Report> {
+  kind: 'message';
+  target: 'image' | 'text';
+  options: OptionSet;
+  execute(context: CommandContext<MessageInput>): Promise<Report>;
+}
+
+export type Command = SlashCommand | MessageCommand;
+
+/** Declares a slash command; the option types flow from the declaration into `execute`. */
+export function slashCommand<Specs extends OptionSpecs, Report>(
+  command: Omit<SlashCommand<Specs, Report>, 'kind' | 'options'> & { options: Specs },
+): SlashCommand<Specs, Report> {
+  return { ...command, kind: 'slash', options: defineOptions(command.options) };
+}
+
+/** Declares a message context-menu command that reads the image or the text of the message it is used on. */
+export function messageCommand<Report>(command: Omit<MessageCommand<Report>, 'kind' | 'options'>): MessageCommand<Report> {
+  const options =
+    command.target === 'image'
+      ? defineOptions({ image: option.attachment('The image of the message') })
+      : defineOptions({ text: option.string('The text of the message', { required: true }) });
+  return { ...command, kind: 'message', options };
+}
+
+/** The JSON Discord registers for a command. */
+export function registration(
+  command: Command,
+): RESTPostAPIChatInputApplicationCommandsJSONBody | RESTPostAPIContextMenuApplicationCommandsJSONBody {
+  if (command.kind === 'message') return { name: command.name, type: ApplicationCommandType.Message };
+  return {
+    name: command.name,
+    type: ApplicationCommandType.ChatInput,
+    description: command.description,
+    ...(command.options.discord.length ? { options: command.options.discord } : {}),
+  };
 }

@@ -4,11 +4,17 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Command } from './definition.js';
 
+const fn = (what: string) => z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', `${what} must be a function`);
 const commandModule = z.object({
   default: z.object({
-    data: z.looseObject({ name: z.string().min(1).max(32) }),
-    options: z.custom<z.ZodType>((value) => value instanceof z.ZodType, 'options must be a zod schema'),
-    execute: z.custom<Command['execute']>((value) => typeof value === 'function', 'execute must be a function'),
+    kind: z.enum(['slash', 'message']),
+    name: z.string().min(1).max(32),
+    help: z.object({ what: z.string().min(1) }),
+    options: z.object({ schema: z.custom<z.ZodType>((value) => value instanceof z.ZodType, 'options.schema must be a zod schema') }),
+    execute: fn('execute'),
+    toJson: fn('toJson'),
+    toText: fn('toText'),
+    toEmbeds: fn('toEmbeds'),
   }),
 });
 
@@ -24,8 +30,8 @@ export async function loadCommands(dir = COMMANDS_DIR): Promise<Map<string, Comm
     if (!parsed.success) throw new Error(`commands/${file} is not a valid command: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     // The schema only checks the shape; keep the module's own object, which zod would strip.
     const command = (module as { default: Command }).default;
-    if (commands.has(command.data.name)) throw new Error(`commands/${file}: duplicate command name "${command.data.name}"`);
-    commands.set(command.data.name, command);
+    if (commands.has(command.name)) throw new Error(`commands/${file}: duplicate command name "${command.name}"`);
+    commands.set(command.name, command);
   }
   return commands;
 }

@@ -35,7 +35,7 @@ export async function chatInputOptions(interaction: ChatInputCommandInteraction,
 /** Raw options of a message context-menu command, taken from the target message. */
 export async function messageOptions(command: Command, interaction: MessageContextMenuCommandInteraction, policy: DownloadPolicy): Promise<Record<string, unknown>> {
   const message = interaction.targetMessage;
-  if (command.messageTarget === 'image') {
+  if (command.kind === 'message' && command.target === 'image') {
     const image = firstImage(message);
     if (!image) throw new UserFacingError('That message has no image attachment or embedded image to classify.', { code: 'no_image' });
     return { image: { name: image.name, bytes: await downloadAttachment(image, policy) } };

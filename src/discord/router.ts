@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MessageFlags, type AutocompleteInteraction, type ChatInputCommandInteraction, type Interaction, type MessageContextMenuCommandInteraction } from 'discord.js';
 import type { Services } from '../app.js';
-import type { Command, CommandResult } from '../command/definition.js';
+import type { Command, RichReply } from '../command/definition.js';
 import { describeError, isUserFacing } from '../util/errors.js';
 import { LIMITS, clip, toDiscordEmbeds } from './limits.js';
 import { runCommand } from '../command/run.js';
@@ -87,20 +87,20 @@ export class Router {
       await this.rejectEphemeral(interaction, 'I am restarting right now; please try again in a minute.');
       return;
     }
-    const wait = this.fairUse.cooldown(interaction.user.id, command.data.name);
+    const wait = this.fairUse.cooldown(interaction.user.id, command.name);
     if (wait > 0) {
-      metrics.requests.inc({ command: command.data.name, outcome: 'cooldown' });
-      await this.rejectEphemeral(interaction, `Slow down a little: you can use /${command.data.name} again in ${wait} s.`);
+      metrics.requests.inc({ command: command.name, outcome: 'cooldown' });
+      await this.rejectEphemeral(interaction, `Slow down a little: you can use /${command.name} again in ${wait} s.`);
       return;
     }
     if (this.services.engine.queueDepth() >= this.services.config.QUEUE_MAX) {
-      metrics.requests.inc({ command: command.data.name, outcome: 'busy' });
+      metrics.requests.inc({ command: command.name, outcome: 'busy' });
       await this.rejectEphemeral(interaction, 'I am at capacity right now; please try again in a few seconds.');
       return;
     }
     const guild = interaction.guildId ?? `dm:${interaction.user.id}`;
     if (!this.fairUse.acquire(guild)) {
-      metrics.requests.inc({ command: command.data.name, outcome: 'busy' });
+      metrics.requests.inc({ command: command.name, outcome: 'busy' });
       await this.rejectEphemeral(interaction, `This server already has ${this.services.config.GUILD_MAX_IN_FLIGHT} requests running; please try again in a few seconds.`);
       return;
     }
@@ -115,27 +115,28 @@ export class Router {
         void interaction.editReply({ content: clip(`⏳ ${text}`, LIMITS.content), allowedMentions: NO_MENTIONS }).catch(() => undefined);
       };
       const raw = interaction.isChatInputCommand() ? await chatInputOptions(interaction, this.policy) : await messageOptions(command, interaction, this.policy);
-      const result = await runCommand(command, raw, this.services, progress, requestId);
+      const report = await runCommand(command, raw, this.services, progress, requestId);
+      const reply = await command.toEmbeds(report);
       finished = true;
-      await this.reply(interaction, result);
-      metrics.requests.inc({ command: command.data.name, outcome: 'ok' });
+      await this.reply(interaction, reply);
+      metrics.requests.inc({ command: command.name, outcome: 'ok' });
       log.info({ ms: Math.round(performance.now() - started) }, 'command answered');
     } catch (error) {
       finished = true;
       const userFacing = isUserFacing(error);
-      metrics.requests.inc({ command: command.data.name, outcome: 'error' });
-      metrics.errors.inc({ command: command.data.name, kind: userFacing ? 'user' : 'internal' });
+      metrics.requests.inc({ command: command.name, outcome: 'error' });
+      metrics.errors.inc({ command: command.name, kind: userFacing ? 'user' : 'internal' });
       if (userFacing) log.info({ code: error.code, reason: error.message }, 'command refused');
       else log.error({ err: error }, 'command failed');
       const message = userFacing ? error.message : `Something went wrong on my side (${describeError(error).slice(0, 120)}). It has been logged; please try again.`;
       await this.fail(interaction, message).catch((replyError: unknown) => log.warn({ err: replyError }, 'could not send the error reply'));
     } finally {
       this.fairUse.release(guild);
-      metrics.commandSeconds.observe({ command: command.data.name }, (performance.now() - started) / 1000);
+      metrics.commandSeconds.observe({ command: command.name }, (performance.now() - started) / 1000);
     }
   }
 
-  private async reply(interaction: CommandInteraction, result: CommandResult): Promise<void> {
+  private async reply(interaction: CommandInteraction, result: RichReply): Promise<void> {
     await interaction.editReply({
       content: '',
       embeds: toDiscordEmbeds(result.embeds),

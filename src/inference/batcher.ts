@@ -77,32 +77,46 @@ export class MicroBatcher<I, O> {
   }
 
   submit(input: I, submitOptions: SubmitOptions = {}): Promise<O> {
+    return this.submitAll([input], submitOptions).then((outputs) => outputs[0]!);
+  }
+
+  /**
+   * Queues several inputs of one request (the variants of an experiment) together, so they
+   * leave in as few batches as maxBatchSize allows. All or nothing: a queue without room for
+   * every input refuses the whole request.
+   */
+  submitAll(inputs: readonly I[], submitOptions: SubmitOptions = {}): Promise<O[]> {
     if (this.closed) {
       submitOptions.announced?.();
       return Promise.reject(new UserFacingError('The bot is shutting down; please try again in a minute.', { code: 'shutting_down' }));
     }
-    if (this.queue.length >= this.options.maxQueue) {
+    if (this.queue.length + inputs.length > this.options.maxQueue) {
       submitOptions.announced?.();
       this.stats.rejectedBusy += 1;
       return Promise.reject(
-        new BusyError(`The ${this.options.name} queue is full (${this.options.maxQueue} requests waiting); please try again in a few seconds.`),
+        new BusyError(`The ${this.options.name} queue is full (${this.queue.length} requests waiting); please try again in a few seconds.`),
       );
     }
-    return new Promise<O>((resolve, reject) => {
-      const pending: Pending<I, O> = {
-        input,
-        resolve,
-        reject,
-        onPosition: submitOptions.onPosition,
-        settled: false,
-        timer: setTimeout(() => this.expire(pending), this.options.timeoutMs),
-      };
-      this.queue.push(pending);
-      // Only a request stuck behind a running batch is really waiting; others leave within maxWaitMs.
-      if (this.running) pending.onPosition?.(this.queue.length);
-      submitOptions.announced?.();
-      this.schedule();
-    });
+    const outputs = inputs.map(
+      (input, index) =>
+        new Promise<O>((resolve, reject) => {
+          const pending: Pending<I, O> = {
+            input,
+            resolve,
+            reject,
+            // The request's position is that of its first input.
+            onPosition: index === 0 ? submitOptions.onPosition : undefined,
+            settled: false,
+            timer: setTimeout(() => this.expire(pending), this.options.timeoutMs),
+          };
+          this.queue.push(pending);
+          // Only a request stuck behind a running batch is really waiting; others leave within maxWaitMs.
+          if (this.running) pending.onPosition?.(this.queue.length);
+        }),
+    );
+    submitOptions.announced?.();
+    this.schedule();
+    return Promise.all(outputs);
   }
 
   /** Rejects everything still queued; a batch already running finishes. */

@@ -35,26 +35,6 @@ export interface LoadedSession {
   loadMs: number;
 }
 
-export interface LatencyRecorder {
-  record(ms: number): void;
-  percentiles(): { p50: number; p95: number; count: number };
-}
-
-function latencyWindow(size = 500): LatencyRecorder {
-  const samples: number[] = [];
-  return {
-    record(ms) {
-      samples.push(ms);
-      if (samples.length > size) samples.shift();
-    },
-    percentiles() {
-      const sorted = [...samples].sort((a, b) => a - b);
-      const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-      return { p50: at(0.5), p95: at(0.95), count: sorted.length };
-    },
-  };
-}
-
 /**
  * Whether this onnxruntime-node install can offer a GPU provider. CUDA needs the files that
  * ONNXRUNTIME_NODE_INSTALL=cuda12 downloads; checking for them first avoids onnxruntime's loud
@@ -81,7 +61,6 @@ const NOT_INSTALLED: Record<GpuProvider, string> = {
 export class InferenceEngine {
   private readonly sessions = new Map<string, Promise<LoadedSession>>();
   private readonly batchers = new Map<string, MicroBatcher<unknown, unknown>>();
-  readonly latency = new Map<string, LatencyRecorder>();
   /** The GPU provider to try first; `auto` means CUDA, the one that needs an explicit install. */
   private readonly gpu: GpuProvider | undefined;
   private gpuUnavailable: string | undefined;
@@ -187,31 +166,19 @@ export class InferenceEngine {
   batcher<I, O>(key: string, run: BatcherOptions<I, O>['run']): MicroBatcher<I, O> {
     let batcher = this.batchers.get(key) as MicroBatcher<I, O> | undefined;
     if (!batcher) {
-      const latency = this.latencyFor(key);
       batcher = new MicroBatcher<I, O>({
         name: key,
         ...this.options.batch,
         run: async (inputs) => {
           const started = performance.now();
           const outputs = await run(inputs);
-          const ms = performance.now() - started;
-          latency.record(ms);
-          this.options.onRun?.(key, ms, inputs.length);
+          this.options.onRun?.(key, performance.now() - started, inputs.length);
           return outputs;
         },
       });
       this.batchers.set(key, batcher as MicroBatcher<unknown, unknown>);
     }
     return batcher;
-  }
-
-  latencyFor(key: string): LatencyRecorder {
-    let recorder = this.latency.get(key);
-    if (!recorder) {
-      recorder = latencyWindow();
-      this.latency.set(key, recorder);
-    }
-    return recorder;
   }
 
   queueDepth(): number {

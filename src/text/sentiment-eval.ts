@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { Services } from '../app.js';
 import { isUserFacing, UserFacingError } from '../util/errors.js';
+import type { TextClassifier } from './sentiment.js';
 import { vaderScores } from './vader.js';
 
 export interface RatedSentence {
@@ -46,7 +46,11 @@ type EngineReport = { r: number; sentencesPerSecond: number } | { unavailable: s
  * Pearson correlation of each engine's score with the human ratings, and its speed.
  * VADER's score is its compound; the transformer's is P(positive) − P(negative), both in [−1, 1].
  */
-export async function evaluateSentiment(services: Services, path: string): Promise<{ sentences: number; engines: { vader: EngineReport; transformer: EngineReport } }> {
+export async function evaluateSentiment(
+  classifier: () => Promise<TextClassifier>,
+  settings: { queueMax: number; batchMaxSize: number },
+  path: string,
+): Promise<{ sentences: number; engines: { vader: EngineReport; transformer: EngineReport } }> {
   let content: string;
   try {
     content = (await readFile(path)).toString('latin1');
@@ -64,17 +68,17 @@ export async function evaluateSentiment(services: Services, path: string): Promi
 
   let transformer: EngineReport;
   try {
-    const classifier = await services.textClassifier();
+    const transformerModel = await classifier();
     const started = performance.now();
     // Enough requests in flight to fill batches, never more than the bounded queue accepts.
     const scores: number[] = new Array<number>(rows.length);
     let next = 0;
-    const inFlight = Math.max(1, Math.min(services.config.QUEUE_MAX, services.config.BATCH_MAX_SIZE * 2));
+    const inFlight = Math.max(1, Math.min(settings.queueMax, settings.batchMaxSize * 2));
     await Promise.all(
       Array.from({ length: inFlight }, async () => {
         while (next < rows.length) {
           const index = next++;
-          const result = await classifier.classify(rows[index]!.text);
+          const result = await transformerModel.run(rows[index]!.text);
           scores[index] = (result.scores.POSITIVE ?? 0) - (result.scores.NEGATIVE ?? 0);
         }
       }),

@@ -1,14 +1,52 @@
+/** What went wrong, as a closed set: each code belongs to one kind, which decides how it is handled. */
+const ERROR_KINDS = {
+  // The request itself: fix the input and try again.
+  bad_request: 'input',
+  invalid_options: 'input',
+  usage: 'usage',
+  empty_text: 'input',
+  bad_labels: 'input',
+  unknown_topic: 'input',
+  no_image: 'input',
+  file_missing: 'input',
+  // The image or its download: another image may work.
+  attachment_failed: 'image',
+  attachment_host: 'image',
+  image_corrupt: 'image',
+  image_timeout: 'image',
+  image_too_large: 'image',
+  not_an_image: 'image',
+  // A model the bot serves: an operator has to act.
+  model_missing: 'model',
+  model_invalid: 'model',
+  unknown_model: 'model',
+  manifest_invalid: 'model',
+  manifest_missing: 'model',
+  checksum_mismatch: 'model',
+  // Capacity: the same request works a little later.
+  busy: 'capacity',
+  timeout: 'capacity',
+  shutting_down: 'capacity',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_KINDS;
+export type ErrorKind = (typeof ERROR_KINDS)[ErrorCode];
+
 /**
  * An expected failure whose message is safe and useful to show the person who asked:
  * bad input, a missing model, a full queue. Everything else is a bug and is logged instead.
  */
 export class UserFacingError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
 
-  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+  constructor(message: string, options: { code?: ErrorCode; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'UserFacingError';
     this.code = options.code ?? 'bad_request';
+  }
+
+  get kind(): ErrorKind {
+    return ERROR_KINDS[this.code];
   }
 }
 

@@ -11,3 +11,18 @@ export function loadOnce<T>(cache: Map<string, Promise<T>>, key: string, load: (
   }
   return pending;
 }
+
+/** Components loaded once by key (models, tokenizers), with the list of those that loaded. */
+export class SharedLoads {
+  private readonly cache = new Map<string, Promise<unknown>>();
+
+  get<T>(key: string, load: () => Promise<T>): Promise<T> {
+    return loadOnce(this.cache, key, load) as Promise<T>;
+  }
+
+  /** The keys of components that have loaded successfully. */
+  async loaded(): Promise<string[]> {
+    const settled = await Promise.allSettled([...this.cache].map(async ([key, pending]) => (await pending, key)));
+    return settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  }
+}

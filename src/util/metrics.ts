@@ -23,6 +23,7 @@ class Counter {
 
 class Histogram {
   private readonly series = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  private readonly labelsByKey = new Map<string, Labels>();
   constructor(readonly name: string, readonly help: string, readonly bounds: readonly number[]) {}
   observe(labels: Labels, value: number): void {
     const k = key(labels);
@@ -30,6 +31,7 @@ class Histogram {
     if (!s) {
       s = { buckets: this.bounds.map(() => 0), sum: 0, count: 0 };
       this.series.set(k, s);
+      this.labelsByKey.set(k, { ...labels });
     }
     this.bounds.forEach((bound, index) => {
       if (value <= bound) s.buckets[index]! += 1;
@@ -37,6 +39,37 @@ class Histogram {
     s.sum += value;
     s.count += 1;
   }
+  /** Every label set observed so far. */
+  labelSets(): Labels[] {
+    return [...this.labelsByKey.values()];
+  }
+
+  count(labels: Labels): number {
+    return this.series.get(key(labels))?.count ?? 0;
+  }
+
+  /**
+   * The q-quantile estimated from the buckets as Prometheus's histogram_quantile does: linear
+   * within the bucket that holds it, so it is as precise as the bucket bounds (past the last
+   * bound, that bound).
+   */
+  quantile(labels: Labels, q: number): number {
+    const s = this.series.get(key(labels));
+    if (!s || s.count === 0) return 0;
+    const rank = q * s.count;
+    let below = 0;
+    for (let index = 0; index < this.bounds.length; index += 1) {
+      const inBucket = s.buckets[index]!;
+      if (inBucket >= rank) {
+        const lower = index === 0 ? 0 : this.bounds[index - 1]!;
+        const upper = this.bounds[index]!;
+        return lower + ((upper - lower) * (rank - below)) / Math.max(1, inBucket - below);
+      }
+      below = inBucket;
+    }
+    return this.bounds[this.bounds.length - 1]!;
+  }
+
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const [k, s] of this.series) {
@@ -48,7 +81,8 @@ class Histogram {
   }
 }
 
-const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+// Fine at the low end, where a batched run of a small model lands, so /status's percentiles mean something.
+const SECONDS = [0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const LAG_SECONDS = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5];
 const LAG_TICK_MS = 10;
 

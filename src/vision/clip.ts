@@ -1,15 +1,11 @@
-import { UserFacingError } from '../util/errors.js';
-import type { MicroBatcher, SubmitOptions } from '../inference/batcher.js';
-import type { ort} from '../inference/engine.js';
-import { type InferenceEngine, type LoadedSession } from '../inference/engine.js';
-import { LruCache } from '../util/lru.js';
-import { softmax } from '../models/labels.js';
-import type { ModelEntry, Precision } from '../models/manifest.js';
-import type { ModelStore } from '../models/store.js';
 import { loadTokenizer, tokenize } from '../inference/tokenizer.js';
-import { stack, type ModelIdentity } from './classifier.js';
-import type { ImageLimits } from './intake.js';
-import { prepareImage, type PreparedImage } from './preprocess.js';
+import { createPipeline, loadModel, rowsOf, runForOutput, stack, type PipelineContext, type Produced } from '../inference/pipeline.js';
+import type { ort } from '../inference/engine.js';
+import { softmax } from '../models/labels.js';
+import { UserFacingError } from '../util/errors.js';
+import type { RgbImage } from '../util/image.js';
+import { LruCache } from '../util/lru.js';
+import { prepareDecoded, type DecodedImage, type ModelInput } from './preprocess.js';
 
 export const MIN_LABELS = 2;
 export const MAX_LABELS = 20;
@@ -20,7 +16,7 @@ export function parseLabels(input: string | readonly string[]): string[] {
   const parts = typeof input === 'string' ? input.split(/[,\n|]/) : [...input];
   const labels = parts.map((label) => label.replace(/\s+/g, ' ').trim());
   const nonEmpty = labels.filter((label) => label.length > 0);
-  if (nonEmpty.length === 0) throw new UserFacingError(`Give ${MIN_LABELS}–${MAX_LABELS} labels separated by commas, e.g. "a cat, a dog".`, { code: 'bad_labels' });
+  if (nonEmpty.length === 0) throw new UserFacingError(`Give ${MIN_LABELS}–${MAX_LABELS} labels separated by commas, e.g. "cat, dog, teapot".`, { code: 'bad_labels' });
   if (nonEmpty.length < labels.length && labels.length > 1) {
     throw new UserFacingError('One of the labels is empty (two commas in a row, or only spaces); remove it and try again.', { code: 'bad_labels' });
   }
@@ -48,13 +44,17 @@ export interface LabelMatch {
   cosine: number;
 }
 
-export interface MatchResult {
-  model: ModelIdentity;
+export type MatchResult = Produced<{
   matches: LabelMatch[];
   logitScale: number;
+  template: string;
   textCache: { hits: number; misses: number };
-  timings: { preprocessMs: number; imageMs: number; textMs: number; totalMs: number };
-  image: PreparedImage;
+  /** The pixels the vision tower saw. */
+  preview: RgbImage;
+}>;
+
+export interface ClipMatcher {
+  match(image: DecodedImage, labels: readonly string[], options?: { onPosition?: (position: number) => void }): Promise<MatchResult>;
 }
 
 function l2normalise(vector: Float32Array): Float32Array {
@@ -64,140 +64,93 @@ function l2normalise(vector: Float32Array): Float32Array {
   return vector.map((value) => value / norm);
 }
 
-function rows(output: ort.Tensor, count: number): Float32Array[] {
-  const width = Number(output.dims[output.dims.length - 1]);
-  const data = output.data as Float32Array;
-  return Array.from({ length: count }, (_, index) => l2normalise(data.slice(index * width, (index + 1) * width)));
-}
+const normalisedRows = (output: ort.Tensor, count: number): Float32Array[] => rowsOf(output, count).map(l2normalise);
 
 /**
- * CLIP zero-shot matching with separate text and vision towers. Both towers are batched, and
- * the text embedding of every prompt is cached (LRU), so repeated labels cost no inference.
+ * CLIP zero-shot matching: a text-tower pipeline and a vision-tower pipeline, each batched. The
+ * text embedding of every prompt is cached (LRU), so repeated labels cost no inference.
  */
-export class ClipMatcher {
-  private constructor(
-    readonly entry: ModelEntry,
-    readonly identity: ModelIdentity,
-    private readonly limits: ImageLimits,
-    private readonly template: string,
-    private readonly cache: LruCache<string, Float32Array>,
-    private readonly embedText: (prompt: string, options: SubmitOptions) => Promise<Float32Array>,
-    private readonly visionBatcher: MicroBatcher<Float32Array | Uint8Array, Float32Array>,
-  ) {}
+export async function loadClipMatcher(
+  context: PipelineContext,
+  id: string,
+  options: { template: string; cacheSize: number },
+): Promise<ClipMatcher> {
+  const model = await loadModel(context, id, 'zero-shot-image-classification', ['text', 'vision']);
+  const { entry } = model;
+  const spec = entry.preprocess;
+  if (!spec) throw new UserFacingError(`Model "${id}" has no preprocess settings in the manifest.`, { code: 'manifest_invalid' });
+  const tokenizer = await loadTokenizer(model.dir);
+  const [text, vision] = [model.sessions.text!, model.sessions.vision!];
+  const names = { ids: entry.inputs.ids ?? 'input_ids', mask: entry.inputs.mask ?? 'attention_mask', pixels: entry.inputs.pixels ?? 'pixel_values' };
+  const maxTokens = entry.maxTokens ?? 77;
+  const dims = [3, spec.size.height, spec.size.width];
+  const logitScale = entry.logitScale ?? 100;
 
-  static async load(options: {
-    store: ModelStore;
-    engine: InferenceEngine;
-    id: string;
-    precision: Precision;
-    limits: ImageLimits;
-    template: string;
-    cacheSize: number;
-  }): Promise<ClipMatcher> {
-    const { store, engine, id } = options;
-    const entry = store.entry(id);
-    if (entry.task !== 'zero-shot-image-classification' || !entry.preprocess) {
-      throw new UserFacingError(`Model "${id}" is a ${entry.task} model, not a CLIP model.`, { code: 'unknown_model' });
-    }
-    const resolved = await store.resolve(id, options.precision);
-    const { text: textPath, vision: visionPath } = resolved.weights;
-    if (!textPath || !visionPath) throw new UserFacingError(`Model "${id}" needs a "text" and a "vision" weight file in the manifest.`, { code: 'manifest_invalid' });
-    const [text, vision, tokenizer] = await Promise.all([engine.session(textPath), engine.session(visionPath), loadTokenizer(resolved.dir)]);
-    const spec = entry.preprocess;
-    const names = { ids: entry.inputs.ids ?? 'input_ids', mask: entry.inputs.mask ?? 'attention_mask', pixels: entry.inputs.pixels ?? 'pixel_values' };
-    const textOutput = entry.outputs.textEmbeds ?? 'text_embeds';
-    const imageOutput = entry.outputs.imageEmbeds ?? 'image_embeds';
-    const maxTokens = entry.maxTokens ?? 77;
+  const [textTower, visionTower] = await Promise.all([
+    createPipeline(
+      context,
+      model,
+      {
+        prepare: (prompt: string) => prompt,
+        runBatch: async (prompts) => {
+          const encoded = tokenize(tokenizer, [...prompts], maxTokens);
+          const feeds: Record<string, ort.Tensor> = {};
+          if (text.session.inputNames.includes(names.ids)) feeds[names.ids] = encoded.ids;
+          if (text.session.inputNames.includes(names.mask)) feeds[names.mask] = encoded.mask;
+          return normalisedRows(await runForOutput(text, feeds, entry.outputs.textEmbeds ?? 'text_embeds', id), prompts.length);
+        },
+        finish: (embedding: Float32Array) => ({ embedding }),
+        warmUpItem: 'warm up',
+      },
+      'text',
+    ),
+    createPipeline(
+      context,
+      model,
+      {
+        prepare: (image: DecodedImage): Promise<ModelInput> => prepareDecoded(image, spec),
+        runBatch: async (items) =>
+          normalisedRows(
+            await runForOutput(vision, { [names.pixels]: stack(items.map((item) => item.tensor), dims) }, entry.outputs.imageEmbeds ?? 'image_embeds', id),
+            items.length,
+          ),
+        finish: (embedding: Float32Array, _image: DecodedImage, item: ModelInput) => ({ embedding, preview: item.rgb }),
+        warmUpItem: { tensor: new Float32Array(dims.reduce((a, b) => a * b, 1)), rgb: { data: Buffer.alloc(0), width: 0, height: 0 } },
+      },
+      'vision',
+    ),
+  ]);
+  const cache = new LruCache<string, Float32Array>(options.cacheSize);
 
-    const runText = async (prompts: string[]): Promise<Float32Array[]> => {
-      const encoded = tokenize(tokenizer, prompts, maxTokens);
-      const feeds: Record<string, ort.Tensor> = {};
-      if (text.session.inputNames.includes(names.ids)) feeds[names.ids] = encoded.ids;
-      if (text.session.inputNames.includes(names.mask)) feeds[names.mask] = encoded.mask;
-      const output = (await text.session.run(feeds))[textOutput];
-      if (!output) throw new Error(`${id}: text output "${textOutput}" missing`);
-      return rows(output, prompts.length);
-    };
-    const dims = [3, spec.size.height, spec.size.width];
-    const runVision = async (images: Array<Float32Array | Uint8Array>): Promise<Float32Array[]> => {
-      const output = (await vision.session.run({ [names.pixels]: stack(images, dims) }))[imageOutput];
-      if (!output) throw new Error(`${id}: image output "${imageOutput}" missing`);
-      return rows(output, images.length);
-    };
-    await Promise.all([runText(['warm up']), runVision([new Float32Array(dims.reduce((a, b) => a * b, 1))])]);
+  const embedPrompts = async (prompts: readonly string[]): Promise<{ embeddings: Float32Array[]; hits: number }> => {
+    const cached = prompts.map((prompt) => cache.get(prompt));
+    const missing = prompts.filter((_, index) => !cached[index]);
+    const fresh = missing.length > 0 ? await textTower.runMany(missing) : [];
+    fresh.forEach((result, index) => cache.set(missing[index]!, result.embedding));
+    let next = 0;
+    const embeddings = cached.map((embedding) => embedding ?? fresh[next++]!.embedding);
+    return { embeddings, hits: prompts.length - missing.length };
+  };
 
-    const textBatcher = engine.batcher(`${id}:text`, runText);
-    const visionBatcher = engine.batcher(`${id}:vision`, runVision);
-    const identity: ModelIdentity = {
-      id,
-      name: entry.name,
-      architecture: entry.architecture,
-      precision: resolved.precision,
-      executionProvider: providerOf(text, vision),
-    };
-    return new ClipMatcher(
-      entry,
-      identity,
-      options.limits,
-      options.template,
-      new LruCache(options.cacheSize),
-      (prompt, submitOptions) => textBatcher.submit(prompt, submitOptions),
-      visionBatcher,
-    );
-  }
-
-  get logitScale(): number {
-    return this.entry.logitScale ?? 100;
-  }
-
-  promptFor(label: string): string {
-    return this.template.replace('{}', label);
-  }
-
-  private async textEmbedding(prompt: string, options: SubmitOptions): Promise<{ embedding: Float32Array; cached: boolean }> {
-    const cached = this.cache.get(prompt);
-    if (cached) return { embedding: cached, cached: true };
-    const embedding = await this.embedText(prompt, options);
-    this.cache.set(prompt, embedding);
-    return { embedding, cached: false };
-  }
-
-  async match(bytes: Buffer, labels: readonly string[], options: SubmitOptions = {}): Promise<MatchResult> {
-    const started = performance.now();
-    const arrived = this.visionBatcher.announce();
-    let image: PreparedImage;
-    try {
-      image = await prepareImage(bytes, this.entry.preprocess!, this.limits);
-    } catch (error) {
-      arrived();
-      throw error;
-    }
-    const prompts = labels.map((label) => this.promptFor(label));
-    const imageStarted = performance.now();
-    const imageEmbedding = this.visionBatcher.submit(image.tensor, { ...options, announced: arrived }).then((embedding) => ({ embedding, ms: performance.now() - imageStarted }));
-    const textStarted = performance.now();
-    const texts = await Promise.all(prompts.map((prompt) => this.textEmbedding(prompt, options)));
-    const textMs = performance.now() - textStarted;
-    const { embedding, ms: imageMs } = await imageEmbedding;
-    const cosines = texts.map(({ embedding: text }) => text.reduce((sum, value, index) => sum + value * embedding[index]!, 0));
-    const scores = softmax(cosines.map((cosine) => cosine * this.logitScale));
-    const matches = labels
-      .map((label, index) => ({ label, prompt: prompts[index]!, score: scores[index]!, cosine: cosines[index]! }))
-      .sort((a, b) => b.score - a.score);
-    const hits = texts.filter((text) => text.cached).length;
-    return {
-      model: this.identity,
-      matches,
-      logitScale: this.logitScale,
-      textCache: { hits, misses: texts.length - hits },
-      timings: { preprocessMs: image.ms, imageMs, textMs, totalMs: performance.now() - started },
-      image,
-    };
-  }
-}
-
-/** The towers' common provider; CPU when they differ, since the CPU one then bounds the time. */
-function providerOf(...sessions: LoadedSession[]): ModelIdentity['executionProvider'] {
-  const [first, ...rest] = sessions.map((session) => session.executionProvider);
-  return first && rest.every((provider) => provider === first) ? first : 'cpu';
+  return {
+    async match(image, labels, submitOptions = {}) {
+      const started = performance.now();
+      const prompts = labels.map((label) => options.template.replace('{}', label));
+      const [seen, texts] = await Promise.all([visionTower.run(image, submitOptions), embedPrompts(prompts)]);
+      const cosines = texts.embeddings.map((embedding) => embedding.reduce((sum, value, index) => sum + value * seen.embedding[index]!, 0));
+      const scores = softmax(cosines.map((cosine) => cosine * logitScale));
+      const matches = labels
+        .map((label, index) => ({ label, prompt: prompts[index]!, score: scores[index]!, cosine: cosines[index]! }))
+        .sort((a, b) => b.score - a.score);
+      return {
+        model: model.identity,
+        matches,
+        logitScale,
+        template: options.template,
+        textCache: { hits: texts.hits, misses: prompts.length - texts.hits },
+        preview: seen.preview,
+        timings: { ...seen.timings, totalMs: performance.now() - started },
+      };
+    },
+  };
 }

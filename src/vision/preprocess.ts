@@ -6,6 +6,12 @@ import type { RgbImage } from '../util/image.js';
 
 export type { RgbImage };
 
+/** One image ready for a model: its tensor without the batch axis, and the pixels it came from. */
+export interface ModelInput {
+  tensor: Float32Array | Uint8Array;
+  rgb: RgbImage;
+}
+
 export interface PreparedImage {
   /** The model input for one image, without the batch axis. */
   tensor: Float32Array | Uint8Array;

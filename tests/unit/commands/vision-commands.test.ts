@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCommands } from '../../../src/command/loader.js';
-import { runCommand } from '../../../src/command/run.js';
+import { runAndPresent } from '../../../src/command/run.js';
 import { ort } from '../../../src/inference/engine.js';
 import { writeSlowModel } from '../../fixtures/slow-model.js';
 import { solidPng, testServices } from '../../helpers.js';
@@ -15,7 +15,7 @@ const match = commands.get('match')!;
 describe('/classify', () => {
   it('runs the CNN and the ViT side by side and reports agreement, patches and a chart', async () => {
     const image = { name: 'red.png', bytes: await solidPng([255, 0, 0]) };
-    const result = await runCommand(classify, { image, top: '3' }, services);
+    const result = await runAndPresent(classify, { image, top: '3' }, services);
     const data = result.data as {
       results: Array<{ model: { id: string }; predictions: unknown[] }>;
       agreement: { top1Agrees: boolean; sharedInTopK: number };
@@ -41,17 +41,17 @@ describe('/classify', () => {
       for (let i = 0; i < data.length; i += info.channels) if (data[i] === 255 && data[i + 1] === 0 && data[i + 2] === 0) count += 1;
       return count;
     };
-    const both = await runCommand(classify, { image }, services);
+    const both = await runAndPresent(classify, { image }, services);
     expect(both.files.map((f) => f.name)).toEqual(['classify.png', 'patches.jpg']);
     expect(await redPixels(both.files[0]!.data)).toBe(0);
-    const cnnOnly = await runCommand(classify, { image, model: 'cnn' }, services);
+    const cnnOnly = await runAndPresent(classify, { image, model: 'cnn' }, services);
     expect(cnnOnly.files.map((f) => f.name)).toEqual(['classify.png']);
     expect(await redPixels(cnnOnly.files[0]!.data)).toBeGreaterThan(100 * 100);
   });
 
   it('still answers with one model when the other cannot load, and says why', async () => {
     const partial = testServices({ VISION_VIT_MODEL: 'mobilenetv2-missing' });
-    const result = await runCommand(classify, { image: { name: 'blue.png', bytes: await solidPng([0, 0, 255]) } }, partial);
+    const result = await runAndPresent(classify, { image: { name: 'blue.png', bytes: await solidPng([0, 0, 255]) } }, partial);
     const data = result.data as { results: Array<{ model: { id: string } }>; unavailable: Array<{ model: string; reason: string }> };
     expect(data.results.map((r) => r.model.id)).toEqual(['tiny-cnn']);
     expect(data.unavailable[0]).toMatchObject({ model: 'mobilenetv2-missing' });
@@ -62,36 +62,36 @@ describe('/classify', () => {
 
   it('rejects out-of-range options and bad images before loading any model', async () => {
     const image = { name: 'x.png', bytes: await solidPng([1, 1, 1]) };
-    await expect(runCommand(classify, { image, top: '11' }, services)).rejects.toThrow(/top must be between 1 and 10/);
-    await expect(runCommand(classify, {}, services)).rejects.toThrow(/image: an image attachment is required/);
-    await expect(runCommand(classify, { image: { name: 'a.jpg', bytes: Buffer.from('GIF89a broken') } }, services)).rejects.toThrow(/corrupt|not an image/);
+    await expect(runAndPresent(classify, { image, top: '11' }, services)).rejects.toThrow(/top: must be a whole number from 1 to 10/);
+    await expect(runAndPresent(classify, {}, services)).rejects.toThrow(/image: an image attachment is required/);
+    await expect(runAndPresent(classify, { image: { name: 'a.jpg', bytes: Buffer.from('GIF89a broken') } }, services)).rejects.toThrow(/corrupt|not an image/);
   });
 
   it('reports the queue position to requests waiting behind a running batch', async () => {
     const oneAtATime = testServices({ BATCH_MAX_SIZE: '1', ORT_WORKERS: '1' });
-    await oneAtATime.imageClassifier('tiny-cnn');
+    await oneAtATime.vision.classifier('tiny-cnn');
     // A long run on the same inference worker holds the first CNN batch, so the others must queue behind it.
     const { session } = await oneAtATime.engine.session(await writeSlowModel());
     const n = 1200;
     const busy = session.run({ x: new ort.Tensor('float32', new Float32Array(n * n).fill(0.001), [n, n]) });
     const progress: string[] = [];
     const images = await Promise.all(Array.from({ length: 4 }, (_, i) => solidPng([i * 40, 0, 0])));
-    await Promise.all(images.map((bytes) => runCommand(classify, { image: { name: 'x.png', bytes }, model: 'cnn' }, oneAtATime, (text) => progress.push(text))));
+    await Promise.all(images.map((bytes) => runAndPresent(classify, { image: { name: 'x.png', bytes }, model: 'cnn' }, oneAtATime, (text) => progress.push(text))));
     await busy;
     expect(progress).toContain('tiny-cnn: waiting in the queue, position 1');
     await oneAtATime.dispose();
   });
 
   it('keeps serving after a bad request', async () => {
-    await expect(runCommand(classify, { image: { name: 'bad.png', bytes: Buffer.from('nope') } }, services)).rejects.toThrow();
-    const result = await runCommand(classify, { image: { name: 'ok.png', bytes: await solidPng([0, 255, 0]) }, model: 'cnn' }, services);
-    expect((result.data as { predictions: Array<{ label: string }> }).predictions[0]!.label).toBe('green');
+    await expect(runAndPresent(classify, { image: { name: 'bad.png', bytes: Buffer.from('nope') } }, services)).rejects.toThrow();
+    const result = await runAndPresent(classify, { image: { name: 'ok.png', bytes: await solidPng([0, 255, 0]) }, model: 'cnn' }, services);
+    expect((result.data as { results: Array<{ predictions: Array<{ label: string }> }> }).results[0]!.predictions[0]!.label).toBe('green');
   });
 });
 
 describe('/match', () => {
   it('ranks the user labels with CLIP and attaches a chart', async () => {
-    const result = await runCommand(match, { image: { name: 'blue.png', bytes: await solidPng([0, 0, 255]) }, labels: 'red, blue, cat' }, services);
+    const result = await runAndPresent(match, { image: { name: 'blue.png', bytes: await solidPng([0, 0, 255]) }, labels: 'red, blue, cat' }, services);
     const data = result.data as { matches: Array<{ label: string; score: number; cosine: number }>; model: { id: string } };
     expect(data.model.id).toBe('tiny-clip');
     expect(data.matches[0]!.label).toBe('blue');
@@ -101,7 +101,7 @@ describe('/match', () => {
 
   it('answers bad label lists with a clear message', async () => {
     const image = { name: 'x.png', bytes: await solidPng([0, 0, 255]) };
-    await expect(runCommand(match, { image, labels: '   ' }, services)).rejects.toThrow(/Give 2–20 labels/);
-    await expect(runCommand(match, { image, labels: 'cat' }, services)).rejects.toThrow(/at least 2/);
+    await expect(runAndPresent(match, { image, labels: '   ' }, services)).rejects.toThrow(/Give 2–20 labels/);
+    await expect(runAndPresent(match, { image, labels: 'cat' }, services)).rejects.toThrow(/at least 2/);
   });
 });

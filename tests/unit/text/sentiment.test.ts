@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { TINY_SENTIMENT_EMBEDDING } from '../../../scripts/fixtures/tiny-models.js';
 import { loadCommands } from '../../../src/command/loader.js';
-import { runCommand } from '../../../src/command/run.js';
+import { runAndPresent } from '../../../src/command/run.js';
 import { softmax, testServices } from '../../helpers.js';
 
 const services = testServices({ BATCH_MAX_WAIT_MS: '10', TEXT_MAX_CHARS: '2000' });
@@ -19,8 +19,8 @@ function expected(words: string[]): number[] {
 
 describe('transformer sentiment on a tiny text-classification model', () => {
   it('returns the exact probabilities of the real input_ids/attention_mask → logits graph', async () => {
-    const classifier = await services.textClassifier();
-    const result = await classifier.classify('The movie was great, not bad');
+    const classifier = await services.text.classifier();
+    const result = await classifier.run('The movie was great, not bad');
     const [negative, positive] = expected(['the', 'movie', 'was', 'great', 'not', 'bad']);
     expect(result.label).toBe('POSITIVE');
     expect(result.scores.POSITIVE).toBeCloseTo(positive!, 6);
@@ -30,10 +30,10 @@ describe('transformer sentiment on a tiny text-classification model', () => {
   });
 
   it('batches concurrent requests of different lengths with padding and gives each its own answer', async () => {
-    const classifier = await services.textClassifier();
+    const classifier = await services.text.classifier();
     const texts = ['great', 'awful awful', 'the movie was good', 'bad', 'fun fun fun', 'not', 'the', 'great but awful'];
     const before = services.engine.batcherStats()['tiny-sentiment:fp32']!.runs;
-    const results = await Promise.all(texts.map((text) => classifier.classify(text)));
+    const results = await Promise.all(texts.map((text) => classifier.run(text)));
     expect(services.engine.batcherStats()['tiny-sentiment:fp32']!.runs - before).toBeLessThan(texts.length);
     results.forEach((result, index) => {
       const [, positive] = expected(texts[index]!.split(' '));
@@ -42,8 +42,8 @@ describe('transformer sentiment on a tiny text-classification model', () => {
   });
 
   it('notes when a text is cut to the model\'s maximum length', async () => {
-    const classifier = await services.textClassifier();
-    const result = await classifier.classify(Array.from({ length: 30 }, () => 'good').join(' '));
+    const classifier = await services.text.classifier();
+    const result = await classifier.run(Array.from({ length: 30 }, () => 'good').join(' '));
     expect(result.truncated).toBe(true);
     expect(result.tokens).toBe(16);
     const [, positive] = expected(Array.from({ length: 14 }, () => 'good'));
@@ -53,7 +53,7 @@ describe('transformer sentiment on a tiny text-classification model', () => {
 
 describe('/sentiment', () => {
   it('puts VADER beside the transformer and explains a disagreement', async () => {
-    const result = await runCommand(sentiment, { text: 'The movie was not good, but great fun!!' }, services);
+    const result = await runAndPresent(sentiment, { text: 'The movie was not good, but great fun!!' }, services);
     const data = result.data as { vader: { label: string; compound: number; contributions: unknown[] }; transformer: { label: string; score: number }; agreement: { agree: boolean; reason: string } };
     expect(data.vader.label).toBe('negative');
     expect(data.transformer.label).toBe('POSITIVE');
@@ -64,7 +64,7 @@ describe('/sentiment', () => {
 
   it('says plainly when the transformer is unavailable and still answers with VADER', async () => {
     const partial = testServices({ SENTIMENT_MODEL: 'distilbert-missing' });
-    const result = await runCommand(sentiment, { text: 'What a great day' }, partial);
+    const result = await runAndPresent(sentiment, { text: 'What a great day' }, partial);
     const data = result.data as { vader: { label: string }; transformer: { unavailable: string } };
     expect(data.vader.label).toBe('positive');
     expect(data.transformer.unavailable).toMatch(/Unknown model "distilbert-missing"/);
@@ -72,19 +72,21 @@ describe('/sentiment', () => {
   });
 
   it('answers every kind of awkward text clearly', async () => {
-    await expect(runCommand(sentiment, { text: '' }, services)).rejects.toThrow(/empty/);
-    await expect(runCommand(sentiment, { text: ' \n\t ' }, services)).rejects.toThrow(/only whitespace/);
-    const long = await runCommand(sentiment, { text: 'good '.repeat(2000) }, services);
-    expect((long.data as { notes: string[] }).notes.join(' ')).toMatch(/was 9999 characters; only the first 2000 were analysed/);
-    const emoji = await runCommand(sentiment, { text: '😀🎉🔥' }, services);
+    await expect(runAndPresent(sentiment, { text: '' }, services)).rejects.toThrow(/empty/);
+    await expect(runAndPresent(sentiment, { text: ' \n\t ' }, services)).rejects.toThrow(/only whitespace/);
+    // Discord's own limit for a text option is also the CLI's, with the same message.
+    await expect(runAndPresent(sentiment, { text: 'good '.repeat(2000) }, services)).rejects.toThrow(/text: at most 6000 characters/);
+    const long = await runAndPresent(sentiment, { text: 'good '.repeat(1200) }, services);
+    expect((long.data as { notes: string[] }).notes.join(' ')).toMatch(/was 5999 characters; only the first 2000 were analysed/);
+    const emoji = await runAndPresent(sentiment, { text: '😀🎉🔥' }, services);
     expect((emoji.data as { notes: string[] }).notes.join(' ')).toMatch(/Emoji carry no score/);
-    const foreign = await runCommand(sentiment, { text: 'Это был ужасный фильм, мне не понравилось' }, services);
+    const foreign = await runAndPresent(sentiment, { text: 'Это был ужасный фильм, мне не понравилось' }, services);
     expect((foreign.data as { notes: string[] }).notes.join(' ')).toMatch(/mostly non-English.*unreliable/);
-    const control = await runCommand(sentiment, { text: 'good\u0000\u0007 movie' }, services);
+    const control = await runAndPresent(sentiment, { text: 'good\u0000\u0007 movie' }, services);
     expect((control.data as { notes: string[] }).notes.join(' ')).toMatch(/control characters were removed/);
-    const huge = await runCommand(sentiment, { text: 'a'.repeat(1500) }, services);
+    const huge = await runAndPresent(sentiment, { text: 'a'.repeat(1500) }, services);
     expect((huge.data as { vader: { label: string } }).vader.label).toBe('neutral');
-    const discord = await runCommand(sentiment, { text: '<@123> **this** is `great` ~~really~~ ||awful||' }, services);
+    const discord = await runAndPresent(sentiment, { text: '<@123> **this** is `great` ~~really~~ ||awful||' }, services);
     const discordData = discord.data as { vader: { contributions: Array<{ word: string }> }; notes: string[] };
     expect(discordData.vader.contributions.map((c) => c.word)).toEqual(['great', 'awful']);
     expect(discordData.notes.join(' ')).toMatch(/Discord formatting/);

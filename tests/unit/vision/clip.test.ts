@@ -13,9 +13,8 @@ const normalise = (v: number[]): number[] => {
 
 describe('CLIP zero-shot matching', () => {
   it('scores labels by the softmax of 100 × cosine, exactly as the towers compute them', async () => {
-    const matcher = await services.clipMatcher();
     const labels = ['red', 'green', 'blue', 'cat'];
-    const result = await matcher.match(await solidPng([255, 0, 0]), labels);
+    const result = await services.vision.match(await solidPng([255, 0, 0]), labels);
 
     const channel = [2, -2, -2]; // (255/255 − 0.5) / 0.25 and (0 − 0.5) / 0.25
     const image = normalise([0, 1, 2, 3].map((k) => channel.reduce((s, f, c) => s + f * TINY_CLIP_VISION.weights[c * 4 + k]!, TINY_CLIP_VISION.bias[k]!)));
@@ -33,10 +32,9 @@ describe('CLIP zero-shot matching', () => {
   });
 
   it('serves repeated labels from the text-embedding cache', async () => {
-    const matcher = await services.clipMatcher();
-    const first = await matcher.match(await solidPng([0, 0, 255]), ['dog', 'cat']);
+    const first = await services.vision.match(await solidPng([0, 0, 255]), ['dog', 'cat']);
     expect(first.textCache).toEqual({ hits: 1, misses: 1 }); // "cat" was embedded by the test above
-    const again = await matcher.match(await solidPng([0, 255, 0]), ['dog', 'cat', 'red dog']);
+    const again = await services.vision.match(await solidPng([0, 255, 0]), ['dog', 'cat', 'red dog']);
     expect(again.textCache).toEqual({ hits: 2, misses: 1 });
   });
 

@@ -1,0 +1,75 @@
+import type { PipelineContext } from '../inference/pipeline.js';
+import { describeError, isUserFacing } from '../util/errors.js';
+import { SharedLoads } from '../util/load-once.js';
+import type { Logger } from '../util/logger.js';
+import { compareSentiment, type Comparison } from './disagreement.js';
+import { guessEnglish } from './language.js';
+import { loadTextClassifier, type TextClassifier, type TransformerSentiment } from './sentiment.js';
+import { TokenizerRegistry, tokenizeText, type Tokenization } from './tokenizers.js';
+import { analyseVader, type VaderResult } from './vader.js';
+
+export interface TextSettings {
+  context: PipelineContext;
+  logger: Logger;
+  /** Manifest ids: the sentiment transformer, and the tokenizers by their short names. */
+  models: { sentiment: string; tokenizers: Record<TokenizerName, string> };
+}
+
+export const TOKENIZER_NAMES = ['bert', 'gpt2', 'clip'] as const;
+export type TokenizerName = (typeof TOKENIZER_NAMES)[number];
+
+export interface SentimentReport {
+  vader: VaderResult;
+  transformer: TransformerSentiment | { unavailable: string };
+  comparison: Comparison | undefined;
+  notes: string[];
+}
+
+/** What commands may ask of the language side: sentiment from two engines, and tokenization. */
+export class TextService {
+  private readonly loads = new SharedLoads();
+  private readonly tokenizers: TokenizerRegistry;
+
+  constructor(private readonly settings: TextSettings) {
+    this.tokenizers = new TokenizerRegistry(settings.context.store);
+  }
+
+  classifier(): Promise<TextClassifier> {
+    const id = this.settings.models.sentiment;
+    return this.loads.get(`text-classifier:${id}`, () => loadTextClassifier(this.settings.context, id));
+  }
+
+  loaded(): Promise<string[]> {
+    return this.loads.loaded();
+  }
+
+  /** Runs VADER and the transformer side by side on one (already cleaned) text. */
+  async sentiment(text: string, onPosition?: (position: number) => void): Promise<SentimentReport> {
+    const vader = analyseVader(text);
+    const notes: string[] = [];
+    const language = guessEnglish(text);
+    if (!language.mostlyEnglish) {
+      notes.push(`This text looks mostly non-English (${language.reason}): VADER's lexicon is English-only, so its score is unreliable here.`);
+    }
+    if (vader.contributions.length === 0 && /\p{Extended_Pictographic}/u.test(text)) {
+      notes.push('Emoji carry no score in this VADER port (it has no emoji lexicon), so they count as neutral words.');
+    }
+    let transformer: SentimentReport['transformer'];
+    try {
+      transformer = await (await this.classifier()).run(text, { onPosition });
+      if (transformer.truncated) {
+        notes.push(`The transformer reads at most ${transformer.maxTokens} tokens; the rest of the text was cut off for it (VADER read all of it).`);
+      }
+    } catch (error) {
+      if (!isUserFacing(error)) this.settings.logger.error({ err: error }, 'transformer sentiment failed');
+      transformer = { unavailable: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}` };
+    }
+    const comparison = 'label' in transformer ? compareSentiment(text, vader, transformer) : undefined;
+    return { vader, transformer, comparison, notes };
+  }
+
+  /** The text cut into tokens by each named tokenizer. */
+  tokenize(text: string, names: readonly TokenizerName[]): Promise<Tokenization[]> {
+    return Promise.all(names.map(async (name) => tokenizeText(await this.tokenizers.get(this.settings.models.tokenizers[name]), text)));
+  }
+}
