@@ -10,7 +10,7 @@ ENV ONNXRUNTIME_NODE_INSTALL=${ONNXRUNTIME_NODE_INSTALL}
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# The bot runs as compiled JavaScript: under tsx, transforming transformers.js alone costs ~130 MB of RSS.
+# The bot runs as compiled JavaScript: tsx's on-the-fly transform costs memory on every start.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip

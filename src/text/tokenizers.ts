@@ -1,7 +1,7 @@
 import { UserFacingError } from '../util/errors.js';
 import { loadOnce } from '../util/load-once.js';
 import type { ModelStore } from '../models/store.js';
-import { loadTokenizer, type PreTrainedTokenizer } from '../inference/tokenizer.js';
+import { loadTokenizer, type NormalizerSpec, type PreTokenizerSpec, type Tokenizer, type TokenizerSpec } from '../inference/tokenizer.js';
 
 export interface TokenPiece {
   piece: string;
@@ -31,17 +31,41 @@ const TOKENIZER_FILES = /(^|\/)(tokenizer\.json|tokenizer_config\.json|vocab\.(t
 
 interface LoadedTokenizer {
   id: string;
-  tokenizer: PreTrainedTokenizer;
+  tokenizer: Tokenizer;
   algorithm: string;
+  /** Whether the normalizer lowercases the text, and whether it strips accents (é → e). */
+  lowercases: boolean;
+  stripsAccents: boolean;
 }
 
 /** The algorithm a tokenizer.json describes, named as a study group would look it up. */
-function algorithmOf(tokenizer: PreTrainedTokenizer): string {
-  const json = (tokenizer as unknown as { _tokenizerJSON?: { model?: { type?: string; end_of_word_suffix?: string | null }; pre_tokenizer?: unknown } })._tokenizerJSON;
-  const type = json?.model?.type ?? 'unknown';
-  if (type === 'BPE' && json?.model?.end_of_word_suffix) return 'BPE with end-of-word markers';
-  if (type === 'BPE' && JSON.stringify(json?.pre_tokenizer ?? '').includes('ByteLevel')) return 'byte-level BPE';
+function algorithmOf(spec: TokenizerSpec): string {
+  const type = spec.model.type ?? 'unknown';
+  if (type === 'BPE' && spec.model.end_of_word_suffix) return 'BPE with end-of-word markers';
+  if (type === 'BPE' && spec.pre_tokenizer && preTokenizerSteps(spec.pre_tokenizer).some((step) => step.type === 'ByteLevel')) return 'byte-level BPE';
   return type;
+}
+
+function preTokenizerSteps(step: PreTokenizerSpec): PreTokenizerSpec[] {
+  return [step, ...(step.pretokenizers ?? []).flatMap(preTokenizerSteps)];
+}
+
+function normalizerSteps(step: NormalizerSpec): NormalizerSpec[] {
+  return [step, ...(step.normalizers ?? []).flatMap(normalizerSteps)];
+}
+
+/**
+ * What the normalizer does to case and accents, walking Sequence steps (CLIP: NFC, Replace,
+ * Lowercase). BertNormalizer strips accents when it lowercases unless strip_accents is false,
+ * and otherwise only when strip_accents is true, as the tokenizers library does.
+ */
+function normalizationOf(spec: TokenizerSpec): { lowercases: boolean; stripsAccents: boolean } {
+  const steps = spec.normalizer ? normalizerSteps(spec.normalizer) : [];
+  const lowercases = steps.some((step) => step.type === 'Lowercase' || (step.type === 'BertNormalizer' && step.lowercase === true));
+  const stripsAccents = steps.some(
+    (step) => step.type === 'StripAccents' || (step.type === 'BertNormalizer' && (step.lowercase === true ? step.strip_accents !== false : step.strip_accents === true)),
+  );
+  return { lowercases, stripsAccents };
 }
 
 /** Loads tokenizers from the model store by manifest id, fetching only the tokenizer files. */
@@ -61,8 +85,8 @@ export class TokenizerRegistry {
       throw new UserFacingError(`Model "${id}" has no tokenizer.json in the manifest.`, { code: 'unknown_model' });
     }
     for (const file of files) await this.store.ensureFile(entry, file);
-    const tokenizer = await loadTokenizer(this.store.modelDir(entry));
-    return { id, tokenizer, algorithm: algorithmOf(tokenizer) };
+    const tokenizer = await loadTokenizer(this.store.modelDir(entry), id);
+    return { id, tokenizer, algorithm: algorithmOf(tokenizer.spec), ...normalizationOf(tokenizer.spec) };
   }
 }
 
@@ -85,34 +109,18 @@ function groupWords(pieces: TokenPiece[], algorithm: string, decode: (ids: numbe
   return words.filter((word) => word.pieces.length > 1).map((word) => ({ word: decode(word.ids).trim(), pieces: word.pieces }));
 }
 
-interface TokenizerInternals {
-  _tokenizerJSON?: { normalizer?: { lowercase?: boolean; strip_accents?: boolean | null } };
-  unk_token_id?: number;
-}
-
 /** Tokenizes a text and explains what the tokenizer did to it. */
 export function tokenizeText(loaded: LoadedTokenizer, text: string): Tokenization {
   const { tokenizer, algorithm } = loaded;
-  const internals = tokenizer as unknown as TokenizerInternals;
-  const pieces = tokenizer.tokenize(text);
-  const plain = tokenizer.encode(text, { add_special_tokens: false });
-  const full = tokenizer.encode(text);
-  // The post-processor wraps the text's ids in special tokens ([CLS] … [SEP], <|startoftext|> … <|endoftext|>).
-  let offset = 0;
-  while (offset + plain.length <= full.length && !plain.every((id, index) => full[offset + index] === id)) offset += 1;
-  if (offset + plain.length > full.length) offset = 0;
-  const tokens: TokenPiece[] = full.map((id, index) => {
-    const inside = index >= offset && index < offset + plain.length;
-    return inside ? { piece: pieces[index - offset] ?? tokenizer.decode([id]), id, special: false } : { piece: tokenizer.decode([id]), id, special: true };
-  });
-  const unkId = internals.unk_token_id;
-  const unknownCount = unkId === undefined ? 0 : plain.filter((id) => id === unkId).length;
+  const encoded = tokenizer.encode(text);
+  const tokens: TokenPiece[] = encoded.ids.map((id, index) => ({ piece: encoded.pieces[index]!, id, special: encoded.special[index]! }));
+  const unknown = tokenizer.unknownToken;
+  // Only the text's own tokens: CLIP's unknown token is also the <|endoftext|> wrapped around every text.
+  const unknownCount = unknown === undefined ? 0 : tokens.filter((token) => !token.special && token.id === unknown.id).length;
   const notes: string[] = [];
-  const normalizer = internals._tokenizerJSON?.normalizer;
-  const lowercases = normalizer?.lowercase === true;
-  if (lowercases && /[A-Z]/.test(text)) notes.push('Lowercased first: "Hello" and "hello" become the same tokens, so capitals carry no signal.');
-  if (lowercases && normalizer?.strip_accents !== false && /[\u00C0-\u024F]/.test(text)) notes.push('Accents are stripped (é → e) before lookup.');
-  if (unknownCount > 0) notes.push(`${unknownCount} piece(s) were not in the vocabulary and became ${tokenizer.decode([unkId!]) || '[UNK]'}: that information is lost.`);
+  if (loaded.lowercases && /[A-Z]/.test(text)) notes.push('Lowercased first: "Hello" and "hello" become the same tokens, so capitals carry no signal.');
+  if (loaded.stripsAccents && /[\u00C0-\u024F]/.test(text)) notes.push('Accents are stripped (é → e) before lookup.');
+  if (unknownCount > 0) notes.push(`${unknownCount} piece(s) were not in the vocabulary and became ${unknown?.piece ?? '[UNK]'}: that information is lost.`);
   if (algorithm === 'byte-level BPE') {
     const bytePieces = tokens.filter((token) => !token.special && tokenizer.decode([token.id]).includes('\uFFFD')).length;
     if (bytePieces > 0) notes.push(`${bytePieces} piece(s) are raw UTF-8 bytes of an accent or emoji: byte-level BPE never meets an unknown character, it spells rare ones byte by byte.`);

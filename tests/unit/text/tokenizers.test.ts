@@ -5,6 +5,7 @@ import { SPECIAL_TOKENS, tinyWordPieceTokenizer } from '../../../scripts/fixture
 import { parseManifest } from '../../../src/models/manifest.js';
 import { ModelStore } from '../../../src/models/store.js';
 import { TokenizerRegistry, tokenizeText } from '../../../src/text/tokenizers.js';
+import { UserFacingError } from '../../../src/util/errors.js';
 import { HAS_SHARED, SHARED, silentLogger, tempDir } from '../../helpers.js';
 
 function registry(dirs: Record<string, string>): TokenizerRegistry {
@@ -77,6 +78,19 @@ describe('tokenizers on tiny vocabularies built here', () => {
     expect(unknown.unknownCount).toBe(1);
   });
 
+  it('a cut-short tokenizer.json is a model_invalid error naming the manifest id, not a JSON stack', async () => {
+    const files = tinyWordPieceTokenizer([...SPECIAL_TOKENS, 'the'], 32);
+    const whole = JSON.stringify(files.tokenizer);
+    const dir = await writeTokenizer(files);
+    await writeFile(join(dir, 'tokenizer.json'), whole.slice(0, whole.length - 40));
+    const error = await registry({ 'tiny-bert': dir })
+      .get('tiny-bert')
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UserFacingError);
+    expect(error).toMatchObject({ code: 'model_invalid' });
+    expect((error as Error).message).toMatch(/"tiny-bert" is damaged.*npm run models:pull tiny-bert/s);
+  });
+
   it('BPE applies its merges in order', async () => {
     const dir = await writeTokenizer(tinyBpe());
     const result = tokenizeText(await registry({ bpe: dir }).get('bpe'), 'lowest lower slow');
@@ -100,6 +114,47 @@ describe.skipIf(!HAS_SHARED)('the real vocabularies in ../shared/tokenizers', ()
     expect(tokenizeText(await tokenizers.get('clip'), 'Hello World!').tokens.map((t) => t.id)).toEqual([49406, 3306, 1002, 256, 49407]);
   });
 
+  it('show each piece as the vocabulary spells it, and mark only the tokens wrapped around the text as special', async () => {
+    const tokenizers = real();
+    const view = async (id: string, text: string): Promise<Array<[string, number, boolean]>> =>
+      tokenizeText(await tokenizers.get(id), text).tokens.map((t) => [t.piece, t.id, t.special]);
+    expect(await view('bert-base-uncased', 'Hello world')).toEqual([
+      ['[CLS]', 101, true],
+      ['hello', 7592, false],
+      ['world', 2088, false],
+      ['[SEP]', 102, true],
+    ]);
+    expect(await view('gpt2', 'hello😀 world')).toEqual([
+      ['hello', 31373, false],
+      ['ðŁĺ', 47249, false],
+      ['Ģ', 222, false],
+      ['Ġworld', 995, false],
+    ]);
+    expect(await view('clip', 'Hello World!')).toEqual([
+      ['<|startoftext|>', 49406, true],
+      ['hello</w>', 3306, false],
+      ['world</w>', 1002, false],
+      ['!</w>', 256, false],
+      ['<|endoftext|>', 49407, true],
+    ]);
+    // An empty text is only the wrapping; GPT-2 adds none.
+    expect(await view('bert-base-uncased', '')).toEqual([
+      ['[CLS]', 101, true],
+      ['[SEP]', 102, true],
+    ]);
+    expect(await view('gpt2', '')).toEqual([]);
+  });
+
+  it('count unknown pieces among the text\'s own tokens only', async () => {
+    const tokenizers = real();
+    // Thai is not in BERT's vocabulary: each word becomes [UNK].
+    expect(tokenizeText(await tokenizers.get('bert-base-uncased'), 'สวัสดีครับ ภาษาไทย').unknownCount).toBe(2);
+    // CLIP's unknown token is <|endoftext|>, which also closes every text: that one is not unknown.
+    expect(tokenizeText(await tokenizers.get('clip'), 'Hello World!').unknownCount).toBe(0);
+    // GPT-2's byte-level BPE has no unknown token at all.
+    expect(tokenizeText(await tokenizers.get('gpt2'), 'สวัสดี <|endoftext|>').unknownCount).toBe(0);
+  });
+
   it('show what each algorithm does to a rare word, accents and emoji', async () => {
     const tokenizers = real();
     const bert = tokenizeText(await tokenizers.get('bert-base-uncased'), 'unaffable café 😀');
@@ -112,6 +167,12 @@ describe.skipIf(!HAS_SHARED)('the real vocabularies in ../shared/tokenizers', ()
     expect(gpt2.notes.join(' ')).toMatch(/raw UTF-8 bytes/);
     const clip = tokenizeText(await tokenizers.get('clip'), 'unaffable');
     expect(clip.algorithm).toBe('BPE with end-of-word markers');
+    expect(clip.splits[0]).toEqual({ word: 'unaffable', pieces: ['un', 'aff', 'able</w>'] });
+    expect(gpt2.notes.join(' ')).not.toMatch(/Lowercased/);
+    // CLIP's normalizer is a Sequence (NFC, Replace, Lowercase): it lowercases but keeps accents.
+    const clipNotes = tokenizeText(await tokenizers.get('clip'), 'Café').notes.join(' ');
+    expect(clipNotes).toMatch(/Lowercased/);
+    expect(clipNotes).not.toMatch(/Accents are stripped/);
     expect(clip.splits[0]!.pieces.at(-1)).toMatch(/<\/w>$/);
   });
 });
