@@ -23,7 +23,7 @@ export type TextClassifier = Pipeline<string, string, EncodedLogits, Omit<Transf
 export async function loadTextClassifier(context: PipelineContext, id: string): Promise<TextClassifier> {
   const model = await loadModel(context, id, 'text-classification', ['model']);
   const { entry } = model;
-  const [tokenizer, labels] = await Promise.all([loadTokenizer(model.dir), loadLabels(entry, context.store.manifest.baseDir, model.dir)]);
+  const [tokenizer, labels] = await Promise.all([loadTokenizer(model.dir, id), loadLabels(entry, context.store.manifest.baseDir, model.dir)]);
   const session = model.sessions.model!;
   const maxTokens = entry.maxTokens ?? 512;
   const names = { ids: entry.inputs.ids ?? 'input_ids', mask: entry.inputs.mask ?? 'attention_mask' };

@@ -79,7 +79,7 @@ export async function loadClipMatcher(
   const { entry } = model;
   const spec = entry.preprocess;
   if (!spec) throw new UserFacingError(`Model "${id}" has no preprocess settings in the manifest.`, { code: 'manifest_invalid' });
-  const tokenizer = await loadTokenizer(model.dir);
+  const tokenizer = await loadTokenizer(model.dir, id);
   const [text, vision] = [model.sessions.text!, model.sessions.vision!];
   const names = { ids: entry.inputs.ids ?? 'input_ids', mask: entry.inputs.mask ?? 'attention_mask', pixels: entry.inputs.pixels ?? 'pixel_values' };
   const maxTokens = entry.maxTokens ?? 77;
