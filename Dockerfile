@@ -35,6 +35,8 @@ COPY commands ./commands
 COPY scripts/deploy-commands.ts scripts/pull-models.ts ./scripts/
 COPY models/manifest.json ./models/manifest.json
 COPY models/labels ./models/labels
+# VADER's lexicons (vaderSentiment 3.3.2, MIT), read at run time by src/text/vader.ts.
+COPY models/vader ./models/vader
 COPY prompts ./prompts
 RUN mkdir -p /models && chown node:node /models
 USER node

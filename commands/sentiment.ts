@@ -91,8 +91,8 @@ export default slashCommand({
     fields.push({ name: 'Vision vs language', value: explanation.text });
     const footer =
       'label' in transformer
-        ? `VADER · ${transformer.model.id} · ${transformer.model.precision} · ${transformer.model.executionProvider}: ${ms(transformer.timings.totalMs)}`
-        : 'VADER';
+        ? `VADER 3.3.2 (sightread port) · ${transformer.model.id} · ${transformer.model.precision} · ${transformer.model.executionProvider}: ${ms(transformer.timings.totalMs)}`
+        : 'VADER 3.3.2 (sightread port)';
     return {
       embeds: [{ title: 'Sentiment: lexicon vs transformer', description: text.length > 300 ? `${text.slice(0, 300)}…` : text, fields, footer }],
       files: [],

@@ -25,6 +25,24 @@ export interface SentimentReport {
   notes: string[];
 }
 
+/**
+ * VADER replaces each emoji by its English name from its emoji lexicon and scores the words of the
+ * name like any others, so an emoji can carry nothing: no word of its name is in the lexicon
+ * ("automobile"), or VADER does not know it (a newer emoji). Says which emoji those are, if any.
+ */
+function emojiWithoutScore(text: string, vader: VaderResult): string | undefined {
+  const read = new Set(vader.emoji.map((entry) => entry.emoji));
+  const unknown = [...new Set(text.match(/\p{Extended_Pictographic}/gu) ?? [])].filter((emoji) => !read.has(emoji));
+  const unscored = [...new Map(vader.emoji.filter((entry) => !entry.scored).map((entry) => [entry.emoji, entry.description])).entries()];
+  if (unknown.length === 0 && unscored.length === 0) return undefined;
+  const reasons = [
+    ...unscored.map(([emoji, description]) => `${emoji} is "${description}", which added nothing`),
+    ...unknown.map((emoji) => `${emoji} is not in its emoji lexicon`),
+  ];
+  const emoji = [...unscored.map(([character]) => character), ...unknown].join(' ');
+  return `Emoji ${emoji} carry no score here: VADER reads each emoji as its English name (😁 → "beaming face with smiling eyes") and scores the words of that name like any others; ${reasons.join('; ')}.`;
+}
+
 /** What commands may ask of the language side: sentiment from two engines, and tokenization. */
 export class TextService {
   private readonly loads = new SharedLoads();
@@ -51,9 +69,8 @@ export class TextService {
     if (!language.mostlyEnglish) {
       notes.push(`This text looks mostly non-English (${language.reason}): VADER's lexicon is English-only, so its score is unreliable here.`);
     }
-    if (vader.contributions.length === 0 && /\p{Extended_Pictographic}/u.test(text)) {
-      notes.push('Emoji carry no score in this VADER port (it has no emoji lexicon), so they count as neutral words.');
-    }
+    const unscoredEmoji = emojiWithoutScore(text, vader);
+    if (unscoredEmoji) notes.push(unscoredEmoji);
     let transformer: SentimentReport['transformer'];
     try {
       transformer = await (await this.classifier()).run(text, { onPosition });

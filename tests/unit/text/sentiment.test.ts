@@ -78,8 +78,15 @@ describe('/sentiment', () => {
     await expect(runAndPresent(sentiment, { text: 'good '.repeat(2000) }, services)).rejects.toThrow(/text: at most 6000 characters/);
     const long = await runAndPresent(sentiment, { text: 'good '.repeat(1200) }, services);
     expect((long.data as { notes: string[] }).notes.join(' ')).toMatch(/was 5999 characters; only the first 2000 were analysed/);
+    // VADER reads emoji as their names: "grinning face party popper fire" has three lexicon words.
     const emoji = await runAndPresent(sentiment, { text: '😀🎉🔥' }, services);
-    expect((emoji.data as { notes: string[] }).notes.join(' ')).toMatch(/Emoji carry no score/);
+    const emojiData = emoji.data as { vader: { contributions: Array<{ word: string }> }; notes: string[] };
+    expect(emojiData.vader.contributions.map((c) => c.word)).toEqual(['grinning', 'party', 'fire']);
+    expect(emojiData.notes.join(' ')).not.toMatch(/Emoji/);
+    const plainEmoji = await runAndPresent(sentiment, { text: '🚗🍕 \u{1FA91}' }, services);
+    expect((plainEmoji.data as { notes: string[] }).notes).toContain(
+      'Emoji 🚗 🍕 \u{1FA91} carry no score here: VADER reads each emoji as its English name (😁 → "beaming face with smiling eyes") and scores the words of that name like any others; 🚗 is "automobile", which added nothing; 🍕 is "pizza", which added nothing; \u{1FA91} is not in its emoji lexicon.',
+    );
     const foreign = await runAndPresent(sentiment, { text: 'Это был ужасный фильм, мне не понравилось' }, services);
     expect((foreign.data as { notes: string[] }).notes.join(' ')).toMatch(/mostly non-English.*unreliable/);
     const control = await runAndPresent(sentiment, { text: 'good\u0000\u0007 movie' }, services);
