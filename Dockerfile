@@ -2,7 +2,7 @@
 # Multi-stage build: dependencies are installed once without dev tools; the runtime image
 # runs as a non-root user and keeps model weights on a volume.
 
-FROM node:20-bookworm-slim AS deps
+FROM node:26-trixie-slim AS deps
 WORKDIR /app
 # cpu (default) or cuda12: the GPU build of onnxruntime-node downloads CUDA libraries at install.
 ARG ONNXRUNTIME_NODE_INSTALL=skip
@@ -11,7 +11,7 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # The bot runs as compiled JavaScript: tsx's on-the-fly transform costs memory on every start.
-FROM node:20-bookworm-slim AS build
+FROM node:26-trixie-slim AS build
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
@@ -19,20 +19,17 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY commands ./commands
+COPY scripts/deploy-commands.ts scripts/pull-models.ts ./scripts/
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:26-trixie-slim AS runtime
 # Fonts for the PNG charts (SVG text is rasterised by sharp/librsvg).
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production MODELS_DIR=/models HEALTH_PORT=8080
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# Sources too, for the one-off tools run with tsx (commands:deploy, models:pull).
-COPY package.json tsconfig.json ./
-COPY src ./src
-COPY commands ./commands
-COPY scripts/deploy-commands.ts scripts/pull-models.ts ./scripts/
+COPY package.json ./
 COPY models/manifest.json ./models/manifest.json
 COPY models/labels ./models/labels
 # VADER's lexicons (vaderSentiment 3.3.2, MIT), read at run time by src/text/vader.ts.

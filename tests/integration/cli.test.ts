@@ -37,11 +37,15 @@ describe('terminal CLI', () => {
     await copyFile(join(SHARED, 'models/mobilenetv2-12-int8.onnx'), join(modelsDir, 'mobilenetv2-int8/mobilenetv2-12-int8.onnx'));
     const result = await cli(['classify', join(SHARED, 'images/coffee.png'), '--model', 'mobilenetv2-int8', '--json'], { MODELS_DIR: modelsDir });
     expect(result.code, result.stderr).toBe(0);
-    const json = JSON.parse(result.stdout) as { predictions: Array<{ label: string; score: number; index: number }>; model: { id: string }; executionProvider: string };
+    type Result = { predictions: Array<{ label: string; score: number; index: number }>; model: { id: string; executionProvider: string } };
+    const { results } = JSON.parse(result.stdout) as { results: Result[] };
+    // One model asked for: the same shape as two, with one result.
+    expect(results).toHaveLength(1);
+    const [json] = results as [Result];
     expect(json.predictions[0]).toMatchObject({ label: 'espresso', index: 967 });
     expect(json.predictions[0]!.score).toBeGreaterThan(0.5);
     expect(json.model.id).toBe('mobilenetv2-int8');
-    expect(json.executionProvider).toBe('cpu');
+    expect(json.model.executionProvider).toBe('cpu');
     const scores = json.predictions.map((p) => p.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
   });
