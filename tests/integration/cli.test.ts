@@ -57,7 +57,8 @@ describe('terminal CLI', () => {
     expect(result.stdout).toMatch(/1\s+red\s+/);
   });
 
-  it('answers bad input with a clear message and a non-zero exit code', async () => {
+  // Five CLI processes in turn, each a cold start: on two busy cores that outgrows the default 30 s.
+  it('answers bad input with a clear message and a non-zero exit code', { timeout: 120_000 }, async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'notes.png'), 'this is text, not a picture');
     const png = await solidPng([0, 0, 255], 64, 64);
