@@ -3,6 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import sharp from 'sharp';
 import { pino } from 'pino';
 import { Services } from '../src/app.js';
@@ -38,6 +39,36 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 export function testServices(overrides: Record<string, string> = {}): Services {
   const config = testConfig(overrides);
   return new Services(config, silentLogger);
+}
+
+type ErrorClass<E extends Error> = abstract new (...args: never[]) => E;
+
+/**
+ * The error `fn` throws, checked to be a `type`, for tests that inspect it further. Unlike an
+ * assertion inside `try`, whose `catch` would swallow the assertion's own failure, this fails the
+ * test when `fn` returns normally or throws something else.
+ */
+export function thrownBy<E extends Error>(fn: () => unknown, type: ErrorClass<E>): E {
+  let returned: unknown;
+  try {
+    returned = fn();
+  } catch (error) {
+    if (error instanceof type) return error;
+    throw new Error(`expected a ${type.name}, but this was thrown: ${inspect(error)}`, { cause: error });
+  }
+  throw new Error(`expected a ${type.name} to be thrown, but the call returned ${inspect(returned, { depth: 1 })}`);
+}
+
+/** The error `promise` rejects with, checked to be a `type`; fails the test when it resolves or rejects with something else. */
+export async function rejectionOf<E extends Error>(promise: Promise<unknown>, type: ErrorClass<E>): Promise<E> {
+  let resolved: unknown;
+  try {
+    resolved = await promise;
+  } catch (error) {
+    if (error instanceof type) return error;
+    throw new Error(`expected a rejection with a ${type.name}, but got: ${inspect(error)}`, { cause: error });
+  }
+  throw new Error(`expected a rejection with a ${type.name}, but the promise resolved to ${inspect(resolved, { depth: 1 })}`);
 }
 
 export const tempDir = (prefix = 'sightread-'): Promise<string> => mkdtemp(join(tmpdir(), prefix));

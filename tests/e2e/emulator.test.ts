@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscordEmulator } from './emulator.js';
 
-// Short, but with room for a cold first request on a busy CI machine.
-const emulator = new DiscordEmulator({ responseDeadlineMs: 800, tokenLifetimeMs: 1500 });
+// Discord's own limits, crossed on a clock the tests move by hand instead of waiting for them.
+const RESPONSE_DEADLINE_MS = 3000;
+const TOKEN_LIFETIME_MS = 15 * 60 * 1000;
+let clock = Date.UTC(2025, 0, 1);
+const advance = (ms: number): void => {
+  clock += ms;
+};
+const emulator = new DiscordEmulator({ now: () => clock });
 beforeAll(() => emulator.start());
 afterAll(() => emulator.stop());
 
@@ -20,22 +26,29 @@ describe('the Discord emulator enforces what Discord enforces', () => {
     expect(((await second.json()) as { code: number }).code).toBe(40060);
   });
 
-  it('kills the token when the first response misses the deadline', async () => {
-    const record = emulator.interact({ name: 'help', type: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 900));
-    const late = await callback(record, { type: 5 });
+  it('kills the token when the first response misses the 3-second deadline', async () => {
+    const onTime = emulator.interact({ name: 'help', type: 1 });
+    const missed = emulator.interact({ name: 'help', type: 1 });
+    advance(RESPONSE_DEADLINE_MS - 1);
+    expect((await callback(onTime, { type: 5 })).status).toBe(204);
+    advance(2);
+    const late = await callback(missed, { type: 5 });
     expect(late.status).toBe(404);
     expect(((await late.json()) as { code: number }).code).toBe(10062);
+    expect(missed.initial).toBeUndefined();
   });
 
-  it('refuses edits after the token expires', async () => {
+  it('refuses edits after the 15-minute token expires', async () => {
     const record = emulator.interact({ name: 'help', type: 1 });
     await callback(record, { type: 5 });
     expect((await edit(record, { content: 'on time' })).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 1600));
+    advance(TOKEN_LIFETIME_MS - 1);
+    expect((await edit(record, { content: 'just in time' })).status).toBe(200);
+    advance(2);
     const expired = await edit(record, { content: 'too late' });
     expect(expired.status).toBe(401);
     expect(((await expired.json()) as { code: number }).code).toBe(50027);
+    expect(record.edits.map((e) => e.json.content)).toEqual(['on time', 'just in time']);
   });
 
   it('rejects messages over the content and embed limits with 50035', async () => {

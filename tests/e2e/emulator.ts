@@ -33,8 +33,15 @@ export interface InteractionRecord {
 }
 
 export interface EmulatorOptions {
+  /** How long after an interaction its first response is accepted (Discord: 3 s). */
   responseDeadlineMs?: number;
+  /** How long an interaction token accepts edits and follow-ups (Discord: 15 minutes). */
   tokenLifetimeMs?: number;
+  /**
+   * The clock, in ms, for every recorded time and every deadline and expiry check; Date.now
+   * unless a test passes a clock it moves by hand, to cross a deadline without waiting for it.
+   */
+  now?: () => number;
 }
 
 const APP_ID = '100000000000000001';
@@ -106,11 +113,13 @@ export class DiscordEmulator {
   private sequence = 0;
   private readonly deadlineMs: number;
   private readonly tokenLifetimeMs: number;
+  private readonly now: () => number;
   port = 0;
 
   constructor(options: EmulatorOptions = {}) {
     this.deadlineMs = options.responseDeadlineMs ?? 3000;
     this.tokenLifetimeMs = options.tokenLifetimeMs ?? 15 * 60 * 1000;
+    this.now = options.now ?? Date.now;
     this.server = createServer((request, response) => void this.route(request, response));
     this.gateway = new WebSocketServer({ noServer: true });
     this.server.on('upgrade', (request, socket, head) => this.gateway.handleUpgrade(request, socket, head, (ws) => this.connect(ws)));
@@ -178,7 +187,7 @@ export class DiscordEmulator {
   interact(data: Record<string, unknown>, options: { userId?: string; type?: number } = {}): InteractionRecord {
     const id = nextId();
     const token = `token-${randomUUID()}`;
-    const record: InteractionRecord = { id, token, createdAt: Date.now(), edits: [], followUps: [], deleted: false, rejections: [] };
+    const record: InteractionRecord = { id, token, createdAt: this.now(), edits: [], followUps: [], deleted: false, rejections: [] };
     this.interactions.set(token, record);
     const user = { ...USER, id: options.userId ?? USER.id };
     this.dispatch('INTERACTION_CREATE', {
@@ -242,7 +251,7 @@ export class DiscordEmulator {
     const path = decodeURIComponent(url.pathname);
     const body = await readBody(request);
     const parsed = await parseBody(request, body).catch(() => ({ json: undefined, files: [] }));
-    const call: RecordedCall = { method: request.method ?? 'GET', path, at: Date.now(), json: parsed.json, files: parsed.files, status: 0 };
+    const call: RecordedCall = { method: request.method ?? 'GET', path, at: this.now(), json: parsed.json, files: parsed.files, status: 0 };
     this.calls.push(call);
     const json = (parsed.json ?? {}) as Record<string, unknown>;
 
@@ -276,7 +285,7 @@ export class DiscordEmulator {
       const record = this.interactions.get(callback[2]!);
       if (!record || record.id !== callback[1]) return this.error(response, call, 404, 10062, 'Unknown interaction');
       if (record.initial) return this.error(response, call, 400, 40060, 'Interaction has already been acknowledged.', record);
-      if (Date.now() - record.createdAt > this.deadlineMs) return this.error(response, call, 404, 10062, 'Unknown interaction', record);
+      if (this.now() - record.createdAt > this.deadlineMs) return this.error(response, call, 404, 10062, 'Unknown interaction', record);
       const data = (json.data ?? {}) as Record<string, unknown>;
       const flags = Number(data.flags ?? 0);
       if (json.type === 5 && (flags & ~64) !== 0) return this.error(response, call, 400, 50035, 'Invalid Form Body: deferred responses may only set EPHEMERAL', record);
@@ -284,7 +293,7 @@ export class DiscordEmulator {
         const problem = messageLimitError(data);
         if (problem) return this.error(response, call, 400, 50035, `Invalid Form Body: ${problem}`, record);
       }
-      record.initial = { at: Date.now(), type: Number(json.type), flags, data };
+      record.initial = { at: this.now(), type: Number(json.type), flags, data };
       return url.searchParams.get('with_response') === 'true'
         ? this.reply(response, call, 200, { interaction: { id: record.id, type: 2, response_message_id: nextId() }, resource: { type: json.type } })
         : this.reply(response, call, 204);
@@ -293,12 +302,12 @@ export class DiscordEmulator {
     if (webhook) {
       const record = this.interactions.get(webhook[2]!);
       if (!record) return this.error(response, call, 404, 10015, 'Unknown Webhook');
-      if (Date.now() - record.createdAt > this.tokenLifetimeMs) return this.error(response, call, 401, 50027, 'Invalid Webhook Token', record);
+      if (this.now() - record.createdAt > this.tokenLifetimeMs) return this.error(response, call, 401, 50027, 'Invalid Webhook Token', record);
       if (!record.initial) return this.error(response, call, 404, 10015, 'Unknown Webhook', record);
       const problem = request.method === 'DELETE' ? undefined : messageLimitError(json);
       if (problem) return this.error(response, call, 400, 50035, `Invalid Form Body: ${problem}`, record);
       if (request.method === 'PATCH' && webhook[3]) {
-        record.edits.push({ at: Date.now(), json, files: parsed.files });
+        record.edits.push({ at: this.now(), json, files: parsed.files });
         return this.reply(response, call, 200, this.messageObject(json, parsed.files));
       }
       if (request.method === 'DELETE' && webhook[3]) {
@@ -306,7 +315,7 @@ export class DiscordEmulator {
         return this.reply(response, call, 204);
       }
       if (request.method === 'POST' && !webhook[3]) {
-        record.followUps.push({ at: Date.now(), json });
+        record.followUps.push({ at: this.now(), json });
         return this.reply(response, call, 200, this.messageObject(json, parsed.files));
       }
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, preferredPrecision, redactSecrets } from '../../src/config/config.js';
+import { thrownBy } from '../helpers.js';
 
 describe('config', () => {
   it('fills every default from an empty environment', () => {
@@ -12,26 +13,17 @@ describe('config', () => {
   });
 
   it('lists every bad variable by name in one error', () => {
-    const attempt = (): unknown => parseConfig({ EXECUTION_PROVIDER: 'tpu', BATCH_MAX_SIZE: '-3', HEALTH_PORT: 'eighty', CLIP_PROMPT_TEMPLATE: 'no slot' });
-    expect(attempt).toThrow(ConfigError);
-    try {
-      attempt();
-    } catch (error) {
-      const problems = (error as ConfigError).problems.join('\n');
-      for (const name of ['EXECUTION_PROVIDER', 'BATCH_MAX_SIZE', 'HEALTH_PORT', 'CLIP_PROMPT_TEMPLATE']) expect(problems).toContain(name);
-      expect((error as ConfigError).problems).toHaveLength(4);
-    }
+    const error = thrownBy(() => parseConfig({ EXECUTION_PROVIDER: 'tpu', BATCH_MAX_SIZE: '-3', HEALTH_PORT: 'eighty', CLIP_PROMPT_TEMPLATE: 'no slot' }), ConfigError);
+    const problems = error.problems.join('\n');
+    for (const name of ['EXECUTION_PROVIDER', 'BATCH_MAX_SIZE', 'HEALTH_PORT', 'CLIP_PROMPT_TEMPLATE']) expect(problems).toContain(name);
+    expect(error.problems).toHaveLength(4);
   });
 
   it('never echoes a secret value in its error message', () => {
     const token = 'super-secret-token-value';
-    try {
-      parseConfig({ DISCORD_TOKEN: token, DISCORD_APP_ID: 'not-a-number' });
-      expect.unreachable('DISCORD_APP_ID is invalid');
-    } catch (error) {
-      expect((error as Error).message).toContain('DISCORD_APP_ID');
-      expect((error as Error).message).not.toContain(token);
-    }
+    const error = thrownBy(() => parseConfig({ DISCORD_TOKEN: token, DISCORD_APP_ID: 'not-a-number' }), ConfigError);
+    expect(error.message).toContain('DISCORD_APP_ID');
+    expect(error.message).not.toContain(token);
   });
 
   it('treats empty strings as unset, as .env files write them', () => {

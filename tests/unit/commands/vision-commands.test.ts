@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadCommands } from '../../../src/command/loader.js';
 import { runAndPresent } from '../../../src/command/run.js';
 import { ort } from '../../../src/inference/engine.js';
@@ -61,10 +61,15 @@ describe('/classify', () => {
   });
 
   it('rejects out-of-range options and bad images before loading any model', async () => {
+    // Services of its own: the shared ones have loaded models in the tests above.
+    const fresh = testServices();
+    onTestFinished(() => fresh.dispose());
     const image = { name: 'x.png', bytes: await solidPng([1, 1, 1]) };
-    await expect(runAndPresent(classify, { image, top: '11' }, services)).rejects.toThrow(/top: must be a whole number from 1 to 10/);
-    await expect(runAndPresent(classify, {}, services)).rejects.toThrow(/image: an image attachment is required/);
-    await expect(runAndPresent(classify, { image: { name: 'a.jpg', bytes: Buffer.from('GIF89a broken') } }, services)).rejects.toThrow(/corrupt|not an image/);
+    await expect(runAndPresent(classify, { image, top: '11' }, fresh)).rejects.toThrow(/top: must be a whole number from 1 to 10/);
+    await expect(runAndPresent(classify, {}, fresh)).rejects.toThrow(/image: an image attachment is required/);
+    await expect(runAndPresent(classify, { image: { name: 'a.jpg', bytes: Buffer.from('GIF89a broken') } }, fresh)).rejects.toThrow(/corrupt|not an image/);
+    expect(await fresh.loaded()).toEqual([]);
+    expect(fresh.engine.batcherStats()).toEqual({});
   });
 
   it('reports the queue position to requests waiting behind a running batch', async () => {

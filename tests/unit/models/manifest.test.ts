@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getModel, loadManifest, parseManifest, weightFiles } from '../../../src/models/manifest.js';
-import { ROOT } from '../../helpers.js';
+import { UserFacingError } from '../../../src/util/errors.js';
+import { ROOT, thrownBy } from '../../helpers.js';
 
 const shipped = JSON.parse(readFileSync(join(ROOT, 'models/manifest.json'), 'utf8')) as { models: Array<Record<string, unknown>> };
 
@@ -32,17 +33,12 @@ describe('model manifest', () => {
         { ...shipped.models[1], preprocess: undefined },
       ],
     };
-    try {
-      parseManifest(broken, ROOT);
-      expect.unreachable();
-    } catch (error) {
-      const message = (error as Error).message;
-      expect(message).toContain('models.0.id');
-      expect(message).toContain('models.0.files.0.path');
-      expect(message).toContain('models.0.files.0.sha256');
-      expect(message).toContain('models.0.files.0.url');
-      expect(message).toContain('models.1.preprocess');
-    }
+    const { message } = thrownBy(() => parseManifest(broken, ROOT), UserFacingError);
+    expect(message).toContain('models.0.id');
+    expect(message).toContain('models.0.files.0.path');
+    expect(message).toContain('models.0.files.0.sha256');
+    expect(message).toContain('models.0.files.0.url');
+    expect(message).toContain('models.1.preprocess');
   });
 
   it('rejects duplicate ids', () => {

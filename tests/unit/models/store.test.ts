@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../../src/models/manifest.js';
 import { ModelStore } from '../../../src/models/store.js';
-import { silentLogger, tempDir } from '../../helpers.js';
+import { UserFacingError } from '../../../src/util/errors.js';
+import { rejectionOf, silentLogger, tempDir } from '../../helpers.js';
 
 const payload = Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 31) % 251));
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -116,7 +117,7 @@ describe('model store', () => {
       dir,
     );
     const s = new ModelStore({ manifest, modelsDir: dir, hubEndpoint: base, allowDownloads: true, downloadTimeoutMs: 2000, logger: silentLogger });
-    const error = (await s.ensureFile(s.entry('m'), s.entry('m').files[0]!).catch((e: unknown) => e)) as Error;
+    const error = await rejectionOf(s.ensureFile(s.entry('m'), s.entry('m').files[0]!), UserFacingError);
     expect(error.message).toContain('m/w.onnx is missing');
     expect(error.message).toContain(join(dir, 'm/w.onnx'));
     expect(error.message).toContain('npm run models:pull m');

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { TINY_CLIP_EMBEDDING, TINY_CLIP_VISION } from '../../../scripts/fixtures/tiny-models.js';
 import { parseLabels } from '../../../src/vision/clip.js';
 import { solidPng, softmax, testServices } from '../../helpers.js';
@@ -32,10 +32,17 @@ describe('CLIP zero-shot matching', () => {
   });
 
   it('serves repeated labels from the text-embedding cache', async () => {
-    const first = await services.vision.match(await solidPng([0, 0, 255]), ['dog', 'cat']);
-    expect(first.textCache).toEqual({ hits: 1, misses: 1 }); // "cat" was embedded by the test above
-    const again = await services.vision.match(await solidPng([0, 255, 0]), ['dog', 'cat', 'red dog']);
+    // Services of its own, so the cache starts empty whatever ran before.
+    const own = testServices({ CLIP_PROMPT_TEMPLATE: 'a photo of a {}' });
+    onTestFinished(() => own.dispose());
+    const first = await own.vision.match(await solidPng([0, 0, 255]), ['dog', 'cat']);
+    expect(first.textCache).toEqual({ hits: 0, misses: 2 });
+    const again = await own.vision.match(await solidPng([0, 255, 0]), ['dog', 'cat', 'red dog']);
     expect(again.textCache).toEqual({ hits: 2, misses: 1 });
+    const textItems = own.engine.batcherStats()['tiny-clip:text']!.items;
+    const cached = await own.vision.match(await solidPng([255, 0, 0]), ['red dog', 'dog']);
+    expect(cached.textCache).toEqual({ hits: 2, misses: 0 });
+    expect(own.engine.batcherStats()['tiny-clip:text']!.items).toBe(textItems);
   });
 
   it('validates labels: count, blanks, length and duplicates', () => {
