@@ -225,3 +225,36 @@ describe('arrival hints', () => {
     expect(await answer).toBe(2);
   });
 });
+
+describe('many variants of one request', () => {
+  it('queues them together, so they leave as one batch behind the one running', async () => {
+    const { batcher, batches, finish, drain } = doubling();
+    const running = batcher.submit(100);
+    await turn();
+    const variants = batcher.submitAll([1, 2, 3, 4]);
+    const other = batcher.submit(5);
+    finish(0);
+    await turn();
+    await turn();
+    expect(batches).toEqual([[100], [1, 2, 3, 4, 5]]);
+    drain();
+    expect(await variants).toEqual([2, 4, 6, 8]);
+    expect(await Promise.all([running, other])).toEqual([200, 10]);
+  });
+
+  it('refuses the whole request when the queue has no room for every variant', async () => {
+    const { batcher, batches, drain } = doubling({ maxQueue: 4, maxBatchSize: 1 });
+    const running = batcher.submit(0);
+    await turn();
+    const queued = batcher.submit(1);
+    const refused = watch(batcher.submitAll([2, 3, 4, 5]));
+    await turn();
+    expect(refused.state).toBe('rejected');
+    await expect(batcher.submitAll([2, 3, 4, 5])).rejects.toBeInstanceOf(BusyError);
+    // Nothing of the refused request was queued: only the one waiting request is.
+    expect(batcher.depth).toBe(1);
+    drain();
+    expect(await Promise.all([running, queued, batcher.submitAll([6, 7, 8])])).toEqual([0, 2, [12, 14, 16]]);
+    expect(batches.flat()).toEqual([0, 1, 6, 7, 8]);
+  });
+});
