@@ -22,7 +22,8 @@ COPY commands ./commands
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
-# Fonts for the PNG charts (SVG text is rasterised by sharp/librsvg).
+# Fonts for the charts and the patch view: Skia (@napi-rs/canvas) draws their text in DejaVu Sans,
+# and a machine without it falls back to whatever sans-serif it has.
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production MODELS_DIR=/models HEALTH_PORT=8080
