@@ -1,7 +1,7 @@
 import type { RgbImage } from '../util/image.js';
 import { inTurn } from '../util/turns.js';
 import { PALETTE } from './chart.js';
-import { blankCanvas, canvasOf, encodeJpeg, imageDataOf, pixelsOf } from './pixels.js';
+import { blankCanvas, canvasOf, encodeJpeg, imageDataOf, opaquePixelsOf } from './pixels.js';
 import { fitText, useStyle } from './text.js';
 
 /** A ViT's patch grid as plain numbers (vision/patches.ts computes it). */
@@ -50,7 +50,7 @@ export async function renderPatchGrid(rgb: RgbImage, grid: PatchGridShape): Prom
     useStyle(context, CAPTION_STYLE);
     context.fillStyle = PALETTE.text;
     context.fillText(fitText(context, caption, width - 12).text, 6, height + 16);
-    return pixelsOf(canvas);
+    return opaquePixelsOf(canvas);
   });
   return encodeJpeg(pixels);
 }

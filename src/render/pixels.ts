@@ -8,20 +8,23 @@ import { LruCache } from '../util/lru.js';
  * encodes the finished cards, because its PNG and JPEG encoders are much quicker than Skia's.
  */
 
+// The byte order of a 32-bit word in memory, so that one RGBA pixel can be written as one word.
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const [RED, GREEN, BLUE, ALPHA] = LITTLE_ENDIAN ? [0, 8, 16, 24] : [24, 16, 8, 0];
+const OPAQUE = (255 << ALPHA) >>> 0;
+
 /**
  * An image's pixels as RGBA for putImageData. Not drawing, only a change of layout (Skia has no
- * RGB input); copying here is quicker than a round trip through sharp's thread pool.
+ * RGB input): copying here is quicker than a round trip through sharp's thread pool, and a word
+ * a pixel is quicker than a byte at a time.
  */
 export function imageDataOf(image: RgbImage): ImageData {
-  const rgba = new Uint8ClampedArray(image.width * image.height * 4);
+  const words = new Uint32Array(image.width * image.height);
   const rgb = image.data;
-  for (let from = 0, to = 0; to < rgba.length; from += 3, to += 4) {
-    rgba[to] = rgb[from]!;
-    rgba[to + 1] = rgb[from + 1]!;
-    rgba[to + 2] = rgb[from + 2]!;
-    rgba[to + 3] = 255;
+  for (let pixel = 0, from = 0; pixel < words.length; pixel += 1, from += 3) {
+    words[pixel] = OPAQUE | (rgb[from]! << RED) | (rgb[from + 1]! << GREEN) | (rgb[from + 2]! << BLUE);
   }
-  return new ImageData(rgba, image.width, image.height);
+  return new ImageData(new Uint8ClampedArray(words.buffer), image.width, image.height);
 }
 
 /** An image resized by sharp (Lanczos, on its own threads) to `width` × `height`, as RGBA. */
@@ -73,6 +76,9 @@ export function pixelsOf(canvas: Canvas): Pixels {
   const { data, width, height } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
   return { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width, height };
 }
+
+/** The pixels of a canvas drawn opaque all over, where Skia's premultiplied store is already straight RGBA: read without converting. */
+export const opaquePixelsOf = (canvas: Canvas): Pixels => ({ data: canvas.data(), width: canvas.width, height: canvas.height });
 
 const raw = (pixels: Pixels): Sharp => sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: 4 } });
 
