@@ -23,7 +23,8 @@ COPY scripts/deploy-commands.ts scripts/pull-models.ts ./scripts/
 RUN npm run build
 
 FROM node:26-trixie-slim AS runtime
-# Fonts for the PNG charts (SVG text is rasterised by sharp/librsvg).
+# Fonts for the charts and the patch view: Skia (@napi-rs/canvas) draws their text in DejaVu Sans,
+# and a machine without it falls back to whatever sans-serif it has.
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production MODELS_DIR=/models HEALTH_PORT=8080

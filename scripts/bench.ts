@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { escapeXml } from '../src/render/svg.js';
+import { renderBenchChart, type BenchBar } from '../src/render/bench-chart.js';
 
 /**
  * `npm run bench`: generates the random-weight benchmark models if needed, measures sightread
@@ -144,26 +144,18 @@ const markdown = [
   '',
 ].join('\n');
 
-/** A horizontal bar chart of the /classify comparison and the int8 speed-ups. */
-async function chart(): Promise<Buffer> {
-  const bars: Array<[string, number, string]> = [
-    ['floor (decode + raw runs)', c.floorMs, '#949ba4'],
-    ['sightread /classify', c.endToEndMs, '#5865f2'],
-    ['transformers.js pipelines', transformersjs.classifyMs, '#eb459e'],
-    ...(pytorch ? [['PyTorch eager (2 threads)', pytorch.classifyMs, '#fee75c'] as [string, number, string]] : []),
-  ];
-  const max = Math.max(...bars.map(([, value]) => value));
-  const width = 900;
-  const rows = bars
-    .map(([label, value, colour], i) => {
-      const y = 70 + i * 44;
-      const w = Math.round((value / max) * 560);
-      return `<text x="20" y="${y + 18}" font-size="15" fill="#f2f3f5">${escapeXml(label)}</text><rect x="260" y="${y}" width="${w}" height="26" rx="4" fill="${colour}"/><text x="${270 + w}" y="${y + 18}" font-size="14" fill="#b5bac1">${value.toFixed(0)} ms</text>`;
-    })
-    .join('');
-  const height = 90 + bars.length * 44;
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif"><rect width="${width}" height="${height}" rx="12" fill="#2b2d31"/><text x="20" y="40" font-size="20" font-weight="bold" fill="#f2f3f5">/classify, one request: ResNet-50 + ViT-B/16 (int8), ms — ${escapeXml(machine.cpu)}, ${machine.cores} cores</text>${rows}</svg>`;
-  return sharp(Buffer.from(svg)).png().toBuffer();
+/** A horizontal bar chart of the /classify comparison. */
+function chart(): Promise<Buffer> {
+  const bar = (label: string, value: number, color: string): BenchBar => ({ label, value, valueText: `${value.toFixed(0)} ms`, color });
+  return renderBenchChart({
+    title: `/classify, one request: ResNet-50 + ViT-B/16 (int8), ms — ${machine.cpu}, ${machine.cores} cores`,
+    bars: [
+      bar('floor (decode + raw runs)', c.floorMs, '#949ba4'),
+      bar('sightread /classify', c.endToEndMs, '#5865f2'),
+      bar('transformers.js pipelines', transformersjs.classifyMs, '#eb459e'),
+      ...(pytorch ? [bar('PyTorch eager (2 threads)', pytorch.classifyMs, '#fee75c')] : []),
+    ],
+  });
 }
 
 mkdirSync(OUT, { recursive: true });

@@ -1,7 +1,7 @@
 import type { RgbImage } from '../util/image.js';
 import { inTurn } from '../util/turns.js';
-import { Canvas, parseColour } from './canvas.js';
-import { prepareText, type PreparedText, type TextStyle } from './glyphs.js';
+import { blankCanvas, canvasOf, encodePng, pixelsOf, resizedImageData } from './pixels.js';
+import { fitText, useStyle, warmFonts, type TextStyle } from './text.js';
 
 export interface ChartBar {
   label: string;
@@ -18,6 +18,7 @@ export interface ChartPanel {
 export const PALETTE = { cnn: '#5865f2', vit: '#eb459e', clip: '#3ba55c', text: '#f2f3f5', muted: '#b5bac1', card: '#2b2d31', track: '#404249' };
 
 const PANEL_WIDTH = 420;
+/** Bars, and every text of a panel, end here: the rest of the panel is the gap to the next one. */
 const BAR_WIDTH = PANEL_WIDTH - 20;
 const THUMB = 168;
 const ROW = 40;
@@ -30,27 +31,34 @@ const STYLES = {
   score: { size: 13 },
 } satisfies Record<string, TextStyle>;
 
-const ASCII = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('') + '…·×–—→';
+const SAMPLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('') + '…·×–—→';
 let warmed: Promise<void> | undefined;
 
-/** Renders the glyphs every chart uses, so that the first reply does not pay for it. */
+/**
+ * Loads the chart's fonts, renders its common glyphs and encodes a first PNG, so that the first
+ * reply does not pay for opening font files or starting sharp's encoder.
+ */
 export function warmChartText(): Promise<void> {
-  warmed ??= Promise.all(Object.values(STYLES).map((style) => prepareText(style, [ASCII]))).then(() => undefined);
+  warmed ??= Promise.resolve()
+    .then(() => encodePng(pixelsOf(warmFonts(Object.values(STYLES), SAMPLE))))
+    .then(() => undefined);
   return warmed;
 }
 
 const scoreText = (score: number): string => `${(score * 100).toFixed(1)}%`;
 
-function drawText(canvas: Canvas, prepared: PreparedText, text: string, x: number, baseline: number, colour: string): number {
-  const { advance, pieces } = prepared.layout(text);
-  const rgb = parseColour(colour);
-  for (const piece of pieces) canvas.drawMask(piece.mask, x + piece.x, baseline, rgb);
-  return advance;
+/** Where the thumbnail goes: fitted into the THUMB box with its aspect ratio kept, centred. */
+function thumbnailBox(image: RgbImage): { left: number; top: number; width: number; height: number } {
+  const scale = Math.min(THUMB / image.width, THUMB / image.height);
+  const width = Math.max(1, Math.round(image.width * scale));
+  const height = Math.max(1, Math.round(image.height * scale));
+  return { left: PAD + Math.floor((THUMB - width) / 2), top: PAD + Math.floor((THUMB - height) / 2), width, height };
 }
 
 /**
  * A PNG bar chart of one or more score panels side by side, with the model's input as a
- * thumbnail. The card is opaque with light text, so it reads the same on Discord's dark and light themes.
+ * thumbnail. The card is opaque with light text, so it reads the same on Discord's dark and light
+ * themes. Texts too long for their panel are shortened with an ellipsis.
  */
 export async function renderChart(options: { panels: ChartPanel[]; thumbnail?: RgbImage | undefined }): Promise<Buffer> {
   const offset = options.thumbnail ? THUMB + PAD * 2 : PAD;
@@ -59,33 +67,63 @@ export async function renderChart(options: { panels: ChartPanel[]; thumbnail?: R
   const height = Math.max(HEADER + maxBars * ROW + PAD, (options.thumbnail ? THUMB : 0) + PAD * 2);
 
   await warmChartText();
-  const [heading, subtitle, label, score] = await Promise.all([
-    prepareText(STYLES.heading, options.panels.map((panel) => panel.heading)),
-    prepareText(STYLES.subtitle, options.panels.map((panel) => panel.subtitle)),
-    prepareText(STYLES.label, options.panels.flatMap((panel) => panel.bars.map((bar) => bar.label))),
-    prepareText(STYLES.score, options.panels.flatMap((panel) => panel.bars.map((bar) => scoreText(bar.score)))),
-  ]);
+  const box = options.thumbnail ? thumbnailBox(options.thumbnail) : undefined;
+  const thumbnail = options.thumbnail && box ? await resizedImageData(options.thumbnail, box) : undefined;
 
-  const canvas = await inTurn(() => {
-    const canvas = new Canvas(width, height);
-    canvas.fillRoundedRect(0, 0, width, height, 12, parseColour(PALETTE.card));
+  const pixels = await inTurn(() => {
+    const canvas = blankCanvas(width, height);
+    const context = canvas.getContext('2d');
+    context.fillStyle = PALETTE.card;
+    context.beginPath();
+    context.roundRect(0, 0, width, height, 12);
+    context.fill();
+
+    /** Draws a text shortened to fit `maxWidth`. */
+    const text = (style: TextStyle, colour: string, value: string, x: number, baseline: number, maxWidth: number): void => {
+      useStyle(context, style);
+      context.fillStyle = colour;
+      context.fillText(fitText(context, value, maxWidth).text, x, baseline);
+    };
+    /** Bars of one colour, as one path filled once. */
+    const bars = (colour: string, x: number, lengths: readonly number[]): void => {
+      context.beginPath();
+      lengths.forEach((length, row) => context.roundRect(x, HEADER + row * ROW + 18, length, 12, 6));
+      context.fillStyle = colour;
+      context.fill();
+    };
+    // Texts are drawn style by style, not bar by bar: each change of font is parsed anew.
     options.panels.forEach((panel, index) => {
       const x = offset + index * (PANEL_WIDTH + PAD);
-      drawText(canvas, heading, heading.fit(panel.heading, PANEL_WIDTH), x, PAD + 14, PALETTE.text);
-      drawText(canvas, subtitle, subtitle.fit(panel.subtitle, PANEL_WIDTH), x, PAD + 34, PALETTE.muted);
-      panel.bars.forEach((bar, row) => {
-        const y = HEADER + row * ROW;
+      text(STYLES.heading, PALETTE.text, panel.heading, x, PAD + 14, BAR_WIDTH);
+      text(STYLES.subtitle, PALETTE.muted, panel.subtitle, x, PAD + 34, BAR_WIDTH);
+      bars(PALETTE.track, x, panel.bars.map(() => BAR_WIDTH));
+      bars(panel.color, x, panel.bars.map((bar) => Math.max(2, Math.round(Math.max(0, Math.min(1, bar.score)) * BAR_WIDTH))));
+      // A label gives way to its score, which is always shown whole, so the scores are measured first.
+      useStyle(context, STYLES.score);
+      const scores = panel.bars.map((bar) => {
         const percent = scoreText(bar.score);
-        const scoreWidth = score.layout(percent).advance;
-        const labelWidth = drawText(canvas, label, label.fit(bar.label, BAR_WIDTH - scoreWidth - 8), x, y + 12, PALETTE.text);
-        drawText(canvas, score, percent, Math.round(x + labelWidth + 8), y + 12, PALETTE.muted);
-        canvas.fillRoundedRect(x, y + 18, BAR_WIDTH, 12, 6, parseColour(PALETTE.track));
-        const filled = Math.max(2, Math.round(Math.max(0, Math.min(1, bar.score)) * BAR_WIDTH));
-        canvas.fillRoundedRect(x, y + 18, filled, 12, 6, parseColour(panel.color));
+        return { text: percent, width: context.measureText(percent).width };
       });
+      useStyle(context, STYLES.label);
+      context.fillStyle = PALETTE.text;
+      const labelWidths = panel.bars.map((bar, row) => {
+        const label = fitText(context, bar.label, BAR_WIDTH - scores[row]!.width - 8);
+        context.fillText(label.text, x, HEADER + row * ROW + 12);
+        return label.width;
+      });
+      useStyle(context, STYLES.score);
+      context.fillStyle = PALETTE.muted;
+      scores.forEach((score, row) => context.fillText(score.text, x + labelWidths[row]! + 8, HEADER + row * ROW + 12));
     });
-    if (options.thumbnail) canvas.drawImageFit(options.thumbnail, PAD, PAD, THUMB);
-    return canvas;
+    if (thumbnail && box) {
+      context.save();
+      context.beginPath();
+      context.roundRect(box.left, box.top, box.width, box.height, 8);
+      context.clip();
+      context.drawImage(canvasOf(thumbnail), box.left, box.top);
+      context.restore();
+    }
+    return pixelsOf(canvas);
   });
-  return canvas.png();
+  return encodePng(pixels);
 }
