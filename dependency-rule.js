@@ -50,7 +50,11 @@ export const layerZones = Object.entries(LAYERS).flatMap(([layer, targets]) => {
   const forbidden = Object.entries(LAYERS).filter(([other]) => !allowed.has(other));
   return targets.flatMap((target) =>
     forbidden.flatMap(([other, paths]) =>
-      paths.map((from) => ({ target: `./${target}`, from: `./${from}`, message: `${layer} may not import ${other} (dependency-rule.js)` })),
+      paths.map((from) => ({
+        target: `./${target}`,
+        from: `./${from}`,
+        message: `${layer} may not import ${other} (dependency-rule.js)`,
+      })),
     ),
   );
 });

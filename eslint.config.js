@@ -5,7 +5,17 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 import { layerZones } from './dependency-rule.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'bench/dist/', 'models/cache/', 'tests/fixtures/generated/', 'bench/results/', 'coverage/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'bench/dist/',
+      'models/cache/',
+      'tests/fixtures/generated/',
+      'bench/results/',
+      'coverage/',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -18,7 +18,10 @@ export default messageCommand({
     const text = context.options.text ?? '';
     const feelings = await sentiment.execute({ ...context, options: { text } });
     try {
-      const tokens = await tokenize.execute({ ...context, options: { text, tokenizer: 'bert' } } as CommandContext<never>);
+      const tokens = await tokenize.execute({
+        ...context,
+        options: { text, tokenizer: 'bert' },
+      } as CommandContext<never>);
       return { sentiment: feelings, tokens };
     } catch (error) {
       if (!isUserFacing(error)) throw error;

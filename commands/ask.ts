@@ -27,7 +27,9 @@ export default slashCommand({
     what: 'Ask a study question; answered from the notes (and an LLM when one is configured).',
     example: { question: 'Why do ViTs need more data than CNNs?' },
   },
-  options: { question: option.string('e.g. Why do ViTs need more data than CNNs?', { required: true, maxLength: 6000 }) },
+  options: {
+    question: option.string('e.g. Why do ViTs need more data than CNNs?', { required: true, maxLength: 6000 }),
+  },
   positional: ['question'],
 
   async execute({ options: { question: raw }, services }): Promise<AskReport> {
@@ -37,9 +39,18 @@ export default slashCommand({
     return { ...result, notes: [...question.notes, ...result.notes], question: question.text, llm };
   },
 
-  toJson: ({ answer, mode, citations, confidence, outOfScope, notes }) => ({ answer, mode, citations, confidence, outOfScope, notes }),
+  toJson: ({ answer, mode, citations, confidence, outOfScope, notes }) => ({
+    answer,
+    mode,
+    citations,
+    confidence,
+    outOfScope,
+    notes,
+  }),
   toText: (report) =>
-    [report.answer, sourceList(report) && `Sources:\n${sourceList(report)}`, ...report.notes, `(${footer(report)})`].filter(Boolean).join('\n\n'),
+    [report.answer, sourceList(report) && `Sources:\n${sourceList(report)}`, ...report.notes, `(${footer(report)})`]
+      .filter(Boolean)
+      .join('\n\n'),
   toEmbeds: (report) => ({
     embeds: [
       {

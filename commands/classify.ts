@@ -101,10 +101,14 @@ export default slashCommand({
       value: result.predictions.map((p) => `\`${bar(p.score, 8)}\` ${percent(p.score)} ${p.label}`).join('\n'),
       inline: true,
     }));
-    for (const missing of report.unavailable) fields.push({ name: `${missing.model} unavailable`, value: missing.reason });
+    for (const missing of report.unavailable)
+      fields.push({ name: `${missing.model} unavailable`, value: missing.reason });
     if (agreement) fields.push({ name: 'Agreement', value: agreement.summary });
     if (patches) {
-      fields.push({ name: 'How the ViT sees it', value: `${patches.summary}. A text model reads tokens; a ViT reads these patches.` });
+      fields.push({
+        name: 'How the ViT sees it',
+        value: `${patches.summary}. A text model reads tokens; a ViT reads these patches.`,
+      });
     }
     fields.push({ name: 'Vision vs language', value: report.explanation.text });
     const embeds: EmbedSpec[] = [
@@ -116,7 +120,8 @@ export default slashCommand({
         footer: results.map((result) => `${describeModel(result)}: ${ms(result.timings.totalMs)}`).join(' | '),
       },
     ];
-    if (patches) embeds.push({ title: 'Patch view: the ViT\'s "tokens"', description: patches.summary, image: 'patches.jpg' });
+    if (patches)
+      embeds.push({ title: 'Patch view: the ViT\'s "tokens"', description: patches.summary, image: 'patches.jpg' });
     return { embeds, files };
   },
 });

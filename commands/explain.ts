@@ -11,7 +11,11 @@ export default slashCommand({
     example: { topic: 'cnn-vs-vit' },
   },
   options: {
-    topic: option.string('Start typing: CNN, tokenization, CLIP, quantization…', { required: true, maxLength: 100, autocomplete: true }),
+    topic: option.string('Start typing: CNN, tokenization, CLIP, quantization…', {
+      required: true,
+      maxLength: 100,
+      autocomplete: true,
+    }),
   },
   positional: ['topic'],
   autocomplete: (_option, typed, services) => suggestTopics(services.topics, typed),
@@ -19,9 +23,15 @@ export default slashCommand({
   async execute({ options: { topic: raw }, services }): Promise<Topic> {
     const { topics } = services;
     const wanted = raw.trim();
-    if (!wanted) throw new UserFacingError('Choose a topic (start typing in /explain and pick from the list).', { code: 'unknown_topic' });
+    if (!wanted)
+      throw new UserFacingError('Choose a topic (start typing in /explain and pick from the list).', {
+        code: 'unknown_topic',
+      });
     const topic = topics.get(wanted.toLowerCase()) ?? topics.get(suggestTopics(topics, wanted)[0]?.value ?? '');
-    if (!topic) throw new UserFacingError(`I have no note on "${wanted}". Topics: ${[...topics.keys()].join(', ')}.`, { code: 'unknown_topic' });
+    if (!topic)
+      throw new UserFacingError(`I have no note on "${wanted}". Topics: ${[...topics.keys()].join(', ')}.`, {
+        code: 'unknown_topic',
+      });
     return topic;
   },
 
@@ -29,7 +39,13 @@ export default slashCommand({
   toText: (topic) =>
     `${topic.title}\n${'='.repeat(topic.title.length)}\n\n${topic.body}\n\nRelated commands: ${topic.commands.map((command) => `/${command}`).join(', ')}`,
   toEmbeds: (topic) => ({
-    embeds: [{ title: topic.title, description: topic.body, footer: `Topic ${topic.id} · try ${topic.commands.map((command) => `/${command}`).join(', ')}` }],
+    embeds: [
+      {
+        title: topic.title,
+        description: topic.body,
+        footer: `Topic ${topic.id} · try ${topic.commands.map((command) => `/${command}`).join(', ')}`,
+      },
+    ],
     files: [],
   }),
 });

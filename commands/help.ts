@@ -12,7 +12,9 @@ export default slashCommand({
   // Generated from the command declarations themselves, so the examples name real options.
   execute: async (): Promise<CatalogueEntry[]> => catalogue((await loadCommands()).values()),
 
-  toJson: (entries) => ({ commands: entries.map(({ name, what, example }) => ({ name, what, example: example ?? '' })) }),
+  toJson: (entries) => ({
+    commands: entries.map(({ name, what, example }) => ({ name, what, example: example ?? '' })),
+  }),
 
   toText: (entries) =>
     entries

@@ -10,7 +10,8 @@ export interface MatchReport {
   explanation: Explanation;
 }
 
-const describeModel = ({ model }: MatchResult): string => `${model.id} · ${model.precision} · ${model.executionProvider}`;
+const describeModel = ({ model }: MatchResult): string =>
+  `${model.id} · ${model.precision} · ${model.executionProvider}`;
 
 export default slashCommand({
   name: 'match',
@@ -74,7 +75,10 @@ export default slashCommand({
         {
           title: 'CLIP zero-shot match',
           description: result.matches
-            .map((match) => `\`${bar(match.score, 10)}\` ${percent(match.score)} **${match.label}** · cos ${match.cosine.toFixed(3)}`)
+            .map(
+              (match) =>
+                `\`${bar(match.score, 10)}\` ${percent(match.score)} **${match.label}** · cos ${match.cosine.toFixed(3)}`,
+            )
             .join('\n'),
           fields: [
             {

@@ -31,7 +31,13 @@ export default slashCommand({
       progress(`transformer: waiting in the queue, position ${position}`),
     );
     const notes = [...prepared.notes, ...report.notes];
-    return { ...report, notes, text: prepared.text, truncated: prepared.truncated, explanation: explainSentiment({ notes }) };
+    return {
+      ...report,
+      notes,
+      text: prepared.text,
+      truncated: prepared.truncated,
+      explanation: explainSentiment({ notes }),
+    };
   },
 
   toJson: ({ vader, transformer, comparison, notes, truncated, explanation }) => ({
@@ -48,7 +54,11 @@ export default slashCommand({
       table(
         ['engine', 'label', 'score'],
         [
-          ['VADER', vader.label, `compound ${signed(vader.compound)} (neg ${vader.neg} neu ${vader.neu} pos ${vader.pos})`],
+          [
+            'VADER',
+            vader.label,
+            `compound ${signed(vader.compound)} (neg ${vader.neg} neu ${vader.neu} pos ${vader.pos})`,
+          ],
           'label' in transformer
             ? ['transformer', transformer.label.toLowerCase(), percent(transformer.score)]
             : ['transformer', 'unavailable', transformer.unavailable],
@@ -85,7 +95,10 @@ export default slashCommand({
       { name: 'Words that moved VADER', value: contributions },
     ];
     if (comparison) {
-      fields.push({ name: comparison.agree ? 'They agree' : 'They disagree', value: comparison.reason ?? 'Both engines give the same label.' });
+      fields.push({
+        name: comparison.agree ? 'They agree' : 'They disagree',
+        value: comparison.reason ?? 'Both engines give the same label.',
+      });
     }
     if (notes.length) fields.push({ name: 'Notes', value: notes.map((note) => `• ${note}`).join('\n') });
     fields.push({ name: 'Vision vs language', value: explanation.text });
@@ -94,7 +107,14 @@ export default slashCommand({
         ? `VADER 3.3.2 (sightread port) · ${transformer.model.id} · ${transformer.model.precision} · ${transformer.model.executionProvider}: ${ms(transformer.timings.totalMs)}`
         : 'VADER 3.3.2 (sightread port)';
     return {
-      embeds: [{ title: 'Sentiment: lexicon vs transformer', description: text.length > 300 ? `${text.slice(0, 300)}…` : text, fields, footer }],
+      embeds: [
+        {
+          title: 'Sentiment: lexicon vs transformer',
+          description: text.length > 300 ? `${text.slice(0, 300)}…` : text,
+          fields,
+          footer,
+        },
+      ],
       files: [],
     };
   },

@@ -13,7 +13,14 @@ const latencyTable = (report: StatusReport): string =>
   report.models.length
     ? table(
         ['model', 'p50', 'p95', 'batches', 'requests', 'queued'],
-        report.models.map((m) => [m.model, `≈${ms(m.p50Ms)}`, `≈${ms(m.p95Ms)}`, String(m.batches), String(m.requests), String(m.waiting)]),
+        report.models.map((m) => [
+          m.model,
+          `≈${ms(m.p50Ms)}`,
+          `≈${ms(m.p95Ms)}`,
+          String(m.batches),
+          String(m.requests),
+          String(m.waiting),
+        ]),
       )
     : 'No inference yet.';
 

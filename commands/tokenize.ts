@@ -58,14 +58,24 @@ export default slashCommand({
     const names = tokenizer === 'all' ? TOKENIZER_NAMES : TOKENIZER_NAMES.filter((name) => name === tokenizer);
     const results = await services.text.tokenize(prepared.text, names);
     const vit = { model: services.vision.modelIds.vit, ...services.vision.patchGrid() };
-    return { results, vit, truncated: prepared.truncated, notes: prepared.notes, explanation: explainTokenization(results) };
+    return {
+      results,
+      vit,
+      truncated: prepared.truncated,
+      notes: prepared.notes,
+      explanation: explainTokenization(results),
+    };
   },
 
   toJson: (report) => ({
     results: report.results.map((result) => ({
       tokenizer: result.tokenizer,
       algorithm: result.algorithm,
-      tokens: result.tokens.map((token) => ({ piece: token.piece, id: token.id, ...(token.special ? { special: true } : {}) })),
+      tokens: result.tokens.map((token) => ({
+        piece: token.piece,
+        id: token.id,
+        ...(token.special ? { special: true } : {}),
+      })),
       count: result.count,
       specialCount: result.specialCount,
       unknownCount: result.unknownCount,
@@ -85,7 +95,12 @@ export default slashCommand({
           `${result.tokenizer} (${result.algorithm}): ${result.count} tokens\n` +
           table(
             ['#', 'piece', 'id', ''],
-            result.tokens.map((token, index) => [String(index), JSON.stringify(token.piece), String(token.id), token.special ? 'special' : '']),
+            result.tokens.map((token, index) => [
+              String(index),
+              JSON.stringify(token.piece),
+              String(token.id),
+              token.special ? 'special' : '',
+            ]),
           ) +
           (result.splits.length ? `\nsplit words: ${splitList(result)}` : '') +
           (result.notes.length ? `\n${result.notes.join('\n')}` : ''),
@@ -98,7 +113,11 @@ export default slashCommand({
   toEmbeds: (report) => {
     const fields: EmbedField[] = report.results.map((result) => ({
       name: `${result.tokenizer} · ${result.algorithm} · ${result.count} tokens`,
-      value: [pieceList(result), result.splits.length ? `Split: ${splitList(result, 5)}` : '', ...result.notes.map((note) => `• ${note}`)]
+      value: [
+        pieceList(result),
+        result.splits.length ? `Split: ${splitList(result, 5)}` : '',
+        ...result.notes.map((note) => `• ${note}`),
+      ]
         .filter(Boolean)
         .join('\n'),
     }));

@@ -24,7 +24,9 @@ if (!existsSync(join(BENCH, 'manifest.json'))) {
   log('generating the benchmark models (python3-torch, python3-torchvision, python3-onnx, libopenblas0-openmp)…');
   const generated = spawnSync(PYTHON, [join(ROOT, 'scripts/bench/make_models.py')], { stdio: 'inherit' });
   if (generated.status !== 0) {
-    process.stderr.write('Could not generate bench/models. Install: apt-get install python3-torch python3-torchvision python3-onnx libopenblas0-openmp\n');
+    process.stderr.write(
+      'Could not generate bench/models. Install: apt-get install python3-torch python3-torchvision python3-onnx libopenblas0-openmp\n',
+    );
     process.exit(1);
   }
 }
@@ -36,7 +38,9 @@ if (!existsSync(image)) {
   image = join(OUT, 'synthetic.jpg');
   const noise = Buffer.alloc(1024 * 768 * 3);
   for (let i = 0; i < noise.length; i += 1) noise[i] = (i * 2654435761) % 251;
-  await sharp(noise, { raw: { width: 1024, height: 768, channels: 3 } }).jpeg().toFile(image);
+  await sharp(noise, { raw: { width: 1024, height: 768, channels: 3 } })
+    .jpeg()
+    .toFile(image);
 }
 
 // Measured code runs compiled, as `npm start` runs the bot: dist/ for the bot, bench/dist/ for the
@@ -44,26 +48,52 @@ if (!existsSync(image)) {
 log('building dist/ and bench/dist/…');
 execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 rmSync(join(ROOT, 'bench/dist'), { recursive: true, force: true });
-execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.bench.json')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+execFileSync(
+  process.execPath,
+  [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.bench.json')],
+  { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
+);
 
 function child(script: string, args: string[]): Record<string, unknown> {
   log(`running ${script}…`);
   const compiled = join(ROOT, 'bench/dist', script.replace(/\.ts$/, '.js'));
   const entry = existsSync(compiled) ? ['--enable-source-maps', compiled] : ['--import', 'tsx', join(ROOT, script)];
-  const output = execFileSync(process.execPath, [...entry, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  const output = execFileSync(process.execPath, [...entry, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return JSON.parse(output.trim().split('\n').at(-1)!) as Record<string, unknown>;
 }
 
-const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, onnxruntime: '1.30.0', sharp: sharp.versions.sharp };
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGb: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  onnxruntime: '1.30.0',
+  sharp: sharp.versions.sharp,
+};
 const sightread = child('scripts/bench/sightread.ts', [BENCH, image, ...(existsSync(tweets) ? [tweets] : [])]) as {
-  classify: { endToEndMs: number; floorMs: number; decodeMs: number; rawCnnMs: number; rawVitMs: number; stagesMs: Record<string, number> };
+  classify: {
+    endToEndMs: number;
+    floorMs: number;
+    decodeMs: number;
+    rawCnnMs: number;
+    rawVitMs: number;
+    stagesMs: Record<string, number>;
+  };
   rawThroughput: Record<string, number>;
   concurrency: Record<string, Array<Record<string, number>>>;
   memory: { loadedMb: number; modelFilesMb: number; budgetMb: number };
   soak?: { requests: number; rssAt100Mb: number; rssAtEndMb: number };
   vader?: { sentencesPerSecond: number };
 };
-const quantization = child('scripts/bench/int8.ts', [BENCH, ...(existsSync(tweets) ? [tweets] : [])]) as Record<string, { fp32Ms: number; q8Ms: number; speedup: number } | Record<string, string>>;
+const quantization = child('scripts/bench/int8.ts', [BENCH, ...(existsSync(tweets) ? [tweets] : [])]) as Record<
+  string,
+  { fp32Ms: number; q8Ms: number; speedup: number } | Record<string, string>
+>;
 const transformersjs = child('scripts/bench/transformersjs.ts', [BENCH, image]) as { classifyMs: number };
 const discord = child('scripts/bench/discord.ts', [BENCH, image]) as {
   ackMaxMs: number;
@@ -78,8 +108,20 @@ const discord = child('scripts/bench/discord.ts', [BENCH, image]) as {
   peakRssUnderLoadMb: number;
 };
 log('running the PyTorch peer…');
-const python = spawnSync(PYTHON, [join(ROOT, 'scripts/bench/pytorch_peer.py'), image, process.env.BENCH_ROUNDS ?? '12'], { encoding: 'utf8' });
-const pytorch = python.status === 0 ? (JSON.parse(python.stdout.trim().split('\n').at(-1)!) as { classifyMs: number; resnetMs: number; vitMs: number; distilbert32Ms: number }) : undefined;
+const python = spawnSync(
+  PYTHON,
+  [join(ROOT, 'scripts/bench/pytorch_peer.py'), image, process.env.BENCH_ROUNDS ?? '12'],
+  { encoding: 'utf8' },
+);
+const pytorch =
+  python.status === 0
+    ? (JSON.parse(python.stdout.trim().split('\n').at(-1)!) as {
+        classifyMs: number;
+        resnetMs: number;
+        vitMs: number;
+        distilbert32Ms: number;
+      })
+    : undefined;
 
 const c = sightread.classify;
 const classify32 = sightread.concurrency.classify!.find((row) => row.concurrency === 32)!;
@@ -88,21 +130,88 @@ const q = quantization as Record<string, { speedup: number; fp32Ms: number; q8Ms
 const agreement = quantization.top1Agreement as unknown as { images: string; texts: string };
 const fmt = (value: number, digits = 2): string => value.toFixed(digits);
 const goals: Array<[string, string, string, boolean]> = [
-  ['/classify end to end ÷ (decode + raw CNN run + raw ViT run), concurrency 1', '≤ 1.10×', `${fmt(c.endToEndMs / c.floorMs)}× (${c.endToEndMs} ms vs ${c.floorMs} ms)`, c.endToEndMs / c.floorMs <= 1.1],
-  ['transformers.js pipelines ÷ sightread /classify', '≥ 1.3×', `${fmt(transformersjs.classifyMs / c.endToEndMs)}× (${transformersjs.classifyMs} ms)`, transformersjs.classifyMs / c.endToEndMs >= 1.3],
-  ['PyTorch eager (2 threads) ÷ sightread /classify', '≥ 1.25×', pytorch ? `${fmt(pytorch.classifyMs / c.endToEndMs)}× (${fmt(pytorch.classifyMs, 1)} ms)` : 'not measured', pytorch ? pytorch.classifyMs / c.endToEndMs >= 1.25 : false],
-  ['ViT-B/16 int8 speed-up over fp32', '≥ 2.5×', `${fmt(q['vit-base-patch16-224']!.speedup)}×`, q['vit-base-patch16-224']!.speedup >= 2.5],
-  ['DistilBERT int8 speed-up over fp32 (32 / 128 tokens)', '≥ 2.5×', `${fmt(q['distilbert-sst2 (32 tokens)']!.speedup)}× / ${fmt(q['distilbert-sst2 (128 tokens)']!.speedup)}×`, q['distilbert-sst2 (32 tokens)']!.speedup >= 2.5 && q['distilbert-sst2 (128 tokens)']!.speedup >= 2.5],
-  ['32 concurrent /classify on Discord: slowest acknowledgement', '≤ 1000 ms', `${discord.ackMaxMs} ms (${discord.answered}/${discord.interactions} answered)`, discord.ackMaxMs <= 1000],
-  ['32 concurrent /classify on Discord: event-loop lag p99 during the load', '< 100 ms', `≤ ${fmt(discord.eventLoopLagP99Ms, 0)} ms (histogram bucket)`, discord.eventLoopLagP99Ms < 100],
-  ['Throughput at 32 concurrent ÷ raw onnxruntime at its best batch size', '≥ 0.9×', `${fmt(classify32.perSecond! / bestRaw)}× (${classify32.perSecond}/s vs ${bestRaw}/s)`, classify32.perSecond! / bestRaw >= 0.9],
-  ['RSS of the bot (npm start) with all models loaded', `≤ ${sightread.memory.budgetMb} MB`, `${discord.loadedRssMb} MB (model files ${sightread.memory.modelFilesMb} MB)`, discord.loadedRssMb <= sightread.memory.budgetMb],
-  ...(sightread.soak ? [['RSS after 100 → 1,000 /classify requests', 'no growth', `${sightread.soak.rssAt100Mb} → ${sightread.soak.rssAtEndMb} MB`, sightread.soak.rssAtEndMb <= sightread.soak.rssAt100Mb * 1.05] as [string, string, string, boolean]] : []),
-  ...(sightread.vader ? [['VADER, single thread, tweets file', '≥ 5,000 sentences/s', `${sightread.vader.sentencesPerSecond}/s`, sightread.vader.sentencesPerSecond >= 5000] as [string, string, string, boolean]] : []),
+  [
+    '/classify end to end ÷ (decode + raw CNN run + raw ViT run), concurrency 1',
+    '≤ 1.10×',
+    `${fmt(c.endToEndMs / c.floorMs)}× (${c.endToEndMs} ms vs ${c.floorMs} ms)`,
+    c.endToEndMs / c.floorMs <= 1.1,
+  ],
+  [
+    'transformers.js pipelines ÷ sightread /classify',
+    '≥ 1.3×',
+    `${fmt(transformersjs.classifyMs / c.endToEndMs)}× (${transformersjs.classifyMs} ms)`,
+    transformersjs.classifyMs / c.endToEndMs >= 1.3,
+  ],
+  [
+    'PyTorch eager (2 threads) ÷ sightread /classify',
+    '≥ 1.25×',
+    pytorch ? `${fmt(pytorch.classifyMs / c.endToEndMs)}× (${fmt(pytorch.classifyMs, 1)} ms)` : 'not measured',
+    pytorch ? pytorch.classifyMs / c.endToEndMs >= 1.25 : false,
+  ],
+  [
+    'ViT-B/16 int8 speed-up over fp32',
+    '≥ 2.5×',
+    `${fmt(q['vit-base-patch16-224']!.speedup)}×`,
+    q['vit-base-patch16-224']!.speedup >= 2.5,
+  ],
+  [
+    'DistilBERT int8 speed-up over fp32 (32 / 128 tokens)',
+    '≥ 2.5×',
+    `${fmt(q['distilbert-sst2 (32 tokens)']!.speedup)}× / ${fmt(q['distilbert-sst2 (128 tokens)']!.speedup)}×`,
+    q['distilbert-sst2 (32 tokens)']!.speedup >= 2.5 && q['distilbert-sst2 (128 tokens)']!.speedup >= 2.5,
+  ],
+  [
+    '32 concurrent /classify on Discord: slowest acknowledgement',
+    '≤ 1000 ms',
+    `${discord.ackMaxMs} ms (${discord.answered}/${discord.interactions} answered)`,
+    discord.ackMaxMs <= 1000,
+  ],
+  [
+    '32 concurrent /classify on Discord: event-loop lag p99 during the load',
+    '< 100 ms',
+    `≤ ${fmt(discord.eventLoopLagP99Ms, 0)} ms (histogram bucket)`,
+    discord.eventLoopLagP99Ms < 100,
+  ],
+  [
+    'Throughput at 32 concurrent ÷ raw onnxruntime at its best batch size',
+    '≥ 0.9×',
+    `${fmt(classify32.perSecond! / bestRaw)}× (${classify32.perSecond}/s vs ${bestRaw}/s)`,
+    classify32.perSecond! / bestRaw >= 0.9,
+  ],
+  [
+    'RSS of the bot (npm start) with all models loaded',
+    `≤ ${sightread.memory.budgetMb} MB`,
+    `${discord.loadedRssMb} MB (model files ${sightread.memory.modelFilesMb} MB)`,
+    discord.loadedRssMb <= sightread.memory.budgetMb,
+  ],
+  ...(sightread.soak
+    ? [
+        [
+          'RSS after 100 → 1,000 /classify requests',
+          'no growth',
+          `${sightread.soak.rssAt100Mb} → ${sightread.soak.rssAtEndMb} MB`,
+          sightread.soak.rssAtEndMb <= sightread.soak.rssAt100Mb * 1.05,
+        ] as [string, string, string, boolean],
+      ]
+    : []),
+  ...(sightread.vader
+    ? [
+        [
+          'VADER, single thread, tweets file',
+          '≥ 5,000 sentences/s',
+          `${sightread.vader.sentencesPerSecond}/s`,
+          sightread.vader.sentencesPerSecond >= 5000,
+        ] as [string, string, string, boolean],
+      ]
+    : []),
 ];
 
 const table = (headers: string[], rows: Array<Array<string | number>>): string =>
-  [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  [
+    `| ${headers.join(' | ')} |`,
+    `| ${headers.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
 const markdown = [
   '# sightread benchmark',
   '',
@@ -111,23 +220,65 @@ const markdown = [
   '',
   '## Goals',
   '',
-  table(['goal', 'target', 'measured', 'met'], goals.map(([goal, target, measured, met]) => [goal, target, measured, met ? 'yes' : '**no**'])),
+  table(
+    ['goal', 'target', 'measured', 'met'],
+    goals.map(([goal, target, measured, met]) => [goal, target, measured, met ? 'yes' : '**no**']),
+  ),
   '',
   '## /classify at concurrency 1 (ms)',
   '',
   table(
-    ['sightread end to end', 'floor: decode + raw CNN + raw ViT', 'decode', 'raw ResNet-50', 'raw ViT-B/16', 'stage: decode', 'stage: CNN', 'stage: ViT', 'stage: render', 'transformers.js', 'PyTorch eager'],
-    [[c.endToEndMs, c.floorMs, c.decodeMs, c.rawCnnMs, c.rawVitMs, c.stagesMs.decode!, c.stagesMs.cnnInference!, c.stagesMs.vitInference!, c.stagesMs.render!, transformersjs.classifyMs, pytorch ? fmt(pytorch.classifyMs, 1) : '–']],
+    [
+      'sightread end to end',
+      'floor: decode + raw CNN + raw ViT',
+      'decode',
+      'raw ResNet-50',
+      'raw ViT-B/16',
+      'stage: decode',
+      'stage: CNN',
+      'stage: ViT',
+      'stage: render',
+      'transformers.js',
+      'PyTorch eager',
+    ],
+    [
+      [
+        c.endToEndMs,
+        c.floorMs,
+        c.decodeMs,
+        c.rawCnnMs,
+        c.rawVitMs,
+        c.stagesMs.decode!,
+        c.stagesMs.cnnInference!,
+        c.stagesMs.vitInference!,
+        c.stagesMs.render!,
+        transformersjs.classifyMs,
+        pytorch ? fmt(pytorch.classifyMs, 1) : '–',
+      ],
+    ],
   ),
   '',
   '## Pipelines under load (in-process)',
   '',
   table(
     ['pipeline', 'concurrency', 'requests', 'p50 ms', 'p95 ms', 'per second', 'event-loop lag p99 ms', 'peak RSS MB'],
-    Object.entries(sightread.concurrency).flatMap(([name, rows]) => rows.map((row) => [name, row.concurrency!, row.requests!, row.p50Ms!, row.p95Ms!, row.perSecond!, row.eventLoopLagP99Ms!, row.peakRssMb!])),
+    Object.entries(sightread.concurrency).flatMap(([name, rows]) =>
+      rows.map((row) => [
+        name,
+        row.concurrency!,
+        row.requests!,
+        row.p50Ms!,
+        row.p95Ms!,
+        row.perSecond!,
+        row.eventLoopLagP99Ms!,
+        row.peakRssMb!,
+      ]),
+    ),
   ),
   '',
-  `Raw onnxruntime (ResNet-50 + ViT-B/16 on pre-made tensors): ${Object.entries(sightread.rawThroughput).map(([k, v]) => `${k.replace('ImagesPerSecond', '')} ${v} images/s`).join(', ')}.`,
+  `Raw onnxruntime (ResNet-50 + ViT-B/16 on pre-made tensors): ${Object.entries(sightread.rawThroughput)
+    .map(([k, v]) => `${k.replace('ImagesPerSecond', '')} ${v} images/s`)
+    .join(', ')}.`,
   '',
   `Through Discord (real bot, emulator, 32 concurrent /classify): acknowledged within ${discord.ackMaxMs} ms at worst; answers p50 ${discord.finalP50Ms} ms, p95 ${discord.finalP95Ms} ms; event-loop lag p99 during the load ≤ ${fmt(discord.eventLoopLagP99Ms, 0)} ms (from the difference of two scrapes of the bot's lag histogram, ${discord.eventLoopLagSamples} samples); peak RSS ${discord.peakRssUnderLoadMb} MB.`,
   '',
@@ -135,18 +286,33 @@ const markdown = [
   '',
   '## int8 against fp32 (raw session.run, ms)',
   '',
-  table(['model', 'fp32', 'int8', 'speed-up'], Object.entries(q).filter(([, v]) => 'speedup' in v).map(([name, v]) => [name, v.fp32Ms, v.q8Ms, `${fmt(v.speedup)}×`])),
+  table(
+    ['model', 'fp32', 'int8', 'speed-up'],
+    Object.entries(q)
+      .filter(([, v]) => 'speedup' in v)
+      .map(([name, v]) => [name, v.fp32Ms, v.q8Ms, `${fmt(v.speedup)}×`]),
+  ),
   '',
   `Top-1 agreement of int8 with fp32: ViT-B/16 ${agreement.images} fixed images, DistilBERT ${agreement.texts} tweets (random weights: this measures quantization noise, not accuracy).`,
   '',
   `Cold start (npm start's process start → all four models verified, loaded and warm, logged in): ${discord.coldStartMs} ms.`,
-  ...(pytorch ? ['', `PyTorch eager, 2 threads, ms per call: ResNet-50 ${fmt(pytorch.resnetMs, 1)}, ViT-B/16 ${fmt(pytorch.vitMs, 1)}, DistilBERT (32 tokens) ${fmt(pytorch.distilbert32Ms, 1)}.`] : []),
+  ...(pytorch
+    ? [
+        '',
+        `PyTorch eager, 2 threads, ms per call: ResNet-50 ${fmt(pytorch.resnetMs, 1)}, ViT-B/16 ${fmt(pytorch.vitMs, 1)}, DistilBERT (32 tokens) ${fmt(pytorch.distilbert32Ms, 1)}.`,
+      ]
+    : []),
   '',
 ].join('\n');
 
 /** A horizontal bar chart of the /classify comparison. */
 function chart(): Promise<Buffer> {
-  const bar = (label: string, value: number, color: string): BenchBar => ({ label, value, valueText: `${value.toFixed(0)} ms`, color });
+  const bar = (label: string, value: number, color: string): BenchBar => ({
+    label,
+    value,
+    valueText: `${value.toFixed(0)} ms`,
+    color,
+  });
   return renderBenchChart({
     title: `/classify, one request: ResNet-50 + ViT-B/16 (int8), ms — ${machine.cpu}, ${machine.cores} cores`,
     bars: [
@@ -159,7 +325,10 @@ function chart(): Promise<Buffer> {
 }
 
 mkdirSync(OUT, { recursive: true });
-writeFileSync(join(OUT, 'results.json'), `${JSON.stringify({ machine, sightread, quantization, transformersjs, pytorch, discord, goals }, null, 2)}\n`);
+writeFileSync(
+  join(OUT, 'results.json'),
+  `${JSON.stringify({ machine, sightread, quantization, transformersjs, pytorch, discord, goals }, null, 2)}\n`,
+);
 writeFileSync(join(OUT, 'results.md'), markdown);
 writeFileSync(join(OUT, 'chart.png'), await chart());
 process.stdout.write(`${markdown}\nWrote bench/results/results.md, results.json and chart.png\n`);

@@ -23,17 +23,24 @@ const labelMatches = (truth: string, predicted: string): boolean =>
     .map((part) => part.trim())
     .includes(truth.toLowerCase().trim());
 
-async function evalClassify(services: Services, flags: Record<string, string | true>): Promise<Record<string, unknown>> {
+async function evalClassify(
+  services: Services,
+  flags: Record<string, string | true>,
+): Promise<Record<string, unknown>> {
   const { model, images, truth } = flags;
   if (typeof model !== 'string' || typeof images !== 'string' || typeof truth !== 'string') {
-    throw new UserFacingError('Usage: npm run eval -- classify --model <id> --images <dir> --truth <file> [--json]', { code: 'usage' });
+    throw new UserFacingError('Usage: npm run eval -- classify --model <id> --images <dir> --truth <file> [--json]', {
+      code: 'usage',
+    });
   }
   const parsed = truthSchema.safeParse(JSON.parse(await readFile(truth, 'utf8')));
-  if (!parsed.success) throw new UserFacingError(`${truth} must map image file names to a class index or label.`, { code: 'usage' });
+  if (!parsed.success)
+    throw new UserFacingError(`${truth} must map image file names to a class index or label.`, { code: 'usage' });
   const present = new Set(await readdir(images));
   const entries = Object.entries(parsed.data).filter(([name]) => present.has(name));
   const missing = Object.keys(parsed.data).filter((name) => !present.has(name));
-  if (entries.length === 0) throw new UserFacingError(`None of the images named in ${truth} are in ${images}.`, { code: 'usage' });
+  if (entries.length === 0)
+    throw new UserFacingError(`None of the images named in ${truth} are in ${images}.`, { code: 'usage' });
   const bytes = await Promise.all(entries.map(([name]) => readFile(join(images, name))));
   let identity: ModelIdentity | undefined;
   let top1 = 0;
@@ -43,12 +50,18 @@ async function evalClassify(services: Services, flags: Record<string, string | t
   for (const [index, [name, expected]] of entries.entries()) {
     const result = (await services.vision.classify(bytes[index]!, model, 5)).results[0]!;
     identity = result.model;
-    const hit = (p: { index: number; label: string }): boolean => (typeof expected === 'number' ? p.index === expected : labelMatches(expected, p.label));
+    const hit = (p: { index: number; label: string }): boolean =>
+      typeof expected === 'number' ? p.index === expected : labelMatches(expected, p.label);
     const isTop1 = hit(result.predictions[0]!);
     const isTop5 = result.predictions.some(hit);
     top1 += isTop1 ? 1 : 0;
     top5 += isTop5 ? 1 : 0;
-    perImage.push({ image: name, truth: expected, top1: result.predictions[0]!.label, hit: isTop1 ? 'top1' : isTop5 ? 'top5' : 'miss' });
+    perImage.push({
+      image: name,
+      truth: expected,
+      top1: result.predictions[0]!.label,
+      hit: isTop1 ? 'top1' : isTop5 ? 'top5' : 'miss',
+    });
   }
   const seconds = (performance.now() - started) / 1000;
   return {
@@ -74,11 +87,23 @@ async function main(): Promise<number> {
     let report: Record<string, unknown>;
     if (task === 'classify') report = await evalClassify(services, flags);
     else if (task === 'sentiment') {
-      if (typeof flags.truth !== 'string') throw new UserFacingError('Usage: npm run eval -- sentiment --truth <file> [--json]', { code: 'usage' });
-      report = { ...(await evaluateSentiment(() => services.text.classifier(), { queueMax: config.QUEUE_MAX, batchMaxSize: config.BATCH_MAX_SIZE }, flags.truth)) };
+      if (typeof flags.truth !== 'string')
+        throw new UserFacingError('Usage: npm run eval -- sentiment --truth <file> [--json]', { code: 'usage' });
+      report = {
+        ...(await evaluateSentiment(
+          () => services.text.classifier(),
+          { queueMax: config.QUEUE_MAX, batchMaxSize: config.BATCH_MAX_SIZE },
+          flags.truth,
+        )),
+      };
     } else throw new UserFacingError('Usage: npm run eval -- classify|sentiment [options] [--json]', { code: 'usage' });
     if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else process.stdout.write(`${Object.entries(report).map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`).join('\n')}\n`);
+    else
+      process.stdout.write(
+        `${Object.entries(report)
+          .map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+          .join('\n')}\n`,
+      );
     return 0;
   } catch (error) {
     process.stderr.write(`Error: ${isUserFacing(error) ? error.message : String(error)}\n`);

@@ -9,7 +9,14 @@ import { Services } from '../src/app.js';
  */
 const config = loadConfigOrExit();
 const services = new Services(config, createLogger(config));
-const defaults = [config.VISION_CNN_MODEL, config.VISION_VIT_MODEL, config.CLIP_MODEL, config.SENTIMENT_MODEL, 'bert-base-uncased', 'gpt2'];
+const defaults = [
+  config.VISION_CNN_MODEL,
+  config.VISION_VIT_MODEL,
+  config.CLIP_MODEL,
+  config.SENTIMENT_MODEL,
+  'bert-base-uncased',
+  'gpt2',
+];
 const ids = process.argv.slice(2).length > 0 ? process.argv.slice(2) : defaults;
 let failed = 0;
 for (const id of ids) {

@@ -21,7 +21,15 @@ export interface StatusReport {
   queueDepth: number;
   eventLoopLagP99Ms: number;
   /** Per batching queue (model and part): batched session runs, from the metrics histogram. */
-  models: Array<{ model: string; p50Ms: number; p95Ms: number; batches: number; requests: number; largestBatch: number; waiting: number }>;
+  models: Array<{
+    model: string;
+    p50Ms: number;
+    p95Ms: number;
+    batches: number;
+    requests: number;
+    largestBatch: number;
+    waiting: number;
+  }>;
   uptimeSeconds: number;
 }
 
@@ -75,14 +83,21 @@ export class Services {
     this.vision = new VisionService({
       context,
       logger,
-      limits: { maxBytes: config.IMAGE_MAX_BYTES, maxPixels: config.IMAGE_MAX_PIXELS, decodeTimeoutMs: config.IMAGE_DECODE_TIMEOUT_MS },
+      limits: {
+        maxBytes: config.IMAGE_MAX_BYTES,
+        maxPixels: config.IMAGE_MAX_PIXELS,
+        decodeTimeoutMs: config.IMAGE_DECODE_TIMEOUT_MS,
+      },
       models: { cnn: config.VISION_CNN_MODEL, vit: config.VISION_VIT_MODEL, clip: config.CLIP_MODEL },
       clip: { template: config.CLIP_PROMPT_TEMPLATE, cacheSize: config.CLIP_TEXT_CACHE_SIZE },
     });
     this.text = new TextService({
       context,
       logger,
-      models: { sentiment: config.SENTIMENT_MODEL, tokenizers: { bert: 'bert-base-uncased', gpt2: 'gpt2', clip: config.CLIP_MODEL } },
+      models: {
+        sentiment: config.SENTIMENT_MODEL,
+        tokenizers: { bert: 'bert-base-uncased', gpt2: 'gpt2', clip: config.CLIP_MODEL },
+      },
     });
   }
 

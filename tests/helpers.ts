@@ -68,7 +68,9 @@ export async function rejectionOf<E extends Error>(promise: Promise<unknown>, ty
     if (error instanceof type) return error;
     throw new Error(`expected a rejection with a ${type.name}, but got: ${inspect(error)}`, { cause: error });
   }
-  throw new Error(`expected a rejection with a ${type.name}, but the promise resolved to ${inspect(resolved, { depth: 1 })}`);
+  throw new Error(
+    `expected a rejection with a ${type.name}, but the promise resolved to ${inspect(resolved, { depth: 1 })}`,
+  );
 }
 
 export const tempDir = (prefix = 'sightread-'): Promise<string> => mkdtemp(join(tmpdir(), prefix));
@@ -76,7 +78,8 @@ export const tempDir = (prefix = 'sightread-'): Promise<string> => mkdtemp(join(
 /** A solid-colour PNG; tiny models answer solid colours with scores computable by hand. */
 export function solidPng(rgb: [number, number, number], width = 32, height = 24, alpha?: number): Promise<Buffer> {
   const channels = alpha === undefined ? 3 : 4;
-  const background = alpha === undefined ? { r: rgb[0], g: rgb[1], b: rgb[2] } : { r: rgb[0], g: rgb[1], b: rgb[2], alpha };
+  const background =
+    alpha === undefined ? { r: rgb[0], g: rgb[1], b: rgb[2] } : { r: rgb[0], g: rgb[1], b: rgb[2], alpha };
   return sharp({ create: { width, height, channels, background } }).png().toBuffer();
 }
 

@@ -16,36 +16,57 @@ const healthPort = 20000 + Math.floor(Math.random() * 20000);
 /** Resident and peak resident memory of a process, from Linux's /proc. */
 const memoryOf = (pid: number): { rssMb: number; peakMb: number } => {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  const kb = (field: string): number =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 };
 const spawned = performance.now();
-const bot = await startBot(emulator, {
-  MODELS_MANIFEST: join(benchDir, 'manifest.json'),
-  MODELS_DIR: join(benchDir, '.lock'),
-  VISION_CNN_MODEL: 'resnet-50',
-  VISION_VIT_MODEL: 'vit-base-patch16-224',
-  CLIP_MODEL: 'clip-vit-base-patch32',
-  SENTIMENT_MODEL: 'distilbert-sst2',
-  COOLDOWN_SECONDS: '0',
-  GUILD_MAX_IN_FLIGHT: '64',
-  HEALTH_PORT: String(healthPort),
-  LOG_LEVEL: 'info',
-}, 120_000, true);
+const bot = await startBot(
+  emulator,
+  {
+    MODELS_MANIFEST: join(benchDir, 'manifest.json'),
+    MODELS_DIR: join(benchDir, '.lock'),
+    VISION_CNN_MODEL: 'resnet-50',
+    VISION_VIT_MODEL: 'vit-base-patch16-224',
+    CLIP_MODEL: 'clip-vit-base-patch32',
+    SENTIMENT_MODEL: 'distilbert-sst2',
+    COOLDOWN_SECONDS: '0',
+    GUILD_MAX_IN_FLIGHT: '64',
+    HEALTH_PORT: String(healthPort),
+    LOG_LEVEL: 'info',
+  },
+  120_000,
+  true,
+);
 const readyMs = performance.now() - spawned;
 const loaded = memoryOf(bot.child.pid!);
 /** Cumulative event-loop lag bucket counts from the bot's /metrics, by upper bound in seconds. */
 const lagBuckets = async (): Promise<Array<[number, number]>> => {
   const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
-  return [...text.matchAll(/^sightread_event_loop_lag_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
+  return [...text.matchAll(/^sightread_event_loop_lag_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)].map((m) => [
+    m[1] === '+Inf' ? Infinity : Number(m[1]),
+    Number(m[2]),
+  ]);
 };
 const lagBefore = await lagBuckets();
 const bytes = readFileSync(imagePath);
 const records = Array.from({ length: 32 }, (_, i) => {
   const attachment = emulator.attachment(`photo-${i}.jpg`, 'image/jpeg', bytes);
-  return emulator.interact({ name: 'classify', type: 1, options: [{ name: 'image', type: 11, value: attachment.id }], resolved: { attachments: { [attachment.id]: attachment } } }, { userId: String(700000000000000000n + BigInt(i)) });
+  return emulator.interact(
+    {
+      name: 'classify',
+      type: 1,
+      options: [{ name: 'image', type: 11, value: attachment.id }],
+      resolved: { attachments: { [attachment.id]: attachment } },
+    },
+    { userId: String(700000000000000000n + BigInt(i)) },
+  );
 });
-await until(() => records.every((r) => r.edits.some((e) => Array.isArray(e.json.embeds)) || r.followUps.length > 0) || undefined, 180_000, 'all 32 answers');
+await until(
+  () => records.every((r) => r.edits.some((e) => Array.isArray(e.json.embeds)) || r.followUps.length > 0) || undefined,
+  180_000,
+  'all 32 answers',
+);
 const underLoad = memoryOf(bot.child.pid!);
 // p99 of the lag during the load only (start-up excluded): the first bucket holding 99% of the window's samples.
 const lagAfter = await lagBuckets();
@@ -53,7 +74,9 @@ const inWindow = lagAfter.map(([bound, count], index) => [bound, count - (lagBef
 const samples = inWindow.at(-1)![1];
 const lag = (inWindow.find(([, count]) => count >= 0.99 * samples)?.[0] ?? Number.NaN) * 1000;
 const acks = records.map((r) => r.initial!.at - r.createdAt);
-const finals = records.map((r) => (r.edits.find((e) => Array.isArray(e.json.embeds))?.at ?? r.followUps[0]!.at) - r.createdAt);
+const finals = records.map(
+  (r) => (r.edits.find((e) => Array.isArray(e.json.embeds))?.at ?? r.followUps[0]!.at) - r.createdAt,
+);
 bot.child.kill('SIGTERM');
 await bot.exited;
 await emulator.stop();

@@ -23,11 +23,20 @@ import { concurrently, median, percentile, round, timeIt } from './stats.js';
  * 1/8/32, whether WebGPU's logits agree with the CPU's, and /classify end to end alone and under
  * 32 concurrent requests. Writes bench/results/gpu.json and gpu.md (or into the folder given).
  */
-const [benchDir = join(ROOT, 'bench/models'), imagePath = join(ROOT, '..', 'shared/images/dog.jpg'), outDir = join(ROOT, 'bench/results')] = process.argv.slice(2);
+const [
+  benchDir = join(ROOT, 'bench/models'),
+  imagePath = join(ROOT, '..', 'shared/images/dog.jpg'),
+  outDir = join(ROOT, 'bench/results'),
+] = process.argv.slice(2);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 20);
-for (const [what, path] of [['benchmark models', join(benchDir, 'manifest.json')], ['photo', imagePath]] as const) {
+for (const [what, path] of [
+  ['benchmark models', join(benchDir, 'manifest.json')],
+  ['photo', imagePath],
+] as const) {
   if (!existsSync(path)) {
-    process.stderr.write(`No ${what} at ${path}. Usage: npm run bench:gpu -- [models folder (npm run bench makes it)] [photo] [output folder]\n`);
+    process.stderr.write(
+      `No ${what} at ${path}. Usage: npm run bench:gpu -- [models folder (npm run bench makes it)] [photo] [output folder]\n`,
+    );
     process.exit(1);
   }
 }
@@ -38,7 +47,10 @@ const models = { cnn: 'resnet-50', vit: 'vit-base-patch16-224' } as const;
 const inputs = (size: number, seed: number): ort.Tensor => {
   let state = seed;
   const next = (): number => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
-  return stack(Array.from({ length: size }, () => new Float32Array(3 * 224 * 224).map(next)), [3, 224, 224]);
+  return stack(
+    Array.from({ length: size }, () => new Float32Array(3 * 224 * 224).map(next)),
+    [3, 224, 224],
+  );
 };
 const probe = inputs(8, 7);
 
@@ -78,7 +90,8 @@ async function measure(provider: string, precision: string, workers: string, bat
   );
   const cnn = sessions.cnn!;
   const vit = sessions.vit!;
-  const run = (session: typeof cnn, batch: ort.Tensor): Promise<unknown> => session.session.run({ pixel_values: batch });
+  const run = (session: typeof cnn, batch: ort.Tensor): Promise<unknown> =>
+    session.session.run({ pixel_values: batch });
 
   // The first runs on WebGPU compile its shaders: time them apart, as part of loading.
   const loadMs: Record<string, number> = {};
@@ -94,7 +107,10 @@ async function measure(provider: string, precision: string, workers: string, bat
     const n = size === 32 ? Math.max(3, rounds / 4) : rounds;
     rawMs.cnn![`batch${size}`] = round(median(await timeIt(() => run(cnn, batch), n)));
     rawMs.vit![`batch${size}`] = round(median(await timeIt(() => run(vit, batch), n)));
-    rawImagesPerSecond[`batch${size}`] = round((size * 1000) / (rawMs.cnn![`batch${size}`]! + rawMs.vit![`batch${size}`]!), 1);
+    rawImagesPerSecond[`batch${size}`] = round(
+      (size * 1000) / (rawMs.cnn![`batch${size}`]! + rawMs.vit![`batch${size}`]!),
+      1,
+    );
   }
   const logits: Record<string, Float32Array> = {};
   for (const [role, loaded] of Object.entries(sessions)) {
@@ -102,8 +118,14 @@ async function measure(provider: string, precision: string, workers: string, bat
     logits[role] = output.logits!.data as Float32Array;
   }
 
-  const [cnnSpec, vitSpec] = (await Promise.all([services.vision.classifier(models.cnn), services.vision.classifier(models.vit)])).map((classifier) => classifier.entry.preprocess!) as [ImagePreprocess, ImagePreprocess];
-  const limits = { maxBytes: config.IMAGE_MAX_BYTES, maxPixels: config.IMAGE_MAX_PIXELS, decodeTimeoutMs: config.IMAGE_DECODE_TIMEOUT_MS };
+  const [cnnSpec, vitSpec] = (
+    await Promise.all([services.vision.classifier(models.cnn), services.vision.classifier(models.vit)])
+  ).map((classifier) => classifier.entry.preprocess!) as [ImagePreprocess, ImagePreprocess];
+  const limits = {
+    maxBytes: config.IMAGE_MAX_BYTES,
+    maxPixels: config.IMAGE_MAX_PIXELS,
+    decodeTimeoutMs: config.IMAGE_DECODE_TIMEOUT_MS,
+  };
   const one = inputs(1, 3);
   const endToEnd: number[] = [];
   const floor: number[] = [];
@@ -117,7 +139,11 @@ async function measure(provider: string, precision: string, workers: string, bat
     const renderMs = performance.now() - renderStarted;
     const elapsed = performance.now() - started;
     started = performance.now();
-    const decoded = await decodeImage(image.bytes, limits, Math.max(neededShorterSide(cnnSpec), neededShorterSide(vitSpec)));
+    const decoded = await decodeImage(
+      image.bytes,
+      limits,
+      Math.max(neededShorterSide(cnnSpec), neededShorterSide(vitSpec)),
+    );
     await Promise.all([prepareDecoded(decoded, cnnSpec), prepareDecoded(decoded, vitSpec)]);
     const decodeMs = performance.now() - started;
     await run(cnn, one);
@@ -126,14 +152,27 @@ async function measure(provider: string, precision: string, workers: string, bat
     endToEnd.push(elapsed);
     decode.push(decodeMs);
     floor.push(performance.now() - started);
-    stages.push({ decode: report.decodeMs, cnnInference: report.results[0]!.timings.inferenceMs, vitInference: report.results[1]!.timings.inferenceMs, render: renderMs });
+    stages.push({
+      decode: report.decodeMs,
+      cnnInference: report.results[0]!.timings.inferenceMs,
+      vitInference: report.results[1]!.timings.inferenceMs,
+      render: renderMs,
+    });
   }
 
   const total = 64;
-  const { latencies, seconds } = await concurrently(32, total, async () => classify.toEmbeds((await runCommand(classify, { image, model: 'both', top: 5 }, services)) as ClassifyReport));
+  const { latencies, seconds } = await concurrently(32, total, async () =>
+    classify.toEmbeds((await runCommand(classify, { image, model: 'both', top: 5 }, services)) as ClassifyReport),
+  );
   await services.dispose();
   return {
-    setting: [`${provider} ${precision}`, workers === '1' ? '' : `${workers} workers`, batch === '8' ? '' : `batches ≤ ${batch}`].filter(Boolean).join(', '),
+    setting: [
+      `${provider} ${precision}`,
+      workers === '1' ? '' : `${workers} workers`,
+      batch === '8' ? '' : `batches ≤ ${batch}`,
+    ]
+      .filter(Boolean)
+      .join(', '),
     provider: cnn.executionProvider === vit.executionProvider ? cnn.executionProvider : 'cpu',
     precision: services.precision,
     loadMs,
@@ -143,9 +182,19 @@ async function measure(provider: string, precision: string, workers: string, bat
       endToEndMs: round(median(endToEnd)),
       floorMs: round(median(floor)),
       decodeMs: round(median(decode)),
-      stagesMs: Object.fromEntries(['decode', 'cnnInference', 'vitInference', 'render'].map((key) => [key, round(median(stages.map((s) => s[key]!)))])),
+      stagesMs: Object.fromEntries(
+        ['decode', 'cnnInference', 'vitInference', 'render'].map((key) => [
+          key,
+          round(median(stages.map((s) => s[key]!))),
+        ]),
+      ),
     },
-    concurrent32: { requests: total, p50Ms: round(median(latencies)), p95Ms: round(percentile(latencies, 0.95)), perSecond: round(total / seconds, 1) },
+    concurrent32: {
+      requests: total,
+      p50Ms: round(median(latencies)),
+      p95Ms: round(percentile(latencies, 0.95)),
+      perSecond: round(total / seconds, 1),
+    },
     logits,
   };
 }
@@ -179,19 +228,42 @@ function tryRun(file: string, args: string[]): string | undefined {
   }
 }
 
-const gpu = tryRun('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader']) ?? 'GPU not identified (no nvidia-smi)';
+const gpu =
+  tryRun('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader']) ??
+  'GPU not identified (no nvidia-smi)';
 // provider:precision:ORT_WORKERS:BATCH_MAX_SIZE, run in this order; BENCH_PYTORCH=0 leaves out the PyTorch peer.
-const settings = (process.env.BENCH_GPU_SETTINGS ?? 'webgpu:fp32:1,cpu:fp32:1,cpu:q8:1').split(',').map((setting) => setting.split(':'));
+const settings = (process.env.BENCH_GPU_SETTINGS ?? 'webgpu:fp32:1,cpu:fp32:1,cpu:q8:1')
+  .split(',')
+  .map((setting) => setting.split(':'));
 const runs: Measured[] = [];
-for (const [provider = 'webgpu', precision = 'fp32', workers = '1', batch = '8'] of settings) runs.push(await measure(provider, precision, workers, batch));
+for (const [provider = 'webgpu', precision = 'fp32', workers = '1', batch = '8'] of settings)
+  runs.push(await measure(provider, precision, workers, batch));
 const webgpu = runs.find((run) => run.provider === 'webgpu');
 const cpuFp32 = runs.find((run) => run.provider === 'cpu' && run.precision === 'fp32');
-const logitAgreement = webgpu && cpuFp32 ? Object.fromEntries(Object.keys(models).map((role) => [role, agreement(webgpu.logits[role]!, cpuFp32.logits[role]!)])) : undefined;
+const logitAgreement =
+  webgpu && cpuFp32
+    ? Object.fromEntries(
+        Object.keys(models).map((role) => [role, agreement(webgpu.logits[role]!, cpuFp32.logits[role]!)]),
+      )
+    : undefined;
 const python = process.env.BENCH_PYTHON ?? 'python3';
-const peerOutput = process.env.BENCH_PYTORCH === '0' ? undefined : tryRun(python, [join(ROOT, 'scripts/bench/pytorch_peer.py'), imagePath, String(rounds), 'cuda']);
-const pytorch = (peerOutput ? JSON.parse(peerOutput.split('\n').at(-1)!) : {}) as Record<string, number | string | undefined>;
+const peerOutput =
+  process.env.BENCH_PYTORCH === '0'
+    ? undefined
+    : tryRun(python, [join(ROOT, 'scripts/bench/pytorch_peer.py'), imagePath, String(rounds), 'cuda']);
+const pytorch = (peerOutput ? JSON.parse(peerOutput.split('\n').at(-1)!) : {}) as Record<
+  string,
+  number | string | undefined
+>;
 
-const machine = { gpu, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, onnxruntime: '1.30.0', sharp: sharp.versions.sharp };
+const machine = {
+  gpu,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  node: process.version,
+  onnxruntime: '1.30.0',
+  sharp: sharp.versions.sharp,
+};
 const results = { machine, runs: runs.map(({ logits: _logits, ...rest }) => rest), logitAgreement, pytorch };
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'gpu.json'), `${JSON.stringify(results, null, 1)}\n`);
@@ -204,7 +276,15 @@ const md = [
   '',
   '## Raw session.run, ResNet-50 + ViT-B/16 (ms per batch)',
   '',
-  row(['setting', 'ran on', 'first run (load + compile), CNN / ViT', 'batch 1', 'batch 8', 'batch 32', 'images/s at batch 1 / 8 / 32']),
+  row([
+    'setting',
+    'ran on',
+    'first run (load + compile), CNN / ViT',
+    'batch 1',
+    'batch 8',
+    'batch 32',
+    'images/s at batch 1 / 8 / 32',
+  ]),
   row(['---', '---', '---', '---', '---', '---', '---']),
   ...runs.map((r) =>
     row([
@@ -215,7 +295,19 @@ const md = [
       [1, 8, 32].map((size) => r.rawImagesPerSecond[`batch${size}`]).join(' / '),
     ]),
   ),
-  ...(pytorch.torch ? [row([`PyTorch ${pytorch.torch} eager, CUDA`, 'cuda', '', `${round(Number(pytorch.resnetMs))} + ${round(Number(pytorch.vitMs))}`, '', `${round(Number(pytorch.resnetBatch32Ms))} + ${round(Number(pytorch.vitBatch32Ms))}`, ''])] : []),
+  ...(pytorch.torch
+    ? [
+        row([
+          `PyTorch ${pytorch.torch} eager, CUDA`,
+          'cuda',
+          '',
+          `${round(Number(pytorch.resnetMs))} + ${round(Number(pytorch.vitMs))}`,
+          '',
+          `${round(Number(pytorch.resnetBatch32Ms))} + ${round(Number(pytorch.vitBatch32Ms))}`,
+          '',
+        ]),
+      ]
+    : []),
   '',
   ...(logitAgreement
     ? [
@@ -225,7 +317,16 @@ const md = [
     : []),
   '## /classify (ms)',
   '',
-  row(['setting', 'end to end', 'floor: decode + raw CNN + raw ViT', 'ratio', 'stages: decode / CNN / ViT / render', '32 concurrent: p50 / p95', 'per second', 'vs raw at best batch']),
+  row([
+    'setting',
+    'end to end',
+    'floor: decode + raw CNN + raw ViT',
+    'ratio',
+    'stages: decode / CNN / ViT / render',
+    '32 concurrent: p50 / p95',
+    'per second',
+    'vs raw at best batch',
+  ]),
   row(['---', '---', '---', '---', '---', '---', '---', '---']),
   ...runs.map((r) =>
     row([
@@ -239,7 +340,20 @@ const md = [
       `${round(r.concurrent32.perSecond / Math.max(...Object.values(r.rawImagesPerSecond)), 2)}×`,
     ]),
   ),
-  ...(pytorch.torch ? [row(['PyTorch eager, CUDA (PIL decode + both models)', round(Number(pytorch.classifyMs)), '', '', '', '', '', ''])] : []),
+  ...(pytorch.torch
+    ? [
+        row([
+          'PyTorch eager, CUDA (PIL decode + both models)',
+          round(Number(pytorch.classifyMs)),
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+        ]),
+      ]
+    : []),
   '',
 ].join('\n');
 writeFileSync(join(outDir, 'gpu.md'), md);

@@ -15,11 +15,21 @@ import { median, round } from './stats.js';
 const [benchDir, tweetsPath] = process.argv.slice(2) as [string, string | undefined];
 const rounds = Number(process.env.BENCH_ROUNDS ?? 12);
 const services = new Services(
-  parseConfig({ MODELS_MANIFEST: join(benchDir, 'manifest.json'), MODELS_DIR: join(benchDir, '.lock'), MODEL_DOWNLOADS: 'false', EXECUTION_PROVIDER: 'cpu', LOG_LEVEL: 'silent' }),
+  parseConfig({
+    MODELS_MANIFEST: join(benchDir, 'manifest.json'),
+    MODELS_DIR: join(benchDir, '.lock'),
+    MODEL_DOWNLOADS: 'false',
+    EXECUTION_PROVIDER: 'cpu',
+    LOG_LEVEL: 'silent',
+  }),
   pino({ level: 'silent' }),
 );
 const texts = tweetsPath
-  ? readFileSync(tweetsPath).toString('latin1').split('\n').filter(Boolean).map((line) => line.split('\t').slice(2).join('\t'))
+  ? readFileSync(tweetsPath)
+      .toString('latin1')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split('\t').slice(2).join('\t'))
   : ['What a wonderful day!', 'This is the worst film I have seen.', 'Not bad at all.'];
 const one = stack([new Float32Array(3 * 224 * 224).map(() => Math.random() - 0.5)], [3, 224, 224]);
 const timed = async (samples: number[], fn: () => Promise<unknown>): Promise<void> => {
@@ -35,7 +45,11 @@ async function sessionFor(id: string, precision: 'fp32' | 'q8', part = 'model'):
   return ort.InferenceSession.create(resolved.weights[part]!, services.engine.sessionOptions('cpu'));
 }
 const ids = (n: number): Record<string, ort.Tensor> => ({
-  input_ids: new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(1000 + ((i * 37) % 20000))), [1, n]),
+  input_ids: new ort.Tensor(
+    'int64',
+    BigInt64Array.from({ length: n }, (_, i) => BigInt(1000 + ((i * 37) % 20000))),
+    [1, n],
+  ),
   attention_mask: new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
 });
 const quantization: Record<string, unknown> = {};
@@ -61,9 +75,12 @@ for (const [label, fp32, q8, feeds] of [
   const tq = median(q8Samples);
   quantization[label] = { fp32Ms: round(tf), q8Ms: round(tq), speedup: round(tf / tq, 2) };
 }
-const argmax = (data: Float32Array): number => data.reduce((best, value, index) => (value > data[best]! ? index : best), 0);
+const argmax = (data: Float32Array): number =>
+  data.reduce((best, value, index) => (value > data[best]! ? index : best), 0);
 let imageAgree = 0;
-const imageSet = Array.from({ length: 16 }, (_, i) => stack([new Float32Array(3 * 224 * 224).map((_, j) => Math.sin(i * 0.7 + j * 0.001) * 1.5)], [3, 224, 224]));
+const imageSet = Array.from({ length: 16 }, (_, i) =>
+  stack([new Float32Array(3 * 224 * 224).map((_, j) => Math.sin(i * 0.7 + j * 0.001) * 1.5)], [3, 224, 224]),
+);
 for (const input of imageSet) {
   const a = (await vitFp32.run({ pixel_values: input })).logits!.data as Float32Array;
   const b = (await vitQ8.run({ pixel_values: input })).logits!.data as Float32Array;

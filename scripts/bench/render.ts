@@ -37,7 +37,10 @@ const rounds = Math.max(50, Number(values.rounds));
 const WARMUP = 10;
 
 async function load(root: string): Promise<Renderer> {
-  const chart = (await import(join(root, 'src/render/chart.ts'))) as Pick<Renderer, 'renderChart' | 'warmChartText' | 'PALETTE'>;
+  const chart = (await import(join(root, 'src/render/chart.ts'))) as Pick<
+    Renderer,
+    'renderChart' | 'warmChartText' | 'PALETTE'
+  >;
   const patchView = (await import(join(root, 'src/render/patch-view.ts'))) as Pick<Renderer, 'renderPatchGrid'>;
   return { ...chart, ...patchView };
 }
@@ -48,18 +51,37 @@ async function modelInput(path: string): Promise<RgbImage> {
     // A smooth synthetic picture, so that JPEG sizes stay near a photograph's.
     const size = 224;
     const data = Buffer.alloc(size * size * 3);
-    for (let y = 0; y < size; y += 1) for (let x = 0; x < size; x += 1) data.set([x, y, Math.round(128 + 100 * Math.sin((x + y) / 20))], (y * size + x) * 3);
+    for (let y = 0; y < size; y += 1)
+      for (let x = 0; x < size; x += 1)
+        data.set([x, y, Math.round(128 + 100 * Math.sin((x + y) / 20))], (y * size + x) * 3);
     return { data, width: size, height: size };
   }
-  const { data, info } = await sharp(path).resize(224, 224, { fit: 'cover' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(path)
+    .resize(224, 224, { fit: 'cover' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }
 
 const cats = (scores: number[]): ChartPanel['bars'] =>
-  ['tabby, tabby cat', 'tiger cat', 'Egyptian cat', 'lynx, catamount', 'Persian cat'].map((label, i) => ({ label, score: scores[i]! }));
+  ['tabby, tabby cat', 'tiger cat', 'Egyptian cat', 'lynx, catamount', 'Persian cat'].map((label, i) => ({
+    label,
+    score: scores[i]!,
+  }));
 const panelsFor = (palette: Renderer['PALETTE']): ChartPanel[] => [
-  { heading: 'CNN · resnet-50', subtitle: 'q8 · cpu · 41.2 ms', bars: cats([0.612, 0.203, 0.118, 0.021, 0.009]), color: palette.cnn },
-  { heading: 'VIT · vit-base-patch16-224', subtitle: 'q8 · cpu · 88.7 ms', bars: cats([0.447, 0.389, 0.097, 0.012, 0.006]), color: palette.vit },
+  {
+    heading: 'CNN · resnet-50',
+    subtitle: 'q8 · cpu · 41.2 ms',
+    bars: cats([0.612, 0.203, 0.118, 0.021, 0.009]),
+    color: palette.cnn,
+  },
+  {
+    heading: 'VIT · vit-base-patch16-224',
+    subtitle: 'q8 · cpu · 88.7 ms',
+    bars: cats([0.447, 0.389, 0.097, 0.012, 0.006]),
+    color: palette.vit,
+  },
 ];
 
 const rgb = await modelInput(values.image);
@@ -102,7 +124,12 @@ for (let index = 0; index < WARMUP + rounds; index += 1) {
   }
 }
 const medians = (name: string): Record<string, number> =>
-  Object.fromEntries(['chartMs', 'patchViewMs', 'stageMs'].map((measurement) => [measurement, round(median(samples.get(`${name}.${measurement}`) ?? []))]));
+  Object.fromEntries(
+    ['chartMs', 'patchViewMs', 'stageMs'].map((measurement) => [
+      measurement,
+      round(median(samples.get(`${name}.${measurement}`) ?? [])),
+    ]),
+  );
 
 const result: Record<string, unknown> = {
   image: existsSync(values.image) ? values.image : 'synthetic',
@@ -117,6 +144,8 @@ if (other) {
   const mine = medians('current');
   const theirs = medians('against');
   result.against = { root: resolve(values.against!), ...theirs };
-  result.ratio = Object.fromEntries(Object.keys(mine).map((key) => [key.replace(/Ms$/, ''), round(mine[key]! / theirs[key]!)]));
+  result.ratio = Object.fromEntries(
+    Object.keys(mine).map((key) => [key.replace(/Ms$/, ''), round(mine[key]! / theirs[key]!)]),
+  );
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

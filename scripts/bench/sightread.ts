@@ -41,21 +41,46 @@ const status = await services.preload();
 const loadedRssMb = process.memoryUsage().rss / 1048576;
 const modelFiles = ['resnet-50', 'vit-base-patch16-224', 'clip-vit-base-patch32', 'distilbert-sst2'].flatMap((id) => {
   const entry = services.store.entry(id);
-  return entry.files.filter((file) => file.precision === undefined || file.precision === services.precision).map((file) => join(services.store.modelDir(entry), file.path));
+  return entry.files
+    .filter((file) => file.precision === undefined || file.precision === services.precision)
+    .map((file) => join(services.store.modelDir(entry), file.path));
 });
 const modelMb = modelFiles.reduce((sum, file) => sum + statSync(file).size, 0) / 1048576;
-results.memory = { status, processBeforeModelsMb: round(before), loadedMb: round(loadedRssMb), modelFilesMb: round(modelMb), budgetMb: round(1.3 * modelMb + 300) };
+results.memory = {
+  status,
+  processBeforeModelsMb: round(before),
+  loadedMb: round(loadedRssMb),
+  modelFilesMb: round(modelMb),
+  budgetMb: round(1.3 * modelMb + 300),
+};
 
 // /classify at concurrency 1: the pipeline's own stage timings and the floor measured right beside it.
 const classify = commands.get('classify')!;
 const cnn = (await services.vision.classifier(config.VISION_CNN_MODEL)).entry.preprocess!;
 const vit = (await services.vision.classifier(config.VISION_VIT_MODEL)).entry.preprocess!;
-const limits = { maxBytes: config.IMAGE_MAX_BYTES, maxPixels: config.IMAGE_MAX_PIXELS, decodeTimeoutMs: config.IMAGE_DECODE_TIMEOUT_MS };
+const limits = {
+  maxBytes: config.IMAGE_MAX_BYTES,
+  maxPixels: config.IMAGE_MAX_PIXELS,
+  decodeTimeoutMs: config.IMAGE_DECODE_TIMEOUT_MS,
+};
 /** A whole answer as Discord gets it: the report, then its embeds and images. */
-const answer = async (command: Command, raw: Record<string, unknown>): Promise<unknown> => command.toEmbeds(await runCommand(command, raw, services));
-const cnnSession = (await services.engine.session((await services.store.resolve(config.VISION_CNN_MODEL, services.precision)).weights.model!)).session;
-const vitSession = (await services.engine.session((await services.store.resolve(config.VISION_VIT_MODEL, services.precision)).weights.model!)).session;
-const tensor = (size: number): ort.Tensor => stack(Array.from({ length: size }, () => new Float32Array(3 * 224 * 224).map(() => Math.random() - 0.5)), [3, 224, 224]);
+const answer = async (command: Command, raw: Record<string, unknown>): Promise<unknown> =>
+  command.toEmbeds(await runCommand(command, raw, services));
+const cnnSession = (
+  await services.engine.session(
+    (await services.store.resolve(config.VISION_CNN_MODEL, services.precision)).weights.model!,
+  )
+).session;
+const vitSession = (
+  await services.engine.session(
+    (await services.store.resolve(config.VISION_VIT_MODEL, services.precision)).weights.model!,
+  )
+).session;
+const tensor = (size: number): ort.Tensor =>
+  stack(
+    Array.from({ length: size }, () => new Float32Array(3 * 224 * 224).map(() => Math.random() - 0.5)),
+    [3, 224, 224],
+  );
 const one = tensor(1);
 const stages: Array<Record<string, number>> = [];
 const endToEnd: number[] = [];
@@ -76,7 +101,13 @@ const measureEndToEnd = async (keep: boolean): Promise<void> =>
     const renderStarted = performance.now();
     await classify.toEmbeds(report);
     const renderMs = performance.now() - renderStarted;
-    if (keep) stages.push({ decodeMs: report.decodeMs, cnnInferenceMs: report.results[0]!.timings.inferenceMs, vitInferenceMs: report.results[1]!.timings.inferenceMs, renderMs });
+    if (keep)
+      stages.push({
+        decodeMs: report.decodeMs,
+        cnnInferenceMs: report.results[0]!.timings.inferenceMs,
+        vitInferenceMs: report.results[1]!.timings.inferenceMs,
+        renderMs,
+      });
   });
 const measureFloor = async (keep: boolean): Promise<void> => {
   await timed(keep ? decodeOnly : [], async () => {
@@ -104,18 +135,35 @@ results.classify = {
   decodeMs: round(median(decodeOnly)),
   rawCnnMs: round(median(rawCnn)),
   rawVitMs: round(median(rawVit)),
-  stagesMs: { decode: round(stage('decodeMs')), cnnInference: round(stage('cnnInferenceMs')), vitInference: round(stage('vitInferenceMs')), render: round(stage('renderMs')) },
+  stagesMs: {
+    decode: round(stage('decodeMs')),
+    cnnInference: round(stage('cnnInferenceMs')),
+    vitInference: round(stage('vitInferenceMs')),
+    render: round(stage('renderMs')),
+  },
 };
 
 const texts = tweetsPath
-  ? readFileSync(tweetsPath).toString('latin1').split('\n').filter(Boolean).map((line) => line.split('\t').slice(2).join('\t'))
+  ? readFileSync(tweetsPath)
+      .toString('latin1')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split('\t').slice(2).join('\t'))
   : ['What a wonderful day!', 'This is the worst film I have seen.', 'Not bad at all.'];
 
 /** Runs `total` requests with `concurrency` workers and reports latency, throughput, lag and RSS. */
-async function load(command: Command, raw: () => Record<string, unknown>, concurrency: number, total: number): Promise<Record<string, number>> {
+async function load(
+  command: Command,
+  raw: () => Record<string, unknown>,
+  concurrency: number,
+  total: number,
+): Promise<Record<string, number>> {
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
-  const { result: { latencies, seconds }, peakRssMb } = await withPeakRss(() => concurrently(concurrency, total, () => answer(command, raw())));
+  const {
+    result: { latencies, seconds },
+    peakRssMb,
+  } = await withPeakRss(() => concurrently(concurrency, total, () => answer(command, raw())));
   lag.disable();
   return {
     concurrency,
@@ -154,10 +202,14 @@ if (soak > 0) {
 const rawBatches: Record<string, number> = {};
 for (const size of [1, 8, 32]) {
   const batch = tensor(size);
-  const t = await timeIt(async () => {
-    await cnnSession.run({ pixel_values: batch });
-    await vitSession.run({ pixel_values: batch });
-  }, size === 32 ? 2 : 4, 1);
+  const t = await timeIt(
+    async () => {
+      await cnnSession.run({ pixel_values: batch });
+      await vitSession.run({ pixel_values: batch });
+    },
+    size === 32 ? 2 : 4,
+    1,
+  );
   rawBatches[`batch${size}ImagesPerSecond`] = round((size * 1000) / median(t));
 }
 results.rawThroughput = rawBatches;
@@ -171,7 +223,11 @@ if (tweetsPath) {
     for (const text of texts) vaderScores(text);
     passes.push(texts.length / ((performance.now() - started) / 1000));
   }
-  results.vader = { sentences: texts.length, sentencesPerSecond: round(median(passes), 0), passes: passes.map((rate) => round(rate, 0)) };
+  results.vader = {
+    sentences: texts.length,
+    sentencesPerSecond: round(median(passes), 0),
+    passes: passes.map((rate) => round(rate, 0)),
+  };
 }
 
 await services.dispose();

@@ -20,7 +20,11 @@ export async function timeIt(fn: () => Promise<unknown>, rounds: number, warmup 
 }
 
 /** Runs `total` calls of `fn` from `concurrency` callers at once; every call's ms and the seconds it all took. */
-export async function concurrently(concurrency: number, total: number, fn: () => Promise<unknown>): Promise<{ latencies: number[]; seconds: number }> {
+export async function concurrently(
+  concurrency: number,
+  total: number,
+  fn: () => Promise<unknown>,
+): Promise<{ latencies: number[]; seconds: number }> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();

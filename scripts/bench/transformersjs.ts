@@ -11,7 +11,11 @@ const [benchDir, imagePath] = process.argv.slice(2) as [string, string];
 const rounds = Number(process.env.BENCH_ROUNDS ?? 12);
 env.allowRemoteModels = false;
 env.localModelPath = `${resolve(benchDir)}/`;
-const options = { dtype: 'q8', device: 'cpu', session_options: { intraOpNumThreads: Number(process.env.ORT_INTRA_OP_THREADS ?? 2), interOpNumThreads: 1 } } as const;
+const options = {
+  dtype: 'q8',
+  device: 'cpu',
+  session_options: { intraOpNumThreads: Number(process.env.ORT_INTRA_OP_THREADS ?? 2), interOpNumThreads: 1 },
+} as const;
 const cnn = await pipeline('image-classification', 'resnet-50', options);
 const vit = await pipeline('image-classification', 'vit-base-patch16-224', options);
 const bytes = readFileSync(imagePath);

@@ -42,7 +42,8 @@ async function readImage(path: string): Promise<ImageInput> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserFacingError(`File not found: ${path}`, { code: 'file_missing' });
-    if (code === 'EISDIR') throw new UserFacingError(`${path} is a folder, not an image file.`, { code: 'file_missing' });
+    if (code === 'EISDIR')
+      throw new UserFacingError(`${path} is a folder, not an image file.`, { code: 'file_missing' });
     throw new UserFacingError(`Could not read ${path}: ${(error as Error).message}`, { code: 'file_missing' });
   }
 }
@@ -54,13 +55,17 @@ export async function cliOptions(command: SlashCommand, args: ParsedArgs): Promi
   const raw: Record<string, unknown> = {};
   args.positional.forEach((value, index) => {
     const name = command.positional[index];
-    if (!name) throw new UserFacingError(`Unexpected argument "${value}". Usage: sightread ${usage}`, { code: 'usage' });
+    if (!name)
+      throw new UserFacingError(`Unexpected argument "${value}". Usage: sightread ${usage}`, { code: 'usage' });
     raw[name] = value;
   });
   for (const [name, value] of Object.entries(args.flags)) {
     if (name === 'json' || name === 'help' || name === 'out') continue;
     if (!(name in specs)) {
-      const known = Object.keys(specs).map((option) => `--${option}`).join(', ') || 'none';
+      const known =
+        Object.keys(specs)
+          .map((option) => `--${option}`)
+          .join(', ') || 'none';
       throw new UserFacingError(`Unknown option --${name} for ${command.name}. Options: ${known}.`, { code: 'usage' });
     }
     raw[name] = value;

@@ -45,14 +45,18 @@ async function main(argv: string[]): Promise<number> {
     const args = parseArgs(rest);
     const entry = catalogueEntry(command);
     if (args.flags.help) {
-      process.stdout.write(`${command.name}: ${command.description}\nUsage: sightread ${entry.cli?.usage}\nExample: ${entry.cli?.example}\n`);
+      process.stdout.write(
+        `${command.name}: ${command.description}\nUsage: sightread ${entry.cli?.usage}\nExample: ${entry.cli?.example}\n`,
+      );
       return 0;
     }
     const raw = await cliOptions(command, args);
     services = new Services(config, logger);
     const progress = args.flags.json ? () => {} : (text: string) => process.stderr.write(`… ${text}\n`);
     const report = await runCommand(command, raw, services, progress);
-    process.stdout.write(args.flags.json ? `${JSON.stringify(command.toJson(report), null, 2)}\n` : `${command.toText(report)}\n`);
+    process.stdout.write(
+      args.flags.json ? `${JSON.stringify(command.toJson(report), null, 2)}\n` : `${command.toText(report)}\n`,
+    );
     if (typeof args.flags.out === 'string') {
       // Images are drawn only when asked for: the terminal shows text.
       const { files } = await command.toEmbeds(report);

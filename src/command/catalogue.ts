@@ -37,8 +37,12 @@ export function catalogueEntry(command: Command): CatalogueEntry {
   ].join(' ');
   const cliExample = [
     command.name,
-    ...command.positional.flatMap((name) => (command.help.example?.[name] === undefined ? [] : [quoted(command.help.example[name])])),
-    ...example.filter(([name]) => !command.positional.includes(name)).map(([name, value]) => `--${name} ${quoted(value)}`),
+    ...command.positional.flatMap((name) =>
+      command.help.example?.[name] === undefined ? [] : [quoted(command.help.example[name])],
+    ),
+    ...example
+      .filter(([name]) => !command.positional.includes(name))
+      .map(([name, value]) => `--${name} ${quoted(value)}`),
   ].join(' ');
   return {
     name: `/${command.name}`,
@@ -53,7 +57,11 @@ const ORDER = ['classify', 'match', 'tokenize', 'sentiment', 'explain', 'ask', '
 
 export function catalogue(commands: Iterable<Command>): CatalogueEntry[] {
   const rank = (command: Command): number =>
-    command.kind === 'message' ? ORDER.length + 1 : ORDER.indexOf(command.name) < 0 ? ORDER.length : ORDER.indexOf(command.name);
+    command.kind === 'message'
+      ? ORDER.length + 1
+      : ORDER.indexOf(command.name) < 0
+        ? ORDER.length
+        : ORDER.indexOf(command.name);
   return [...commands].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name)).map(catalogueEntry);
 }
 

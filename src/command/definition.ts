@@ -4,7 +4,14 @@ import {
   type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from 'discord-api-types/v10';
 import type { Services } from '../app.js';
-import { defineOptions, option, type ImageInput, type OptionSet, type OptionSpecs, type OptionValues } from './options.js';
+import {
+  defineOptions,
+  option,
+  type ImageInput,
+  type OptionSet,
+  type OptionSpecs,
+  type OptionValues,
+} from './options.js';
 
 export type { ImageInput };
 
@@ -37,7 +44,10 @@ export interface RichReply {
 }
 
 /** What a command may use: the model services' facades, the notes, configuration, never the engine or store. */
-export type CommandServices = Pick<Services, 'vision' | 'text' | 'topics' | 'assistant' | 'config' | 'logger' | 'status'>;
+export type CommandServices = Pick<
+  Services,
+  'vision' | 'text' | 'topics' | 'assistant' | 'config' | 'logger' | 'status'
+>;
 
 export interface CommandContext<Options> {
   options: Options;
@@ -98,7 +108,9 @@ export function slashCommand<Specs extends OptionSpecs, Report>(
 }
 
 /** Declares a message context-menu command that reads the image or the text of the message it is used on. */
-export function messageCommand<Report>(command: Omit<MessageCommand<Report>, 'kind' | 'options'>): MessageCommand<Report> {
+export function messageCommand<Report>(
+  command: Omit<MessageCommand<Report>, 'kind' | 'options'>,
+): MessageCommand<Report> {
   const options =
     command.target === 'image'
       ? defineOptions({ image: option.attachment('The image of the message') })

@@ -53,7 +53,10 @@ export const option = {
     description: string,
     settings: Settings,
   ): IntegerOption & Settings => ({ kind: 'integer', description, ...settings }),
-  attachment: (description: string, settings: Omit<AttachmentOption, 'kind' | 'description'> = {}): AttachmentOption => ({
+  attachment: (
+    description: string,
+    settings: Omit<AttachmentOption, 'kind' | 'description'> = {},
+  ): AttachmentOption => ({
     kind: 'attachment',
     description,
     ...settings,
@@ -120,9 +123,10 @@ function discordOption(name: string, spec: OptionSpec): APIApplicationCommandBas
 export function defineOptions<Specs extends OptionSpecs>(specs: Specs): OptionSet<Specs> {
   const entries = Object.entries(specs);
   const shape = Object.fromEntries(entries.map(([name, spec]) => [name, fieldFor(spec)]));
-  const discord = [...entries.filter(([, spec]) => isRequired(spec)), ...entries.filter(([, spec]) => !isRequired(spec))].map(
-    ([name, spec]) => discordOption(name, spec),
-  );
+  const discord = [
+    ...entries.filter(([, spec]) => isRequired(spec)),
+    ...entries.filter(([, spec]) => !isRequired(spec)),
+  ].map(([name, spec]) => discordOption(name, spec));
   return { specs, schema: z.object(shape) as unknown as z.ZodType<OptionValues<Specs>>, discord };
 }
 
@@ -130,6 +134,7 @@ export function defineOptions<Specs extends OptionSpecs>(specs: Specs): OptionSe
 export function acceptedValues(name: string, spec: OptionSpec): string {
   if (spec.kind === 'attachment') return `<${name}>`;
   if (spec.kind === 'integer') return `${spec.min}-${spec.max}`;
-  if (spec.choices) return [...spec.choices.map((choice) => choice.value), ...(spec.otherValues ? [spec.otherValues] : [])].join('|');
+  if (spec.choices)
+    return [...spec.choices.map((choice) => choice.value), ...(spec.otherValues ? [spec.otherValues] : [])].join('|');
   return `"<${name}>"`;
 }

@@ -11,7 +11,9 @@ export function validateOptions(command: Command, raw: Record<string, unknown>):
       const message = issue.code === 'invalid_type' && raw[name] === undefined ? 'is required' : issue.message;
       return name ? `${name}: ${message}` : message;
     });
-    throw new UserFacingError(`Invalid input for /${command.name}: ${problems.join('; ')}.`, { code: 'invalid_options' });
+    throw new UserFacingError(`Invalid input for /${command.name}: ${problems.join('; ')}.`, {
+      code: 'invalid_options',
+    });
   }
   return parsed.data;
 }

@@ -53,8 +53,14 @@ const schema = z
     TEXT_MAX_CHARS: positiveInt.default(4000),
 
     DISCORD_TOKEN: z.string().min(1).optional(),
-    DISCORD_APP_ID: z.string().regex(/^\d{5,25}$/, 'must be the numeric application id').optional(),
-    DISCORD_GUILD_ID: z.string().regex(/^\d{5,25}$/, 'must be a numeric server id').optional(),
+    DISCORD_APP_ID: z
+      .string()
+      .regex(/^\d{5,25}$/, 'must be the numeric application id')
+      .optional(),
+    DISCORD_GUILD_ID: z
+      .string()
+      .regex(/^\d{5,25}$/, 'must be a numeric server id')
+      .optional(),
     DISCORD_API_URL: z.url().default('https://discord.com/api'),
     ATTACHMENT_HOSTS: csv.default(['cdn.discordapp.com', 'media.discordapp.net']),
     ATTACHMENT_TIMEOUT_MS: positiveInt.default(15_000),
@@ -70,10 +76,18 @@ const schema = z
   })
   .superRefine((env, ctx) => {
     if (env.LLM_PROVIDER !== 'none' && !env.LLM_MODEL) {
-      ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: `is required when LLM_PROVIDER=${env.LLM_PROVIDER}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LLM_MODEL'],
+        message: `is required when LLM_PROVIDER=${env.LLM_PROVIDER}`,
+      });
     }
     if (env.LLM_PROVIDER === 'openai' && !env.LLM_BASE_URL && !env.LLM_API_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['LLM_BASE_URL'], message: 'or LLM_API_KEY is required when LLM_PROVIDER=openai' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LLM_BASE_URL'],
+        message: 'or LLM_API_KEY is required when LLM_PROVIDER=openai',
+      });
     }
   });
 
@@ -113,7 +127,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
  * CPU's integer kernels), full precision on a GPU.
  */
 export function preferredPrecision(config: Config): 'q8' | 'fp32' | 'fp16' {
-  return config.MODEL_PRECISION ?? (config.EXECUTION_PROVIDER === 'cuda' || config.EXECUTION_PROVIDER === 'webgpu' ? 'fp32' : 'q8');
+  return (
+    config.MODEL_PRECISION ??
+    (config.EXECUTION_PROVIDER === 'cuda' || config.EXECUTION_PROVIDER === 'webgpu' ? 'fp32' : 'q8')
+  );
 }
 
 /** Replaces every configured secret value found in a text; used on anything that may reach a log. */

@@ -25,11 +25,16 @@ export function loadConfigOrExit(): Config {
  * sharding manager, the command deploy script); a missing one ends the process like any other
  * invalid configuration: the problem on stderr and exit code 78.
  */
-export function loadConfigRequiring(settings: readonly RequiredSetting[], purpose: string): Config & Record<RequiredSetting, string> {
+export function loadConfigRequiring(
+  settings: readonly RequiredSetting[],
+  purpose: string,
+): Config & Record<RequiredSetting, string> {
   const config = loadConfigOrExit();
   const missing = settings.filter((name) => !config[name]);
   if (missing.length > 0) {
-    const error = new ConfigError([`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required ${purpose} (see .env.example)`]);
+    const error = new ConfigError([
+      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required ${purpose} (see .env.example)`,
+    ]);
     process.stderr.write(`${error.message}\n`);
     process.exit(78);
   }

@@ -24,13 +24,20 @@ export class Bot {
     this.router = new Router(commands, services);
     this.client.on(Events.InteractionCreate, (interaction) => this.router.handle(interaction));
     this.client.on(Events.Error, (error) => services.logger.error({ err: error }, 'discord client error'));
-    this.client.on(Events.ShardDisconnect, () => services.logger.warn('gateway disconnected; discord.js will reconnect'));
+    this.client.on(Events.ShardDisconnect, () =>
+      services.logger.warn('gateway disconnected; discord.js will reconnect'),
+    );
   }
 
   async start(token: string): Promise<void> {
     const { config, logger } = this.services;
     if (config.HEALTH_PORT) {
-      this.health = await startHealthServer(config.HEALTH_PORT, this.services, { loggedIn: () => this.client.isReady(), models: () => this.models }, () => this.router.pending);
+      this.health = await startHealthServer(
+        config.HEALTH_PORT,
+        this.services,
+        { loggedIn: () => this.client.isReady(), models: () => this.models },
+        () => this.router.pending,
+      );
       logger.info({ port: config.HEALTH_PORT }, 'health server listening');
     }
     const ready = new Promise<void>((resolve) => this.client.once(Events.ClientReady, () => resolve()));
@@ -38,7 +45,10 @@ export class Bot {
     await ready;
     logger.info({ user: this.client.user?.tag, guilds: this.client.guilds.cache.size }, 'logged in to Discord');
     this.models = await this.services.preload();
-    logger.info({ models: this.models, executionProvider: this.services.engine.activeProvider }, 'models loaded; ready');
+    logger.info(
+      { models: this.models, executionProvider: this.services.engine.activeProvider },
+      'models loaded; ready',
+    );
   }
 
   /** Stop accepting work, let requests finish (or fail them cleanly), release everything. */

@@ -7,14 +7,26 @@ export interface HealthState {
 }
 
 /** /healthz (200 when logged in and models loaded, else 503) and /metrics (Prometheus text). */
-export function startHealthServer(port: number, services: Services, state: HealthState, pending: () => number): Promise<Server> {
+export function startHealthServer(
+  port: number,
+  services: Services,
+  state: HealthState,
+  pending: () => number,
+): Promise<Server> {
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path === '/healthz') {
       const models = state.models();
       const ready = state.loggedIn() && models !== undefined;
       response.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ status: ready ? 'ready' : 'starting', loggedIn: state.loggedIn(), models: models ?? 'loading', executionProvider: services.engine.activeProvider }));
+      response.end(
+        JSON.stringify({
+          status: ready ? 'ready' : 'starting',
+          loggedIn: state.loggedIn(),
+          models: models ?? 'loading',
+          executionProvider: services.engine.activeProvider,
+        }),
+      );
       return;
     }
     if (path === '/metrics') {
@@ -23,7 +35,10 @@ export function startHealthServer(port: number, services: Services, state: Healt
         services.metrics.render({
           sightread_queue_depth: { help: 'Requests waiting in inference queues.', value: services.engine.queueDepth() },
           sightread_requests_in_flight: { help: 'Interactions being handled now.', value: pending() },
-          sightread_uptime_seconds: { help: 'Seconds since start.', value: Math.round((Date.now() - services.startedAt) / 1000) },
+          sightread_uptime_seconds: {
+            help: 'Seconds since start.',
+            value: Math.round((Date.now() - services.startedAt) / 1000),
+          },
         }),
       );
       return;

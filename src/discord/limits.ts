@@ -41,7 +41,11 @@ export function toDiscordEmbeds(specs: readonly EmbedSpec[], colour = 0x5865f2):
     }));
     if (fields.length > LIMITS.fields) {
       const hidden = fields.length - (LIMITS.fields - 1);
-      fields.splice(LIMITS.fields - 1, fields.length, { name: 'More', value: `${hidden} more section(s) were left out (Discord allows ${LIMITS.fields}).`, inline: false });
+      fields.splice(LIMITS.fields - 1, fields.length, {
+        name: 'More',
+        value: `${hidden} more section(s) were left out (Discord allows ${LIMITS.fields}).`,
+        inline: false,
+      });
     }
     return {
       title: clip(spec.title, LIMITS.title),

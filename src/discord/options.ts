@@ -21,7 +21,10 @@ export function firstImage(message: Pick<Message, 'attachments' | 'embeds'>): At
 }
 
 /** Raw options of a slash command, with attachments downloaded into memory. */
-export async function chatInputOptions(interaction: ChatInputCommandInteraction, policy: DownloadPolicy): Promise<Record<string, unknown>> {
+export async function chatInputOptions(
+  interaction: ChatInputCommandInteraction,
+  policy: DownloadPolicy,
+): Promise<Record<string, unknown>> {
   const raw: Record<string, unknown> = {};
   for (const option of interaction.options.data) {
     if (option.type === ApplicationCommandOptionType.Attachment && option.attachment) {
@@ -33,13 +36,23 @@ export async function chatInputOptions(interaction: ChatInputCommandInteraction,
 }
 
 /** Raw options of a message context-menu command, taken from the target message. */
-export async function messageOptions(command: Command, interaction: MessageContextMenuCommandInteraction, policy: DownloadPolicy): Promise<Record<string, unknown>> {
+export async function messageOptions(
+  command: Command,
+  interaction: MessageContextMenuCommandInteraction,
+  policy: DownloadPolicy,
+): Promise<Record<string, unknown>> {
   const message = interaction.targetMessage;
   if (command.kind === 'message' && command.target === 'image') {
     const image = firstImage(message);
-    if (!image) throw new UserFacingError('That message has no image attachment or embedded image to classify.', { code: 'no_image' });
+    if (!image)
+      throw new UserFacingError('That message has no image attachment or embedded image to classify.', {
+        code: 'no_image',
+      });
     return { image: { name: image.name, bytes: await downloadAttachment(image, policy) } };
   }
-  if (!message.content.trim()) throw new UserFacingError('That message has no text to analyse (only attachments or embeds).', { code: 'empty_text' });
+  if (!message.content.trim())
+    throw new UserFacingError('That message has no text to analyse (only attachments or embeds).', {
+      code: 'empty_text',
+    });
   return { text: message.content };
 }

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { MessageFlags, type AutocompleteInteraction, type ChatInputCommandInteraction, type Interaction, type MessageContextMenuCommandInteraction } from 'discord.js';
+import {
+  MessageFlags,
+  type AutocompleteInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+  type MessageContextMenuCommandInteraction,
+} from 'discord.js';
 import type { Services } from '../app.js';
 import type { Command, RichReply } from '../command/definition.js';
 import { describeError, isUserFacing } from '../util/errors.js';
@@ -31,7 +37,11 @@ export class Router {
   ) {
     const { config } = services;
     this.fairUse = new FairUse(config.COOLDOWN_SECONDS * 1000, config.GUILD_MAX_IN_FLIGHT);
-    this.policy = { allowedHosts: config.ATTACHMENT_HOSTS, maxBytes: config.IMAGE_MAX_BYTES, timeoutMs: config.ATTACHMENT_TIMEOUT_MS };
+    this.policy = {
+      allowedHosts: config.ATTACHMENT_HOSTS,
+      maxBytes: config.IMAGE_MAX_BYTES,
+      timeoutMs: config.ATTACHMENT_TIMEOUT_MS,
+    };
   }
 
   get pending(): number {
@@ -45,7 +55,9 @@ export class Router {
       return;
     }
     if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand()) return;
-    const task = this.run(interaction).catch((error: unknown) => this.services.logger.error({ err: error }, 'interaction handler failed'));
+    const task = this.run(interaction).catch((error: unknown) =>
+      this.services.logger.error({ err: error }, 'interaction handler failed'),
+    );
     this.inFlight.add(task);
     void task.finally(() => this.inFlight.delete(task));
   }
@@ -63,24 +75,38 @@ export class Router {
     const focused = interaction.options.getFocused(true);
     try {
       const choices = command?.autocomplete?.(focused.name, String(focused.value), this.services) ?? [];
-      await interaction.respond(choices.slice(0, 25).map((choice) => ({ name: clip(choice.name, 100), value: clip(choice.value, 100) })));
+      await interaction.respond(
+        choices.slice(0, 25).map((choice) => ({ name: clip(choice.name, 100), value: clip(choice.value, 100) })),
+      );
     } catch (error) {
       this.services.logger.warn({ err: error, command: interaction.commandName }, 'autocomplete failed');
     }
   }
 
   private async rejectEphemeral(interaction: CommandInteraction, content: string): Promise<void> {
-    await interaction.reply({ content: clip(content, LIMITS.content), flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+    await interaction.reply({
+      content: clip(content, LIMITS.content),
+      flags: MessageFlags.Ephemeral,
+      allowedMentions: NO_MENTIONS,
+    });
   }
 
   private async run(interaction: CommandInteraction): Promise<void> {
     const started = performance.now();
     const requestId = randomUUID();
-    const log = this.services.logger.child({ requestId, command: interaction.commandName, user: interaction.user.id, guild: interaction.guildId });
+    const log = this.services.logger.child({
+      requestId,
+      command: interaction.commandName,
+      user: interaction.user.id,
+      guild: interaction.guildId,
+    });
     const { metrics } = this.services;
     const command = this.commands.get(interaction.commandName);
     if (!command) {
-      await this.rejectEphemeral(interaction, 'I do not know that command any more; it may have been removed. Try `/help`.');
+      await this.rejectEphemeral(
+        interaction,
+        'I do not know that command any more; it may have been removed. Try `/help`.',
+      );
       return;
     }
     if (!this.accepting) {
@@ -101,7 +127,10 @@ export class Router {
     const guild = interaction.guildId ?? `dm:${interaction.user.id}`;
     if (!this.fairUse.acquire(guild)) {
       metrics.requests.inc({ command: command.name, outcome: 'busy' });
-      await this.rejectEphemeral(interaction, `This server already has ${this.services.config.GUILD_MAX_IN_FLIGHT} requests running; please try again in a few seconds.`);
+      await this.rejectEphemeral(
+        interaction,
+        `This server already has ${this.services.config.GUILD_MAX_IN_FLIGHT} requests running; please try again in a few seconds.`,
+      );
       return;
     }
     let finished = false;
@@ -112,9 +141,13 @@ export class Router {
         const now = Date.now();
         if (finished || now - lastProgress < PROGRESS_INTERVAL_MS) return;
         lastProgress = now;
-        void interaction.editReply({ content: clip(`⏳ ${text}`, LIMITS.content), allowedMentions: NO_MENTIONS }).catch(() => undefined);
+        void interaction
+          .editReply({ content: clip(`⏳ ${text}`, LIMITS.content), allowedMentions: NO_MENTIONS })
+          .catch(() => undefined);
       };
-      const raw = interaction.isChatInputCommand() ? await chatInputOptions(interaction, this.policy) : await messageOptions(command, interaction, this.policy);
+      const raw = interaction.isChatInputCommand()
+        ? await chatInputOptions(interaction, this.policy)
+        : await messageOptions(command, interaction, this.policy);
       const report = await runCommand(command, raw, this.services, progress, requestId);
       const reply = await command.toEmbeds(report);
       finished = true;
@@ -128,8 +161,12 @@ export class Router {
       metrics.errors.inc({ command: command.name, kind: userFacing ? 'user' : 'internal' });
       if (userFacing) log.info({ code: error.code, reason: error.message }, 'command refused');
       else log.error({ err: error }, 'command failed');
-      const message = userFacing ? error.message : `Something went wrong on my side (${describeError(error).slice(0, 120)}). It has been logged; please try again.`;
-      await this.fail(interaction, message).catch((replyError: unknown) => log.warn({ err: replyError }, 'could not send the error reply'));
+      const message = userFacing
+        ? error.message
+        : `Something went wrong on my side (${describeError(error).slice(0, 120)}). It has been logged; please try again.`;
+      await this.fail(interaction, message).catch((replyError: unknown) =>
+        log.warn({ err: replyError }, 'could not send the error reply'),
+      );
     } finally {
       this.fairUse.release(guild);
       metrics.commandSeconds.observe({ command: command.name }, (performance.now() - started) / 1000);

@@ -88,13 +88,17 @@ export class MicroBatcher<I, O> {
   submitAll(inputs: readonly I[], submitOptions: SubmitOptions = {}): Promise<O[]> {
     if (this.closed) {
       submitOptions.announced?.();
-      return Promise.reject(new UserFacingError('The bot is shutting down; please try again in a minute.', { code: 'shutting_down' }));
+      return Promise.reject(
+        new UserFacingError('The bot is shutting down; please try again in a minute.', { code: 'shutting_down' }),
+      );
     }
     if (this.queue.length + inputs.length > this.options.maxQueue) {
       submitOptions.announced?.();
       this.stats.rejectedBusy += 1;
       return Promise.reject(
-        new BusyError(`The ${this.options.name} queue is full (${this.queue.length} requests waiting); please try again in a few seconds.`),
+        new BusyError(
+          `The ${this.options.name} queue is full (${this.queue.length} requests waiting); please try again in a few seconds.`,
+        ),
       );
     }
     const outputs = inputs.map(
@@ -124,7 +128,11 @@ export class MicroBatcher<I, O> {
     this.closed = true;
     clearTimeout(this.waitTimer);
     for (const pending of this.queue.splice(0)) {
-      this.settle(pending, () => pending.reject(new UserFacingError('The bot is shutting down; please try again in a minute.', { code: 'shutting_down' })));
+      this.settle(pending, () =>
+        pending.reject(
+          new UserFacingError('The bot is shutting down; please try again in a minute.', { code: 'shutting_down' }),
+        ),
+      );
     }
   }
 
@@ -134,9 +142,12 @@ export class MicroBatcher<I, O> {
     this.stats.timedOut += 1;
     this.settle(pending, () =>
       pending.reject(
-        new UserFacingError(`The ${this.options.name} model did not answer within ${this.options.timeoutMs} ms; please try again.`, {
-          code: 'timeout',
-        }),
+        new UserFacingError(
+          `The ${this.options.name} model did not answer within ${this.options.timeoutMs} ms; please try again.`,
+          {
+            code: 'timeout',
+          },
+        ),
       ),
     );
   }
@@ -173,7 +184,8 @@ export class MicroBatcher<I, O> {
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
     try {
       const outputs = await this.options.run(batch.map((pending) => pending.input));
-      if (outputs.length !== batch.length) throw new Error(`${this.options.name}: batch of ${batch.length} returned ${outputs.length} outputs`);
+      if (outputs.length !== batch.length)
+        throw new Error(`${this.options.name}: batch of ${batch.length} returned ${outputs.length} outputs`);
       batch.forEach((pending, index) => this.settle(pending, () => pending.resolve(outputs[index] as O)));
     } catch (error) {
       batch.forEach((pending) => this.settle(pending, () => pending.reject(error)));

@@ -74,7 +74,10 @@ export class InferenceEngine {
     this.configuredWorkers = Math.max(1, options.workers ?? 1);
     if (this.gpu && !(options.gpuInstalled ?? gpuProviderInstalled)(this.gpu)) this.noGpu(NOT_INSTALLED[this.gpu]);
     if (this.gpu === 'webgpu' && !this.gpuUnavailable && this.configuredWorkers > 1) {
-      options.logger.warn({ ORT_WORKERS: this.configuredWorkers }, 'WebGPU sessions all run in one worker thread (onnxruntime-node crashes when they are spread over several); ORT_WORKERS ignored');
+      options.logger.warn(
+        { ORT_WORKERS: this.configuredWorkers },
+        'WebGPU sessions all run in one worker thread (onnxruntime-node crashes when they are spread over several); ORT_WORKERS ignored',
+      );
     }
   }
 
@@ -114,7 +117,9 @@ export class InferenceEngine {
       // cores the next session needs (ResNet-50 then ViT-B/16: 123 ms with spinning, 79 ms without),
       // but spinning within a run saves waking a thread for every operator: spin during a run and
       // stop when it ends (measured here against no spinning: the same pair 85 → 72 ms, ViT-B/16 int8 alone 55 → 47 ms).
-      extra: { session: { force_spinning_stop: '1', intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '0' } } },
+      extra: {
+        session: { force_spinning_stop: '1', intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '0' } },
+      },
     };
   }
 
@@ -137,7 +142,10 @@ export class InferenceEngine {
     if (gpu) {
       try {
         const session = await create(path, this.sessionOptions(gpu));
-        this.options.logger.info({ path, executionProvider: gpu, ms: Math.round(performance.now() - started) }, 'session loaded');
+        this.options.logger.info(
+          { path, executionProvider: gpu, ms: Math.round(performance.now() - started) },
+          'session loaded',
+        );
         return { session, executionProvider: gpu, path, loadMs: performance.now() - started };
       } catch (error) {
         this.noGpu((error as Error).message.split('\n')[0] ?? 'unknown error');
@@ -145,13 +153,19 @@ export class InferenceEngine {
     }
     try {
       const session = await create(path, this.sessionOptions('cpu'));
-      this.options.logger.info({ path, executionProvider: 'cpu', ms: Math.round(performance.now() - started) }, 'session loaded');
+      this.options.logger.info(
+        { path, executionProvider: 'cpu', ms: Math.round(performance.now() - started) },
+        'session loaded',
+      );
       return { session, executionProvider: 'cpu', path, loadMs: performance.now() - started };
     } catch (error) {
-      throw new UserFacingError(`The model file ${path} could not be loaded by onnxruntime: ${(error as Error).message.split('\n')[0]}`, {
-        code: 'model_invalid',
-        cause: error,
-      });
+      throw new UserFacingError(
+        `The model file ${path} could not be loaded by onnxruntime: ${(error as Error).message.split('\n')[0]}`,
+        {
+          code: 'model_invalid',
+          cause: error,
+        },
+      );
     }
   }
 
@@ -159,7 +173,10 @@ export class InferenceEngine {
   private noGpu(reason: string): void {
     this.gpuUnavailable = reason;
     const setting = this.options.executionProvider;
-    this.options.logger[setting === 'auto' ? 'info' : 'warn']({ reason }, `${this.gpu} unavailable (EXECUTION_PROVIDER=${setting}); running on CPU`);
+    this.options.logger[setting === 'auto' ? 'info' : 'warn'](
+      { reason },
+      `${this.gpu} unavailable (EXECUTION_PROVIDER=${setting}); running on CPU`,
+    );
   }
 
   /** One micro-batching queue per key (normally a model id + part), created on first use. */
@@ -188,14 +205,18 @@ export class InferenceEngine {
   }
 
   batcherStats(): Record<string, MicroBatcher<unknown, unknown>['stats'] & { depth: number }> {
-    return Object.fromEntries([...this.batchers].map(([key, batcher]) => [key, { ...batcher.stats, depth: batcher.depth }]));
+    return Object.fromEntries(
+      [...this.batchers].map(([key, batcher]) => [key, { ...batcher.stats, depth: batcher.depth }]),
+    );
   }
 
   async dispose(): Promise<void> {
     for (const batcher of this.batchers.values()) batcher.close();
     const loaded = await Promise.allSettled(this.sessions.values());
     this.sessions.clear();
-    await Promise.allSettled(loaded.map((result) => (result.status === 'fulfilled' ? result.value.session.release() : undefined)));
+    await Promise.allSettled(
+      loaded.map((result) => (result.status === 'fulfilled' ? result.value.session.release() : undefined)),
+    );
     await Promise.allSettled(this.workers.splice(0).map((worker) => worker.terminate()));
   }
 }

@@ -86,7 +86,9 @@ export async function loadModel(
 ): Promise<LoadedModel> {
   const entry = context.store.entry(id);
   if (entry.task !== task) {
-    throw new UserFacingError(`Model "${id}" is a ${entry.task} model, not ${TASK_NAMES[task]}.`, { code: 'unknown_model' });
+    throw new UserFacingError(`Model "${id}" is a ${entry.task} model, not ${TASK_NAMES[task]}.`, {
+      code: 'unknown_model',
+    });
   }
   const resolved = await context.store.resolve(id, context.precision);
   const paths = parts.map((part) => {
@@ -198,7 +200,8 @@ export async function runForOutput(
   model: string,
 ): Promise<ort.Tensor> {
   const result = (await session.session.run(feeds))[output];
-  if (!result) throw new Error(`${model}: output "${output}" missing; the session has ${session.session.outputNames.join(', ')}`);
+  if (!result)
+    throw new Error(`${model}: output "${output}" missing; the session has ${session.session.outputNames.join(', ')}`);
   return result;
 }
 

@@ -15,7 +15,9 @@ interface TokenizerPipeline {
   decode(ids: number[]): string;
   token_to_id(token: string): number | undefined;
   /** Adds the special tokens around a text ([CLS] … [SEP]); null when the tokenizer adds none. */
-  post_processor: { post_process(tokens: string[], pair: null, addSpecialTokens: boolean): { tokens: string[] } } | null;
+  post_processor: {
+    post_process(tokens: string[], pair: null, addSpecialTokens: boolean): { tokens: string[] };
+  } | null;
 }
 const TokenizerPipeline = LibraryTokenizer as new (tokenizerJson: object, tokenizerConfig: object) => TokenizerPipeline;
 
@@ -26,7 +28,12 @@ const TokenizerPipeline = LibraryTokenizer as new (tokenizerJson: object, tokeni
  */
 
 /** A normalizer step: BERT's own, or the generic steps (Lowercase, StripAccents, NFC …) chained by Sequence. */
-export type NormalizerSpec = { type: string; lowercase?: boolean | null | undefined; strip_accents?: boolean | null | undefined; normalizers?: NormalizerSpec[] | undefined };
+export type NormalizerSpec = {
+  type: string;
+  lowercase?: boolean | null | undefined;
+  strip_accents?: boolean | null | undefined;
+  normalizers?: NormalizerSpec[] | undefined;
+};
 const normalizerSpec: z.ZodType<NormalizerSpec> = z.looseObject({
   type: z.string(),
   lowercase: z.boolean().nullish(),
@@ -59,7 +66,9 @@ const tokenizerSpec = z.looseObject({
 export type TokenizerSpec = z.infer<typeof tokenizerSpec>;
 
 /** A special token in tokenizer_config.json: a plain string, or the serialised AddedToken object. */
-const configToken = z.union([z.string(), z.looseObject({ content: z.string() }).transform((token) => token.content)]).nullish();
+const configToken = z
+  .union([z.string(), z.looseObject({ content: z.string() }).transform((token) => token.content)])
+  .nullish();
 const tokenizerConfigSpec = z.looseObject({ pad_token: configToken, eos_token: configToken });
 
 /** One text encoded the way the model will see it. */
@@ -100,7 +109,12 @@ export class Tokenizer {
       // The parsed JSON itself: the library reads every key, the schemas above vouch only for a few.
       pipeline = new TokenizerPipeline(json as object, configJson as object);
     } catch (error) {
-      throw damaged(modelId, join(folder, 'tokenizer.json'), `was rejected by the tokenizers library (${(error as Error).message})`, error);
+      throw damaged(
+        modelId,
+        join(folder, 'tokenizer.json'),
+        `was rejected by the tokenizers library (${(error as Error).message})`,
+        error,
+      );
     }
     const padToken = config.pad_token || config.eos_token;
     const padId = (padToken ? pipeline.token_to_id(padToken) : undefined) ?? 0;
@@ -136,12 +150,17 @@ export class Tokenizer {
  */
 function wrappingOf(modelId: string, pipeline: TokenizerPipeline): { before: number; after: number } {
   const standIn = '\u0000text';
-  const wrapped = pipeline.post_processor ? pipeline.post_processor.post_process([standIn], null, true).tokens : [standIn];
+  const wrapped = pipeline.post_processor
+    ? pipeline.post_processor.post_process([standIn], null, true).tokens
+    : [standIn];
   const before = wrapped.indexOf(standIn);
   if (before < 0 || wrapped.lastIndexOf(standIn) !== before) {
-    throw new UserFacingError(`The tokenizer of model "${modelId}" has a post-processor that does not keep the text in one piece; it cannot be shown.`, {
-      code: 'model_invalid',
-    });
+    throw new UserFacingError(
+      `The tokenizer of model "${modelId}" has a post-processor that does not keep the text in one piece; it cannot be shown.`,
+      {
+        code: 'model_invalid',
+      },
+    );
   }
   return { before, after: wrapped.length - before - 1 };
 }
@@ -164,7 +183,10 @@ async function readJson(modelId: string, path: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UserFacingError(`Model "${modelId}" has no readable ${basename(path)}: ${(error as Error).message}.`, { code: 'model_missing', cause: error });
+    throw new UserFacingError(`Model "${modelId}" has no readable ${basename(path)}: ${(error as Error).message}.`, {
+      code: 'model_missing',
+      cause: error,
+    });
   }
   try {
     return JSON.parse(text) as unknown;
@@ -176,7 +198,9 @@ async function readJson(modelId: string, path: string): Promise<unknown> {
 function parseOrThrow<T>(modelId: string, path: string, schema: z.ZodType<T>, json: unknown): T {
   const parsed = schema.safeParse(json);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.slice(0, 3).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
   throw damaged(modelId, path, `has unexpected content (${problems.join('; ')})`);
 }
 
@@ -189,11 +213,17 @@ export function loadTokenizer(dir: string, modelId: string = basename(resolve(di
 }
 
 /** Tokenizes a batch with padding and truncation into int64 tensors. */
-export function tokenize(tokenizer: Tokenizer, texts: string[], maxTokens: number): { ids: ort.Tensor; mask: ort.Tensor; lengths: number[]; truncated: boolean[] } {
+export function tokenize(
+  tokenizer: Tokenizer,
+  texts: string[],
+  maxTokens: number,
+): { ids: ort.Tensor; mask: ort.Tensor; lengths: number[]; truncated: boolean[] } {
   const encoded = texts.map((text) => tokenizer.ids(text));
   const truncated = encoded.map((ids) => ids.length > maxTokens);
   // Truncation keeps the final token: the end-of-sequence marker ([SEP], <|endoftext|>) the model pools or reads from.
-  const clipped = encoded.map((ids) => (ids.length > maxTokens ? [...ids.slice(0, maxTokens - 1), ids[ids.length - 1]!] : ids));
+  const clipped = encoded.map((ids) =>
+    ids.length > maxTokens ? [...ids.slice(0, maxTokens - 1), ids[ids.length - 1]!] : ids,
+  );
   const width = Math.max(...clipped.map((ids) => ids.length));
   const ids = new BigInt64Array(texts.length * width).fill(BigInt(tokenizer.padId));
   const mask = new BigInt64Array(texts.length * width);

@@ -14,14 +14,20 @@ const sessions = new Map();
 /** @typedef {Float32Array | Uint8Array | Int32Array | BigInt64Array} TensorData */
 
 /** @param {TensorData} view */
-const transferable = (view) => (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : view.slice());
+const transferable = (view) =>
+  view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : view.slice();
 
 port.on('message', async (/** @type {any} */ message) => {
   try {
     if (message.op === 'load') {
       const session = await ort.InferenceSession.create(message.path, message.options);
       sessions.set(message.key, session);
-      port.postMessage({ op: 'loaded', id: message.id, inputNames: session.inputNames, outputNames: session.outputNames });
+      port.postMessage({
+        op: 'loaded',
+        id: message.id,
+        inputNames: session.inputNames,
+        outputNames: session.outputNames,
+      });
     } else if (message.op === 'run') {
       const session = sessions.get(message.key);
       if (!session) throw new Error(`no session ${message.key} in this worker`);

@@ -41,7 +41,8 @@ export function loadAskPrompt(path = join(PROMPTS_DIR, 'ask.md')): ChatPromptTem
   const [system, human] = readFileSync(path, 'utf8').split(/^---human---$/m);
   if (!system || !human) throw new Error(`${path}: expected a system part and a human part separated by ---human---`);
   if (!system.includes('{notes}')) throw new Error(`${path}: the system part must contain {notes}`);
-  if (system.includes('{question}')) throw new Error(`${path}: {question} must stay in the human part, never in the system prompt`);
+  if (system.includes('{question}'))
+    throw new Error(`${path}: {question} must stay in the human part, never in the system prompt`);
   if (!human.includes('{question}')) throw new Error(`${path}: the human part must contain {question}`);
   return ChatPromptTemplate.fromMessages([
     ['system', system.trim()],
@@ -90,28 +91,45 @@ export class StudyAssistant {
     if (!best || best.score < MIN_RELEVANCE || best.topicTermsMatched === 0) return this.outOfScope();
     const retrieved = new Map(passages.map((passage) => [passage.topicId, passage]));
     const model = await this.model;
-    if (!model) return this.extractive(passages, ['No language model is configured, so these are the most relevant passages from the notes.']);
+    if (!model)
+      return this.extractive(passages, [
+        'No language model is configured, so these are the most relevant passages from the notes.',
+      ]);
 
-    const notes = passages.map((passage) => `[${passage.topicId}] ${passage.title}\n${this.topics.get(passage.topicId)?.body ?? passage.text}`).join('\n\n');
+    const notes = passages
+      .map(
+        (passage) => `[${passage.topicId}] ${passage.title}\n${this.topics.get(passage.topicId)?.body ?? passage.text}`,
+      )
+      .join('\n\n');
     let content: string;
     try {
       const chain = this.prompt.pipe(model);
       const reply = await chain.invoke({ notes, question }, { signal: AbortSignal.timeout(this.timeoutMs) });
-      content = typeof reply.content === 'string' ? reply.content : reply.content.map((part) => ('text' in part ? String(part.text) : '')).join('');
+      content =
+        typeof reply.content === 'string'
+          ? reply.content
+          : reply.content.map((part) => ('text' in part ? String(part.text) : '')).join('');
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError' || /abort|timed? ?out/i.test((error as Error).message);
       this.logger.warn({ reason: (error as Error).message }, 'LLM call failed; answering extractively');
-      return this.extractive(passages, [`The language model ${timedOut ? `did not answer within ${this.timeoutMs} ms` : 'is unavailable'}, so these are the most relevant passages from the notes.`]);
+      return this.extractive(passages, [
+        `The language model ${timedOut ? `did not answer within ${this.timeoutMs} ms` : 'is unavailable'}, so these are the most relevant passages from the notes.`,
+      ]);
     }
     let parsed: z.infer<typeof llmAnswer>;
     try {
       parsed = llmAnswer.parse(extractJson(content));
     } catch {
       this.logger.warn('LLM answer was not valid JSON of the expected shape');
-      return this.extractive(passages, ["The language model's answer was not in the expected form, so here are the notes themselves."]);
+      return this.extractive(passages, [
+        "The language model's answer was not in the expected form, so here are the notes themselves.",
+      ]);
     }
     const cited = [...new Set(parsed.citations)].filter((id) => retrieved.has(id));
-    if (cited.length === 0) return this.extractive(passages, ["The language model's answer did not cite the notes it was given, so here are the notes themselves."]);
+    if (cited.length === 0)
+      return this.extractive(passages, [
+        "The language model's answer did not cite the notes it was given, so here are the notes themselves.",
+      ]);
     return {
       answer: defuseMentions(limitWords(parsed.answer, MAX_ANSWER_WORDS)),
       mode: 'llm',

@@ -33,16 +33,22 @@ function explanation(id: TopicId): Explanation {
 }
 
 /** CNN and ViT disagree → inductive biases; an unsure top label → calibration; else pixels vs tokens. */
-export function explainClassification(outcome: { agreement: Agreement | undefined; results: Classification[] }): Explanation {
+export function explainClassification(outcome: {
+  agreement: Agreement | undefined;
+  results: Classification[];
+}): Explanation {
   if (outcome.agreement && !outcome.agreement.top1Agrees) return explanation('cnn-vs-vit');
-  if (outcome.results.every((result) => (result.predictions[0]?.score ?? 0) < 0.3)) return explanation('softmax-confidence');
+  if (outcome.results.every((result) => (result.predictions[0]?.score ?? 0) < 0.3))
+    return explanation('softmax-confidence');
   return explanation('pixels-vs-tokens');
 }
 
 /** Nearly flat CLIP scores → softmax over a closed set; else how CLIP's joint space works. */
 export function explainMatch(result: Pick<MatchResult, 'matches'>): Explanation {
   const top = result.matches[0]?.score ?? 0;
-  return top < 1.5 / Math.max(1, result.matches.length) ? explanation('softmax-confidence') : explanation('clip-zero-shot');
+  return top < 1.5 / Math.max(1, result.matches.length)
+    ? explanation('softmax-confidence')
+    : explanation('clip-zero-shot');
 }
 
 /** Non-English text → language-specificity; emoji VADER cannot score → its known gaps; else lexicon vs learned. */
@@ -53,7 +59,9 @@ export function explainSentiment(report: { notes: string[] }): Explanation {
 }
 
 /** A word split into many pieces or unknown characters → tokenization vs patches; else pixels vs tokens. */
-export function explainTokenization(results: ReadonlyArray<{ splits: ReadonlyArray<{ pieces: readonly string[] }>; unknownCount: number }>): Explanation {
+export function explainTokenization(
+  results: ReadonlyArray<{ splits: ReadonlyArray<{ pieces: readonly string[] }>; unknownCount: number }>,
+): Explanation {
   const longest = Math.max(0, ...results.flatMap((result) => result.splits.map((split) => split.pieces.length)));
   if (longest >= 3 || results.some((result) => result.unknownCount > 0)) return explanation('tokenization-vs-patches');
   return explanation('pixels-vs-tokens');

@@ -3,7 +3,9 @@ import { BaseRetriever } from '@langchain/core/retrievers';
 import type { Topic } from './topics.js';
 
 const STOP_WORDS = new Set(
-  'a an and are as at be but by can do does for from how i if in into is it its me my of on or so than that the their them then there these they this to was what when where which who why will with would you your about between vs versus difference explain tell more most much many need needs some other'.split(' '),
+  'a an and are as at be but by can do does for from how i if in into is it its me my of on or so than that the their them then there these they this to was what when where which who why will with would you your about between vs versus difference explain tell more most much many need needs some other'.split(
+    ' ',
+  ),
 );
 
 /** A light stemmer: one common ending off, applied the same way to notes and questions ("images" and "image" meet). */
@@ -15,7 +17,14 @@ function stem(word: string): string {
 
 /** Lowercase stemmed words of a text, without stop words. */
 export function terms(text: string): string[] {
-  return (text.toLowerCase().normalize('NFKD').match(/[a-z0-9]+/g) ?? []).filter((word) => !STOP_WORDS.has(word) && word.length > 1).map(stem);
+  return (
+    text
+      .toLowerCase()
+      .normalize('NFKD')
+      .match(/[a-z0-9]+/g) ?? []
+  )
+    .filter((word) => !STOP_WORDS.has(word) && word.length > 1)
+    .map(stem);
 }
 
 export interface Passage {
@@ -39,7 +48,9 @@ export type TopicMetadata = { topicId: string; title: string; score: number };
  */
 export class TopicRetriever extends BaseRetriever<TopicMetadata> {
   lc_namespace = ['sightread', 'retrievers'];
-  private readonly passages: Array<Passage & { terms: Map<string, number>; length: number; bodyTerms: Map<string, number>; bodyLength: number }>;
+  private readonly passages: Array<
+    Passage & { terms: Map<string, number>; length: number; bodyTerms: Map<string, number>; bodyLength: number }
+  >;
   private readonly documentFrequency = new Map<string, number>();
   private readonly headerTerms = new Map<string, Set<string>>();
   private readonly averageLength: number;
@@ -65,11 +76,22 @@ export class TopicRetriever extends BaseRetriever<TopicMetadata> {
           };
           const all = terms(`${header} ${paragraph}`);
           const body = terms(paragraph);
-          return { topicId: topic.id, title: topic.title, text: paragraph, terms: count(all), length: all.length, bodyTerms: count(body), bodyLength: body.length };
+          return {
+            topicId: topic.id,
+            title: topic.title,
+            text: paragraph,
+            terms: count(all),
+            length: all.length,
+            bodyTerms: count(body),
+            bodyLength: body.length,
+          };
         });
     });
-    for (const passage of this.passages) for (const word of passage.terms.keys()) this.documentFrequency.set(word, (this.documentFrequency.get(word) ?? 0) + 1);
-    this.averageLength = this.passages.reduce((sum, passage) => sum + passage.length, 0) / Math.max(1, this.passages.length);
+    for (const passage of this.passages)
+      for (const word of passage.terms.keys())
+        this.documentFrequency.set(word, (this.documentFrequency.get(word) ?? 0) + 1);
+    this.averageLength =
+      this.passages.reduce((sum, passage) => sum + passage.length, 0) / Math.max(1, this.passages.length);
   }
 
   private bm25(queryTerms: string[], counts: Map<string, number>, length: number): number {
@@ -117,7 +139,11 @@ export class TopicRetriever extends BaseRetriever<TopicMetadata> {
 
   override async _getRelevantDocuments(query: string): Promise<Array<Document<TopicMetadata>>> {
     return this.search(query).map(
-      (passage) => new Document<TopicMetadata>({ pageContent: passage.text, metadata: { topicId: passage.topicId, title: passage.title, score: passage.score } }),
+      (passage) =>
+        new Document<TopicMetadata>({
+          pageContent: passage.text,
+          metadata: { topicId: passage.topicId, title: passage.title, score: passage.score },
+        }),
     );
   }
 }

@@ -30,7 +30,14 @@ function parseFrontMatter(text: string): Record<string, unknown> {
       if (colon < 0) throw new Error(`front matter line without "key:": ${line}`);
       const key = line.slice(0, colon).trim();
       const raw = line.slice(colon + 1).trim();
-      const value = raw.startsWith('[') && raw.endsWith(']') ? raw.slice(1, -1).split(',').map((item) => item.trim()).filter(Boolean) : raw;
+      const value =
+        raw.startsWith('[') && raw.endsWith(']')
+          ? raw
+              .slice(1, -1)
+              .split(',')
+              .map((item) => item.trim())
+              .filter(Boolean)
+          : raw;
       return [key, value] as const;
     });
   return Object.fromEntries(entries);
@@ -41,7 +48,10 @@ export function parseTopic(file: string, content: string): Topic {
   const match = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(content.replace(/\r\n/g, '\n'));
   if (!match) throw new Error(`${file}: missing front matter between --- lines`);
   const parsed = frontMatter.safeParse(parseFrontMatter(match[1]!));
-  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `${file}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
   const body = match[2]!.trim();
   return { ...parsed.data, body, words: body.split(/\s+/).filter(Boolean).length, file };
 }
@@ -53,7 +63,9 @@ export function loadTopics(dir = join(PROMPTS_DIR, 'topics')): ReadonlyMap<strin
   const cached = loaded.get(dir);
   if (cached) return cached;
   const topics = new Map<string, Topic>();
-  for (const file of readdirSync(dir).filter((name) => name.endsWith('.md')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((name) => name.endsWith('.md'))
+    .sort()) {
     const topic = parseTopic(file, readFileSync(join(dir, file), 'utf8'));
     if (topics.has(topic.id)) throw new Error(`${file}: duplicate topic id "${topic.id}"`);
     topics.set(topic.id, topic);
@@ -63,7 +75,10 @@ export function loadTopics(dir = join(PROMPTS_DIR, 'topics')): ReadonlyMap<strin
 }
 
 /** Autocomplete: topics whose title, id or keywords contain what the user typed, best first. */
-export function suggestTopics(topics: ReadonlyMap<string, Topic>, typed: string): Array<{ name: string; value: string }> {
+export function suggestTopics(
+  topics: ReadonlyMap<string, Topic>,
+  typed: string,
+): Array<{ name: string; value: string }> {
   const query = typed.trim().toLowerCase();
   const scored = [...topics.values()].map((topic) => {
     if (!query) return { topic, score: 1 };

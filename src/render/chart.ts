@@ -15,7 +15,15 @@ export interface ChartPanel {
   color: string;
 }
 
-export const PALETTE = { cnn: '#5865f2', vit: '#eb459e', clip: '#3ba55c', text: '#f2f3f5', muted: '#b5bac1', card: '#2b2d31', track: '#404249' };
+export const PALETTE = {
+  cnn: '#5865f2',
+  vit: '#eb459e',
+  clip: '#3ba55c',
+  text: '#f2f3f5',
+  muted: '#b5bac1',
+  card: '#2b2d31',
+  track: '#404249',
+};
 
 const PANEL_WIDTH = 420;
 /** Bars, and every text of a panel, end here: the rest of the panel is the gap to the next one. */
@@ -60,7 +68,10 @@ function thumbnailBox(image: RgbImage): { left: number; top: number; width: numb
  * thumbnail. The card is opaque with light text, so it reads the same on Discord's dark and light
  * themes. Texts too long for their panel are shortened with an ellipsis.
  */
-export async function renderChart(options: { panels: ChartPanel[]; thumbnail?: RgbImage | undefined }): Promise<Buffer> {
+export async function renderChart(options: {
+  panels: ChartPanel[];
+  thumbnail?: RgbImage | undefined;
+}): Promise<Buffer> {
   const offset = options.thumbnail ? THUMB + PAD * 2 : PAD;
   const maxBars = Math.max(1, ...options.panels.map((panel) => panel.bars.length));
   const width = offset + options.panels.length * (PANEL_WIDTH + PAD);
@@ -79,7 +90,14 @@ export async function renderChart(options: { panels: ChartPanel[]; thumbnail?: R
     context.fill();
 
     /** Draws a text shortened to fit `maxWidth`. */
-    const text = (style: TextStyle, colour: string, value: string, x: number, baseline: number, maxWidth: number): void => {
+    const text = (
+      style: TextStyle,
+      colour: string,
+      value: string,
+      x: number,
+      baseline: number,
+      maxWidth: number,
+    ): void => {
       useStyle(context, style);
       context.fillStyle = colour;
       context.fillText(fitText(context, value, maxWidth).text, x, baseline);
@@ -96,8 +114,16 @@ export async function renderChart(options: { panels: ChartPanel[]; thumbnail?: R
       const x = offset + index * (PANEL_WIDTH + PAD);
       text(STYLES.heading, PALETTE.text, panel.heading, x, PAD + 14, BAR_WIDTH);
       text(STYLES.subtitle, PALETTE.muted, panel.subtitle, x, PAD + 34, BAR_WIDTH);
-      bars(PALETTE.track, x, panel.bars.map(() => BAR_WIDTH));
-      bars(panel.color, x, panel.bars.map((bar) => Math.max(2, Math.round(Math.max(0, Math.min(1, bar.score)) * BAR_WIDTH))));
+      bars(
+        PALETTE.track,
+        x,
+        panel.bars.map(() => BAR_WIDTH),
+      );
+      bars(
+        panel.color,
+        x,
+        panel.bars.map((bar) => Math.max(2, Math.round(Math.max(0, Math.min(1, bar.score)) * BAR_WIDTH))),
+      );
       // A label gives way to its score, which is always shown whole, so the scores are measured first.
       useStyle(context, STYLES.score);
       const scores = panel.bars.map((bar) => {

@@ -43,8 +43,10 @@ export async function renderPatchGrid(rgb: RgbImage, grid: PatchGridShape): Prom
     // One-pixel lines on the patch borders, the last ones inside the image.
     const step = grid.patchSize * scale;
     context.fillStyle = 'rgba(255, 255, 255, 0.75)';
-    for (let column = 0; column <= grid.columns; column += 1) context.fillRect(Math.min(column * step, width - 1), 0, 1, grid.rows * step);
-    for (let row = 0; row <= grid.rows; row += 1) context.fillRect(0, Math.min(row * step, height - 1), grid.columns * step, 1);
+    for (let column = 0; column <= grid.columns; column += 1)
+      context.fillRect(Math.min(column * step, width - 1), 0, 1, grid.rows * step);
+    for (let row = 0; row <= grid.rows; row += 1)
+      context.fillRect(0, Math.min(row * step, height - 1), grid.columns * step, 1);
     context.fillStyle = PALETTE.card;
     context.fillRect(0, height, width, CAPTION);
     useStyle(context, CAPTION_STYLE);

@@ -78,16 +78,22 @@ export function pixelsOf(canvas: Canvas): Pixels {
 }
 
 /** The pixels of a canvas drawn opaque all over, where Skia's premultiplied store is already straight RGBA: read without converting. */
-export const opaquePixelsOf = (canvas: Canvas): Pixels => ({ data: canvas.data(), width: canvas.width, height: canvas.height });
+export const opaquePixelsOf = (canvas: Canvas): Pixels => ({
+  data: canvas.data(),
+  width: canvas.width,
+  height: canvas.height,
+});
 
-const raw = (pixels: Pixels): Sharp => sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: 4 } });
+const raw = (pixels: Pixels): Sharp =>
+  sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: 4 } });
 
 /**
  * PNG with its alpha channel (the cards' rounded corners are transparent). zlib level 1 by
  * default: the cards are flat colour, which level 1 already compresses well, so higher levels
  * only cost encoding time on every reply.
  */
-export const encodePng = (pixels: Pixels, compressionLevel = 1): Promise<Buffer> => raw(pixels).png({ compressionLevel }).toBuffer();
+export const encodePng = (pixels: Pixels, compressionLevel = 1): Promise<Buffer> =>
+  raw(pixels).png({ compressionLevel }).toBuffer();
 
 /**
  * JPEG of opaque pixels, for photographs: a fraction of a PNG's bytes, and quicker to encode.

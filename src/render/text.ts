@@ -39,7 +39,10 @@ export interface FittedText {
  * letter with its accents is kept or dropped whole. Empty when not even the ellipsis fits.
  */
 export function fitText(context: SKRSContext2D, text: string, maxWidth: number): FittedText {
-  const measured = (candidate: string): FittedText => ({ text: candidate, width: context.measureText(candidate).width });
+  const measured = (candidate: string): FittedText => ({
+    text: candidate,
+    width: context.measureText(candidate).width,
+  });
   const whole = measured(printable(text));
   if (whole.width <= maxWidth) return whole;
   const ellipsis = measured(ELLIPSIS);
@@ -47,7 +50,8 @@ export function fitText(context: SKRSContext2D, text: string, maxWidth: number):
   // Where each grapheme ends: keeping `kept` of them is the text up to ends[kept - 1].
   const clean = whole.text;
   const ends = Array.from(graphemes.segment(clean), (part) => part.index + part.segment.length);
-  const shortened = (kept: number): FittedText => measured(`${clean.slice(0, ends[kept - 1] ?? 0).trimEnd()}${ELLIPSIS}`);
+  const shortened = (kept: number): FittedText =>
+    measured(`${clean.slice(0, ends[kept - 1] ?? 0).trimEnd()}${ELLIPSIS}`);
   // Widths grow with the number of graphemes kept (give or take kerning), so a binary search finds
   // the longest start in a handful of measurements; whatever it returns has been measured to fit.
   let best = ellipsis;
@@ -71,7 +75,9 @@ export function fitText(context: SKRSContext2D, text: string, maxWidth: number):
  * left for the last line, and any single word wider than a line, is shortened with an ellipsis.
  */
 export function wrapText(context: SKRSContext2D, text: string, maxWidth: number, maxLines: number): string[] {
-  const words = printable(text).split(' ').filter((word) => word.length > 0);
+  const words = printable(text)
+    .split(' ')
+    .filter((word) => word.length > 0);
   const lines: string[] = [];
   let line: string[] = [];
   for (const [index, word] of words.entries()) {

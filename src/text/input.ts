@@ -29,14 +29,20 @@ export function prepareText(raw: string, maxChars: number, options: { stripMarku
   if (cleaned.length !== raw.normalize('NFC').length) notes.push('Invisible control characters were removed.');
   if (options.stripMarkup) {
     const plain = stripDiscordMarkup(cleaned);
-    if (plain !== cleaned) notes.push('Discord formatting (mentions, bold, code, spoilers) was removed before analysis.');
+    if (plain !== cleaned)
+      notes.push('Discord formatting (mentions, bold, code, spoilers) was removed before analysis.');
     cleaned = plain;
   }
   const trimmed = cleaned.trim();
   if (trimmed.length === 0) {
-    throw new UserFacingError(raw.length === 0 ? 'The text is empty: give me a sentence to analyse.' : 'The text is only whitespace: give me a sentence to analyse.', {
-      code: 'empty_text',
-    });
+    throw new UserFacingError(
+      raw.length === 0
+        ? 'The text is empty: give me a sentence to analyse.'
+        : 'The text is only whitespace: give me a sentence to analyse.',
+      {
+        code: 'empty_text',
+      },
+    );
   }
   const chars = [...trimmed];
   const truncated = chars.length > maxChars;

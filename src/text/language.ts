@@ -22,7 +22,11 @@ export function guessEnglish(text: string): LanguageGuess {
   const letters = [...text].filter((char) => /\p{L}/u.test(char));
   if (letters.length === 0) return { mostlyEnglish: true, reason: 'no letters' };
   const latin = letters.filter((char) => /\p{Script=Latin}/u.test(char)).length / letters.length;
-  if (latin < 0.5) return { mostlyEnglish: false, reason: `${Math.round((1 - latin) * 100)}% of the letters are not in the Latin script` };
+  if (latin < 0.5)
+    return {
+      mostlyEnglish: false,
+      reason: `${Math.round((1 - latin) * 100)}% of the letters are not in the Latin script`,
+    };
   const words = text.toLowerCase().match(/\p{L}+/gu) ?? [];
   if (words.length < 4) return { mostlyEnglish: true, reason: 'too short to tell' };
   const english = words.filter((word) => COMMON_ENGLISH.has(word.replace(/'/g, ''))).length / words.length;

@@ -114,7 +114,8 @@ export function pythonRound(value: number, digits: number): number {
   const scaled = value * scale;
   // Away from a tie, the float product's error (under 1e-7 at this size) cannot change the
   // nearest integer n, and n / scale is the float nearest n·10^-digits, as Python's strtod gives.
-  if (Math.abs(scaled) < 1e9 && Math.abs(Math.abs(scaled - Math.trunc(scaled)) - 0.5) > 1e-6) return Math.round(scaled) / scale;
+  if (Math.abs(scaled) < 1e9 && Math.abs(Math.abs(scaled - Math.trunc(scaled)) - 0.5) > 1e-6)
+    return Math.round(scaled) / scale;
   // An exact tie at `digits` decimals is an odd multiple of 2^-(digits+1); scaling by a power of two is exact.
   const halves = value * 2 ** (digits + 1);
   if (Number.isInteger(halves) && halves % 2 !== 0 && Math.abs(halves) * 5 ** digits < 2 ** 53) {

@@ -58,7 +58,10 @@ export async function evaluateSentiment(
     throw new UserFacingError(`Cannot read the ground-truth file ${path}.`, { code: 'usage' });
   }
   const rows = parseGroundTruth(content);
-  if (rows.length < 3) throw new UserFacingError(`${path} has ${rows.length} usable lines; expected id<TAB>rating<TAB>text.`, { code: 'usage' });
+  if (rows.length < 3)
+    throw new UserFacingError(`${path} has ${rows.length} usable lines; expected id<TAB>rating<TAB>text.`, {
+      code: 'usage',
+    });
   const ratings = rows.map((row) => row.rating);
 
   const vaderStarted = performance.now();

@@ -1,4 +1,12 @@
-import { createPipeline, loadModel, rowsOf, runForOutput, type Pipeline, type PipelineContext, type Produced } from '../inference/pipeline.js';
+import {
+  createPipeline,
+  loadModel,
+  rowsOf,
+  runForOutput,
+  type Pipeline,
+  type PipelineContext,
+  type Produced,
+} from '../inference/pipeline.js';
 import { loadTokenizer, tokenize } from '../inference/tokenizer.js';
 import { loadLabels, softmax } from '../models/labels.js';
 
@@ -23,7 +31,10 @@ export type TextClassifier = Pipeline<string, string, EncodedLogits, Omit<Transf
 export async function loadTextClassifier(context: PipelineContext, id: string): Promise<TextClassifier> {
   const model = await loadModel(context, id, 'text-classification', ['model']);
   const { entry } = model;
-  const [tokenizer, labels] = await Promise.all([loadTokenizer(model.dir, id), loadLabels(entry, context.store.manifest.baseDir, model.dir)]);
+  const [tokenizer, labels] = await Promise.all([
+    loadTokenizer(model.dir, id),
+    loadLabels(entry, context.store.manifest.baseDir, model.dir),
+  ]);
   const session = model.sessions.model!;
   const maxTokens = entry.maxTokens ?? 512;
   const names = { ids: entry.inputs.ids ?? 'input_ids', mask: entry.inputs.mask ?? 'attention_mask' };
@@ -33,8 +44,17 @@ export async function loadTextClassifier(context: PipelineContext, id: string): 
     // Tokenised per batch: one padded tensor for the batch's longest text.
     runBatch: async (texts) => {
       const encoded = tokenize(tokenizer, [...texts], maxTokens);
-      const output = await runForOutput(session, { [names.ids]: encoded.ids, [names.mask]: encoded.mask }, entry.outputs.logits ?? 'logits', id);
-      return rowsOf(output, texts.length).map((logits, index) => ({ logits, tokens: encoded.lengths[index]!, truncated: encoded.truncated[index]! }));
+      const output = await runForOutput(
+        session,
+        { [names.ids]: encoded.ids, [names.mask]: encoded.mask },
+        entry.outputs.logits ?? 'logits',
+        id,
+      );
+      return rowsOf(output, texts.length).map((logits, index) => ({
+        logits,
+        tokens: encoded.lengths[index]!,
+        truncated: encoded.truncated[index]!,
+      }));
     },
     finish: ({ logits, tokens, truncated }) => {
       const probabilities = softmax(logits);

@@ -33,7 +33,9 @@ export interface SentimentReport {
 function emojiWithoutScore(text: string, vader: VaderResult): string | undefined {
   const read = new Set(vader.emoji.map((entry) => entry.emoji));
   const unknown = [...new Set(text.match(/\p{Extended_Pictographic}/gu) ?? [])].filter((emoji) => !read.has(emoji));
-  const unscored = [...new Map(vader.emoji.filter((entry) => !entry.scored).map((entry) => [entry.emoji, entry.description])).entries()];
+  const unscored = [
+    ...new Map(vader.emoji.filter((entry) => !entry.scored).map((entry) => [entry.emoji, entry.description])).entries(),
+  ];
   if (unknown.length === 0 && unscored.length === 0) return undefined;
   const reasons = [
     ...unscored.map(([emoji, description]) => `${emoji} is "${description}", which added nothing`),
@@ -67,7 +69,9 @@ export class TextService {
     const notes: string[] = [];
     const language = guessEnglish(text);
     if (!language.mostlyEnglish) {
-      notes.push(`This text looks mostly non-English (${language.reason}): VADER's lexicon is English-only, so its score is unreliable here.`);
+      notes.push(
+        `This text looks mostly non-English (${language.reason}): VADER's lexicon is English-only, so its score is unreliable here.`,
+      );
     }
     const unscoredEmoji = emojiWithoutScore(text, vader);
     if (unscoredEmoji) notes.push(unscoredEmoji);
@@ -75,7 +79,9 @@ export class TextService {
     try {
       transformer = await (await this.classifier()).run(text, { onPosition });
       if (transformer.truncated) {
-        notes.push(`The transformer reads at most ${transformer.maxTokens} tokens; the rest of the text was cut off for it (VADER read all of it).`);
+        notes.push(
+          `The transformer reads at most ${transformer.maxTokens} tokens; the rest of the text was cut off for it (VADER read all of it).`,
+        );
       }
     } catch (error) {
       if (!isUserFacing(error)) this.settings.logger.error({ err: error }, 'transformer sentiment failed');
@@ -87,6 +93,8 @@ export class TextService {
 
   /** The text cut into tokens by each named tokenizer. */
   tokenize(text: string, names: readonly TokenizerName[]): Promise<Tokenization[]> {
-    return Promise.all(names.map(async (name) => tokenizeText(await this.tokenizers.get(this.settings.models.tokenizers[name]), text)));
+    return Promise.all(
+      names.map(async (name) => tokenizeText(await this.tokenizers.get(this.settings.models.tokenizers[name]), text)),
+    );
   }
 }

@@ -1,7 +1,13 @@
 import { UserFacingError } from '../util/errors.js';
 import { loadOnce } from '../util/load-once.js';
 import type { ModelStore } from '../models/store.js';
-import { loadTokenizer, type NormalizerSpec, type PreTokenizerSpec, type Tokenizer, type TokenizerSpec } from '../inference/tokenizer.js';
+import {
+  loadTokenizer,
+  type NormalizerSpec,
+  type PreTokenizerSpec,
+  type Tokenizer,
+  type TokenizerSpec,
+} from '../inference/tokenizer.js';
 
 export interface TokenPiece {
   piece: string;
@@ -27,7 +33,8 @@ export interface Tokenization {
   notes: string[];
 }
 
-const TOKENIZER_FILES = /(^|\/)(tokenizer\.json|tokenizer_config\.json|vocab\.(txt|json)|merges\.txt|special_tokens_map\.json)$/;
+const TOKENIZER_FILES =
+  /(^|\/)(tokenizer\.json|tokenizer_config\.json|vocab\.(txt|json)|merges\.txt|special_tokens_map\.json)$/;
 
 interface LoadedTokenizer {
   id: string;
@@ -42,7 +49,12 @@ interface LoadedTokenizer {
 function algorithmOf(spec: TokenizerSpec): string {
   const type = spec.model.type ?? 'unknown';
   if (type === 'BPE' && spec.model.end_of_word_suffix) return 'BPE with end-of-word markers';
-  if (type === 'BPE' && spec.pre_tokenizer && preTokenizerSteps(spec.pre_tokenizer).some((step) => step.type === 'ByteLevel')) return 'byte-level BPE';
+  if (
+    type === 'BPE' &&
+    spec.pre_tokenizer &&
+    preTokenizerSteps(spec.pre_tokenizer).some((step) => step.type === 'ByteLevel')
+  )
+    return 'byte-level BPE';
   return type;
 }
 
@@ -61,9 +73,14 @@ function normalizerSteps(step: NormalizerSpec): NormalizerSpec[] {
  */
 function normalizationOf(spec: TokenizerSpec): { lowercases: boolean; stripsAccents: boolean } {
   const steps = spec.normalizer ? normalizerSteps(spec.normalizer) : [];
-  const lowercases = steps.some((step) => step.type === 'Lowercase' || (step.type === 'BertNormalizer' && step.lowercase === true));
+  const lowercases = steps.some(
+    (step) => step.type === 'Lowercase' || (step.type === 'BertNormalizer' && step.lowercase === true),
+  );
   const stripsAccents = steps.some(
-    (step) => step.type === 'StripAccents' || (step.type === 'BertNormalizer' && (step.lowercase === true ? step.strip_accents !== false : step.strip_accents === true)),
+    (step) =>
+      step.type === 'StripAccents' ||
+      (step.type === 'BertNormalizer' &&
+        (step.lowercase === true ? step.strip_accents !== false : step.strip_accents === true)),
   );
   return { lowercases, stripsAccents };
 }
@@ -106,27 +123,45 @@ function groupWords(pieces: TokenPiece[], algorithm: string, decode: (ids: numbe
       words.at(-1)!.ids.push(token.id);
     } else words.push({ pieces: [token.piece], ids: [token.id] });
   }
-  return words.filter((word) => word.pieces.length > 1).map((word) => ({ word: decode(word.ids).trim(), pieces: word.pieces }));
+  return words
+    .filter((word) => word.pieces.length > 1)
+    .map((word) => ({ word: decode(word.ids).trim(), pieces: word.pieces }));
 }
 
 /** Tokenizes a text and explains what the tokenizer did to it. */
 export function tokenizeText(loaded: LoadedTokenizer, text: string): Tokenization {
   const { tokenizer, algorithm } = loaded;
   const encoded = tokenizer.encode(text);
-  const tokens: TokenPiece[] = encoded.ids.map((id, index) => ({ piece: encoded.pieces[index]!, id, special: encoded.special[index]! }));
+  const tokens: TokenPiece[] = encoded.ids.map((id, index) => ({
+    piece: encoded.pieces[index]!,
+    id,
+    special: encoded.special[index]!,
+  }));
   const unknown = tokenizer.unknownToken;
   // Only the text's own tokens: CLIP's unknown token is also the <|endoftext|> wrapped around every text.
-  const unknownCount = unknown === undefined ? 0 : tokens.filter((token) => !token.special && token.id === unknown.id).length;
+  const unknownCount =
+    unknown === undefined ? 0 : tokens.filter((token) => !token.special && token.id === unknown.id).length;
   const notes: string[] = [];
-  if (loaded.lowercases && /[A-Z]/.test(text)) notes.push('Lowercased first: "Hello" and "hello" become the same tokens, so capitals carry no signal.');
+  if (loaded.lowercases && /[A-Z]/.test(text))
+    notes.push('Lowercased first: "Hello" and "hello" become the same tokens, so capitals carry no signal.');
   if (loaded.stripsAccents && /[\u00C0-\u024F]/.test(text)) notes.push('Accents are stripped (é → e) before lookup.');
-  if (unknownCount > 0) notes.push(`${unknownCount} piece(s) were not in the vocabulary and became ${unknown?.piece ?? '[UNK]'}: that information is lost.`);
+  if (unknownCount > 0)
+    notes.push(
+      `${unknownCount} piece(s) were not in the vocabulary and became ${unknown?.piece ?? '[UNK]'}: that information is lost.`,
+    );
   if (algorithm === 'byte-level BPE') {
-    const bytePieces = tokens.filter((token) => !token.special && tokenizer.decode([token.id]).includes('\uFFFD')).length;
-    if (bytePieces > 0) notes.push(`${bytePieces} piece(s) are raw UTF-8 bytes of an accent or emoji: byte-level BPE never meets an unknown character, it spells rare ones byte by byte.`);
-    if (/ /.test(text)) notes.push('"Ġ" marks a piece that starts with a space: GPT-2 keeps the spaces inside its tokens.');
+    const bytePieces = tokens.filter(
+      (token) => !token.special && tokenizer.decode([token.id]).includes('\uFFFD'),
+    ).length;
+    if (bytePieces > 0)
+      notes.push(
+        `${bytePieces} piece(s) are raw UTF-8 bytes of an accent or emoji: byte-level BPE never meets an unknown character, it spells rare ones byte by byte.`,
+      );
+    if (/ /.test(text))
+      notes.push('"Ġ" marks a piece that starts with a space: GPT-2 keeps the spaces inside its tokens.');
   }
-  if (algorithm === 'BPE with end-of-word markers') notes.push('"</w>" marks the end of a word: CLIP\'s BPE lowercases and splits words before merging.');
+  if (algorithm === 'BPE with end-of-word markers')
+    notes.push('"</w>" marks the end of a word: CLIP\'s BPE lowercases and splits words before merging.');
   return {
     tokenizer: loaded.id,
     algorithm,

@@ -20,7 +20,9 @@ function readData(name: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`VADER's ${name} is missing or unreadable at ${path} (it ships in models/vader/): ${(error as Error).message}`);
+    throw new Error(
+      `VADER's ${name} is missing or unreadable at ${path} (it ships in models/vader/): ${(error as Error).message}`,
+    );
   }
 }
 
@@ -53,11 +55,16 @@ let loaded: VaderLexicons | undefined;
 export function vaderLexicons(): VaderLexicons {
   if (loaded) return loaded;
   const words = parseColumns(readData('vader_lexicon.txt'), 'vader_lexicon.txt', parseValence);
-  const emoji = parseColumns(readData('emoji_utf8_lexicon.txt'), 'emoji_utf8_lexicon.txt', (description) => description);
+  const emoji = parseColumns(
+    readData('emoji_utf8_lexicon.txt'),
+    'emoji_utf8_lexicon.txt',
+    (description) => description,
+  );
   let lowestEmojiCodePoint = Number.POSITIVE_INFINITY;
   for (const key of emoji.keys()) {
     const codePoint = key.codePointAt(0)!;
-    if (key.length === String.fromCodePoint(codePoint).length) lowestEmojiCodePoint = Math.min(lowestEmojiCodePoint, codePoint);
+    if (key.length === String.fromCodePoint(codePoint).length)
+      lowestEmojiCodePoint = Math.min(lowestEmojiCodePoint, codePoint);
   }
   loaded = { words, emoji, lowestEmojiCodePoint };
   return loaded;

@@ -12,7 +12,13 @@
  * computed, each rule that changes it is recorded, so the contributions are the algorithm's own
  * intermediate values rather than a reconstruction.
  */
-import { codePointLength, isPythonUpper, pythonRound, splitPythonWhitespace, stripAsciiPunctuation } from './python-text.js';
+import {
+  codePointLength,
+  isPythonUpper,
+  pythonRound,
+  splitPythonWhitespace,
+  stripAsciiPunctuation,
+} from './python-text.js';
 import { vaderLexicons } from './vader-lexicon.js';
 
 // Empirically derived mean changes in rated intensity (the constants of vaderSentiment.py).
@@ -34,39 +40,171 @@ const QUESTIONS_MAX = 0.96;
 const ALPHA = 15;
 
 const NEGATE = new Set([
-  'aint', 'arent', 'cannot', 'cant', 'couldnt', 'darent', 'didnt', 'doesnt',
-  "ain't", "aren't", "can't", "couldn't", "daren't", "didn't", "doesn't",
-  'dont', 'hadnt', 'hasnt', 'havent', 'isnt', 'mightnt', 'mustnt', 'neither',
-  "don't", "hadn't", "hasn't", "haven't", "isn't", "mightn't", "mustn't",
-  'neednt', "needn't", 'never', 'none', 'nope', 'nor', 'not', 'nothing', 'nowhere',
-  'oughtnt', 'shant', 'shouldnt', 'uhuh', 'wasnt', 'werent',
-  "oughtn't", "shan't", "shouldn't", 'uh-uh', "wasn't", "weren't",
-  'without', 'wont', 'wouldnt', "won't", "wouldn't", 'rarely', 'seldom', 'despite',
+  'aint',
+  'arent',
+  'cannot',
+  'cant',
+  'couldnt',
+  'darent',
+  'didnt',
+  'doesnt',
+  "ain't",
+  "aren't",
+  "can't",
+  "couldn't",
+  "daren't",
+  "didn't",
+  "doesn't",
+  'dont',
+  'hadnt',
+  'hasnt',
+  'havent',
+  'isnt',
+  'mightnt',
+  'mustnt',
+  'neither',
+  "don't",
+  "hadn't",
+  "hasn't",
+  "haven't",
+  "isn't",
+  "mightn't",
+  "mustn't",
+  'neednt',
+  "needn't",
+  'never',
+  'none',
+  'nope',
+  'nor',
+  'not',
+  'nothing',
+  'nowhere',
+  'oughtnt',
+  'shant',
+  'shouldnt',
+  'uhuh',
+  'wasnt',
+  'werent',
+  "oughtn't",
+  "shan't",
+  "shouldn't",
+  'uh-uh',
+  "wasn't",
+  "weren't",
+  'without',
+  'wont',
+  'wouldnt',
+  "won't",
+  "wouldn't",
+  'rarely',
+  'seldom',
+  'despite',
 ]);
 
 /** Degree adverbs: boosters add B_INCR to the valence's magnitude, dampeners take it away. */
 const BOOSTER_DICT: ReadonlyMap<string, number> = new Map([
   ...[
-    'absolutely', 'amazingly', 'awfully', 'completely', 'considerable', 'considerably', 'decidedly', 'deeply', 'effing',
-    'enormous', 'enormously', 'entirely', 'especially', 'exceptional', 'exceptionally', 'extreme', 'extremely',
-    'fabulously', 'flipping', 'flippin', 'frackin', 'fracking', 'fricking', 'frickin', 'frigging', 'friggin', 'fully',
-    'fuckin', 'fucking', 'fuggin', 'fugging', 'greatly', 'hella', 'highly', 'hugely', 'incredible', 'incredibly',
-    'intensely', 'major', 'majorly', 'more', 'most', 'particularly', 'purely', 'quite', 'really', 'remarkably', 'so',
-    'substantially', 'thoroughly', 'total', 'totally', 'tremendous', 'tremendously', 'uber', 'unbelievably', 'unusually',
-    'utter', 'utterly', 'very',
+    'absolutely',
+    'amazingly',
+    'awfully',
+    'completely',
+    'considerable',
+    'considerably',
+    'decidedly',
+    'deeply',
+    'effing',
+    'enormous',
+    'enormously',
+    'entirely',
+    'especially',
+    'exceptional',
+    'exceptionally',
+    'extreme',
+    'extremely',
+    'fabulously',
+    'flipping',
+    'flippin',
+    'frackin',
+    'fracking',
+    'fricking',
+    'frickin',
+    'frigging',
+    'friggin',
+    'fully',
+    'fuckin',
+    'fucking',
+    'fuggin',
+    'fugging',
+    'greatly',
+    'hella',
+    'highly',
+    'hugely',
+    'incredible',
+    'incredibly',
+    'intensely',
+    'major',
+    'majorly',
+    'more',
+    'most',
+    'particularly',
+    'purely',
+    'quite',
+    'really',
+    'remarkably',
+    'so',
+    'substantially',
+    'thoroughly',
+    'total',
+    'totally',
+    'tremendous',
+    'tremendously',
+    'uber',
+    'unbelievably',
+    'unusually',
+    'utter',
+    'utterly',
+    'very',
   ].map((word): [string, number] => [word, B_INCR]),
   ...[
-    'almost', 'barely', 'hardly', 'just enough', 'kind of', 'kinda', 'kindof', 'kind-of', 'less', 'little', 'marginal',
-    'marginally', 'occasional', 'occasionally', 'partly', 'scarce', 'scarcely', 'slight', 'slightly', 'somewhat',
-    'sort of', 'sorta', 'sortof', 'sort-of',
+    'almost',
+    'barely',
+    'hardly',
+    'just enough',
+    'kind of',
+    'kinda',
+    'kindof',
+    'kind-of',
+    'less',
+    'little',
+    'marginal',
+    'marginally',
+    'occasional',
+    'occasionally',
+    'partly',
+    'scarce',
+    'scarcely',
+    'slight',
+    'slightly',
+    'somewhat',
+    'sort of',
+    'sorta',
+    'sortof',
+    'sort-of',
   ].map((word): [string, number] => [word, B_DECR]),
 ]);
 
 /** Idioms and phrases containing a lexicon word, with the valence that replaces the word's. */
 const SPECIAL_CASES: ReadonlyMap<string, number> = new Map([
-  ['the shit', 3], ['the bomb', 3], ['bad ass', 1.5], ['badass', 1.5], ['bus stop', 0.0],
-  ['yeah right', -2], ['kiss of death', -1.5], ['to die for', 3],
-  ['beating heart', 3.1], ['broken heart', -2.9],
+  ['the shit', 3],
+  ['the bomb', 3],
+  ['bad ass', 1.5],
+  ['badass', 1.5],
+  ['bus stop', 0.0],
+  ['yeah right', -2],
+  ['kiss of death', -1.5],
+  ['to die for', 3],
+  ['beating heart', 3.1],
+  ['broken heart', -2.9],
 ]);
 
 export interface VaderContribution {
@@ -103,7 +241,8 @@ export interface VaderResult extends VaderScores {
 }
 
 /** The standard VADER thresholds. */
-export const vaderLabel = (compound: number): SentimentLabel => (compound >= 0.05 ? 'positive' : compound <= -0.05 ? 'negative' : 'neutral');
+export const vaderLabel = (compound: number): SentimentLabel =>
+  compound >= 0.05 ? 'positive' : compound <= -0.05 ? 'negative' : 'neutral';
 
 const round3 = (value: number): number => pythonRound(value, 3);
 
@@ -150,7 +289,8 @@ function replaceEmoji(text: string, found?: EmojiSpan[]): string {
   // Most text has no character that could be an emoji: skip the pass (an astral one starts with a surrogate).
   const lowestUnit = Math.min(lowestEmojiCodePoint, 0xd800);
   let hasCandidate = false;
-  for (let index = 0; index < text.length && !hasCandidate; index += 1) hasCandidate = text.charCodeAt(index) >= lowestUnit;
+  for (let index = 0; index < text.length && !hasCandidate; index += 1)
+    hasCandidate = text.charCodeAt(index) >= lowestUnit;
   if (!hasCandidate) return text;
   let replaced = '';
   let previousSpace = true;
@@ -189,7 +329,13 @@ function negatedBy(sentence: Sentence, valence: number, index: number, rules: st
 }
 
 /** _negation_check for the word startI + 1 places before word `i`. */
-function negationCheck(sentence: Sentence, valence: number, startI: number, i: number, rules: string[] | undefined): number {
+function negationCheck(
+  sentence: Sentence,
+  valence: number,
+  startI: number,
+  i: number,
+  rules: string[] | undefined,
+): number {
   const { lower, words } = sentence;
   if (startI === 0) {
     if (isNegation(lower[i - 1]!)) valence = negatedBy(sentence, valence, i - 1, rules);
@@ -242,7 +388,8 @@ function specialIdiomsCheck(sentence: Sentence, valence: number, i: number, rule
     if (replacement !== undefined) break;
   }
   if (lower.length - 1 > i) replacement = idiomValence(`${lower[i]} ${lower[i + 1]}`, rules) ?? replacement;
-  if (lower.length - 1 > i + 1) replacement = idiomValence(`${lower[i]} ${lower[i + 1]} ${lower[i + 2]}`, rules) ?? replacement;
+  if (lower.length - 1 > i + 1)
+    replacement = idiomValence(`${lower[i]} ${lower[i + 1]} ${lower[i + 2]}`, rules) ?? replacement;
   if (replacement !== undefined) valence = replacement;
   for (const phrase of [threetwoone, threetwo, twoone]) {
     const scalar = BOOSTER_DICT.get(phrase);
@@ -281,10 +428,14 @@ function sentimentValence(sentence: Sentence, i: number): number {
     rules?.push('"no" before a lexicon word counts 0 (it negates that word)');
     valence = 0.0;
   }
-  const noAt = i > 0 && lower[i - 1] === 'no' ? i - 1
-    : i > 1 && lower[i - 2] === 'no' ? i - 2
-      : i > 2 && lower[i - 3] === 'no' && (lower[i - 1] === 'or' || lower[i - 1] === 'nor') ? i - 3
-        : -1;
+  const noAt =
+    i > 0 && lower[i - 1] === 'no'
+      ? i - 1
+      : i > 1 && lower[i - 2] === 'no'
+        ? i - 2
+        : i > 2 && lower[i - 3] === 'no' && (lower[i - 1] === 'or' || lower[i - 1] === 'nor')
+          ? i - 3
+          : -1;
   if (noAt >= 0) {
     rules?.push(`negated by "${words[noAt]}" (×${N_SCALAR})`);
     valence = lexiconValence * N_SCALAR;
@@ -304,7 +455,8 @@ function sentimentValence(sentence: Sentence, i: number): number {
     // A modifier further away counts less.
     if (startI === 1 && scalar !== 0) scalar = scalar * 0.95;
     if (startI === 2 && scalar !== 0) scalar = scalar * 0.9;
-    if (scalar !== 0) rules?.push(`${Math.abs(valence + scalar) > Math.abs(valence) ? 'boosted' : 'dampened'} by "${words[before]}"`);
+    if (scalar !== 0)
+      rules?.push(`${Math.abs(valence + scalar) > Math.abs(valence) ? 'boosted' : 'dampened'} by "${words[before]}"`);
     valence = valence + scalar;
     valence = negationCheck(sentence, valence, startI, i, rules);
     if (startI === 2) valence = specialIdiomsCheck(sentence, valence, i, rules);
@@ -367,11 +519,17 @@ interface Scored {
 }
 
 /** The words (by index, from their offsets in the replaced text) that overlap each emoji's description; "eyesgood" counts. */
-function wordsOfEmoji(spans: readonly EmojiSpan[], words: readonly string[], starts: readonly number[]): Array<EmojiSpan & { words: number[] }> {
+function wordsOfEmoji(
+  spans: readonly EmojiSpan[],
+  words: readonly string[],
+  starts: readonly number[],
+): Array<EmojiSpan & { words: number[] }> {
   return spans.map((span) => ({
     ...span,
     // Stripping punctuation only shortens a word, so start + length bounds what is left of it.
-    words: words.flatMap((word, index) => (span.start < starts[index]! + word.length && starts[index]! < span.end ? [index] : [])),
+    words: words.flatMap((word, index) =>
+      span.start < starts[index]! + word.length && starts[index]! < span.end ? [index] : [],
+    ),
   }));
 }
 
@@ -408,7 +566,8 @@ function polarityScores(text: string, explain: boolean): Scored {
   butCheck(sentence, sentiments);
 
   const emphasis = punctuationEmphasis(replaced);
-  if (sentiments.length === 0) return { scores: { neg: 0, neu: 0, pos: 0, compound: 0 }, emoji, sentence, sentiments, sum: 0, emphasis };
+  if (sentiments.length === 0)
+    return { scores: { neg: 0, neu: 0, pos: 0, compound: 0 }, emoji, sentence, sentiments, sum: 0, emphasis };
 
   // score_valence
   let sum = 0;
@@ -451,15 +610,29 @@ export function analyseVader(text: string): VaderResult {
   const contributions: VaderContribution[] = [];
   sentiments.forEach((valence, index) => {
     if (valence === 0) return;
-    contributions.push({ word: sentence.words[index]!, lexicon: lexicon.get(sentence.lower[index]!) ?? 0, valence: round3(valence), rules: sentence.rules![index]! });
+    contributions.push({
+      word: sentence.words[index]!,
+      lexicon: lexicon.get(sentence.lower[index]!) ?? 0,
+      valence: round3(valence),
+      rules: sentence.rules![index]!,
+    });
   });
   if (sum !== 0 && emphasis.amplifier > 0) {
-    contributions.push({ word: emphasis.marks, lexicon: 0, valence: round3(sum > 0 ? emphasis.amplifier : -emphasis.amplifier), rules: ['punctuation emphasis (! and ?)'] });
+    contributions.push({
+      word: emphasis.marks,
+      lexicon: 0,
+      valence: round3(sum > 0 ? emphasis.amplifier : -emphasis.amplifier),
+      rules: ['punctuation emphasis (! and ?)'],
+    });
   }
   return {
     ...scores,
     label: vaderLabel(scores.compound),
     contributions,
-    emoji: emoji.map((span) => ({ emoji: span.emoji, description: span.description, scored: span.words.some((index) => sentiments[index] !== 0) })),
+    emoji: emoji.map((span) => ({
+      emoji: span.emoji,
+      description: span.description,
+      scored: span.words.some((index) => sentiments[index] !== 0),
+    })),
   };
 }

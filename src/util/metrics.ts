@@ -11,20 +11,31 @@ const key = (labels: Labels): string =>
 
 class Counter {
   private readonly values = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   inc(labels: Labels = {}, by = 1): void {
     const k = key(labels);
     this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
   render(): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`, ...[...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`)];
+    return [
+      `# HELP ${this.name} ${this.help}`,
+      `# TYPE ${this.name} counter`,
+      ...[...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`),
+    ];
   }
 }
 
 class Histogram {
   private readonly series = new Map<string, { buckets: number[]; sum: number; count: number }>();
   private readonly labelsByKey = new Map<string, Labels>();
-  constructor(readonly name: string, readonly help: string, readonly bounds: readonly number[]) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly bounds: readonly number[],
+  ) {}
   observe(labels: Labels, value: number): void {
     const k = key(labels);
     let s = this.series.get(k);
@@ -74,23 +85,42 @@ class Histogram {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const [k, s] of this.series) {
       const prefix = k ? `${k},` : '';
-      this.bounds.forEach((bound, index) => lines.push(`${this.name}_bucket{${prefix}le="${bound}"} ${s.buckets[index]}`));
-      lines.push(`${this.name}_bucket{${prefix}le="+Inf"} ${s.count}`, `${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`, `${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
+      this.bounds.forEach((bound, index) =>
+        lines.push(`${this.name}_bucket{${prefix}le="${bound}"} ${s.buckets[index]}`),
+      );
+      lines.push(
+        `${this.name}_bucket{${prefix}le="+Inf"} ${s.count}`,
+        `${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`,
+        `${this.name}_count${k ? `{${k}}` : ''} ${s.count}`,
+      );
     }
     return lines;
   }
 }
 
 // Fine at the low end, where a batched run of a small model lands, so /status's percentiles mean something.
-const SECONDS = [0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const SECONDS = [
+  0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
 const LAG_SECONDS = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5];
 const LAG_TICK_MS = 10;
 
 export class Metrics {
-  readonly requests = new Counter('sightread_requests_total', 'Interactions and CLI commands handled, by command and outcome.');
+  readonly requests = new Counter(
+    'sightread_requests_total',
+    'Interactions and CLI commands handled, by command and outcome.',
+  );
   readonly errors = new Counter('sightread_errors_total', 'Failed requests, by command and kind (user or internal).');
-  readonly commandSeconds = new Histogram('sightread_command_duration_seconds', 'Time from receiving a command to its final reply.', SECONDS);
-  readonly modelSeconds = new Histogram('sightread_model_batch_duration_seconds', 'Time of one batched session run, by model.', SECONDS);
+  readonly commandSeconds = new Histogram(
+    'sightread_command_duration_seconds',
+    'Time from receiving a command to its final reply.',
+    SECONDS,
+  );
+  readonly modelSeconds = new Histogram(
+    'sightread_model_batch_duration_seconds',
+    'Time of one batched session run, by model.',
+    SECONDS,
+  );
   readonly batchItems = new Counter('sightread_model_batch_items_total', 'Requests served by batched runs, by model.');
 
   /** Event-loop delay: what a gateway heartbeat or a new interaction would wait right now. */
@@ -100,7 +130,11 @@ export class Metrics {
    * can be read from the difference of two scrapes; the p99 gauge covers the whole life of the
    * process, start-up included.
    */
-  readonly eventLoopLag = new Histogram('sightread_event_loop_lag_seconds', `How late a timer due every ${LAG_TICK_MS} ms fired.`, LAG_SECONDS);
+  readonly eventLoopLag = new Histogram(
+    'sightread_event_loop_lag_seconds',
+    `How late a timer due every ${LAG_TICK_MS} ms fired.`,
+    LAG_SECONDS,
+  );
 
   constructor() {
     this.eventLoop.enable();
@@ -117,9 +151,23 @@ export class Metrics {
   }
 
   render(gauges: Record<string, { help: string; value: number }>): string {
-    gauges = { ...gauges, sightread_event_loop_lag_p99_seconds: { help: 'p99 event-loop delay since start.', value: this.eventLoopP99Ms() / 1000 } };
-    const lines = [this.requests, this.errors, this.commandSeconds, this.modelSeconds, this.batchItems, this.eventLoopLag].flatMap((metric) => metric.render());
-    for (const [name, gauge] of Object.entries(gauges)) lines.push(`# HELP ${name} ${gauge.help}`, `# TYPE ${name} gauge`, `${name} ${gauge.value}`);
+    gauges = {
+      ...gauges,
+      sightread_event_loop_lag_p99_seconds: {
+        help: 'p99 event-loop delay since start.',
+        value: this.eventLoopP99Ms() / 1000,
+      },
+    };
+    const lines = [
+      this.requests,
+      this.errors,
+      this.commandSeconds,
+      this.modelSeconds,
+      this.batchItems,
+      this.eventLoopLag,
+    ].flatMap((metric) => metric.render());
+    for (const [name, gauge] of Object.entries(gauges))
+      lines.push(`# HELP ${name} ${gauge.help}`, `# TYPE ${name} gauge`, `${name} ${gauge.value}`);
     return `${lines.join('\n')}\n`;
   }
 }

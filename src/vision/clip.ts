@@ -1,5 +1,13 @@
 import { loadTokenizer, tokenize } from '../inference/tokenizer.js';
-import { createPipeline, loadModel, rowsOf, runForOutput, stack, type PipelineContext, type Produced } from '../inference/pipeline.js';
+import {
+  createPipeline,
+  loadModel,
+  rowsOf,
+  runForOutput,
+  stack,
+  type PipelineContext,
+  type Produced,
+} from '../inference/pipeline.js';
 import type { ort } from '../inference/engine.js';
 import { softmax } from '../models/labels.js';
 import { UserFacingError } from '../util/errors.js';
@@ -16,21 +24,37 @@ export function parseLabels(input: string | readonly string[]): string[] {
   const parts = typeof input === 'string' ? input.split(/[,\n|]/) : [...input];
   const labels = parts.map((label) => label.replace(/\s+/g, ' ').trim());
   const nonEmpty = labels.filter((label) => label.length > 0);
-  if (nonEmpty.length === 0) throw new UserFacingError(`Give ${MIN_LABELS}–${MAX_LABELS} labels separated by commas, e.g. "cat, dog, teapot".`, { code: 'bad_labels' });
+  if (nonEmpty.length === 0)
+    throw new UserFacingError(`Give ${MIN_LABELS}–${MAX_LABELS} labels separated by commas, e.g. "cat, dog, teapot".`, {
+      code: 'bad_labels',
+    });
   if (nonEmpty.length < labels.length && labels.length > 1) {
-    throw new UserFacingError('One of the labels is empty (two commas in a row, or only spaces); remove it and try again.', { code: 'bad_labels' });
+    throw new UserFacingError(
+      'One of the labels is empty (two commas in a row, or only spaces); remove it and try again.',
+      { code: 'bad_labels' },
+    );
   }
-  if (nonEmpty.length < MIN_LABELS) throw new UserFacingError(`Give at least ${MIN_LABELS} labels to choose between, separated by commas.`, { code: 'bad_labels' });
-  if (nonEmpty.length > MAX_LABELS) throw new UserFacingError(`That is ${nonEmpty.length} labels; the limit is ${MAX_LABELS}.`, { code: 'bad_labels' });
+  if (nonEmpty.length < MIN_LABELS)
+    throw new UserFacingError(`Give at least ${MIN_LABELS} labels to choose between, separated by commas.`, {
+      code: 'bad_labels',
+    });
+  if (nonEmpty.length > MAX_LABELS)
+    throw new UserFacingError(`That is ${nonEmpty.length} labels; the limit is ${MAX_LABELS}.`, { code: 'bad_labels' });
   nonEmpty.forEach((label, index) => {
     if (label.length > MAX_LABEL_CHARS) {
-      throw new UserFacingError(`Label ${index + 1} is ${label.length} characters long; the limit is ${MAX_LABEL_CHARS}.`, { code: 'bad_labels' });
+      throw new UserFacingError(
+        `Label ${index + 1} is ${label.length} characters long; the limit is ${MAX_LABEL_CHARS}.`,
+        { code: 'bad_labels' },
+      );
     }
   });
   const seen = new Map<string, string>();
   for (const label of nonEmpty) {
     const key = label.toLowerCase();
-    if (seen.has(key)) throw new UserFacingError(`The label "${label}" appears twice; each label must be different.`, { code: 'bad_labels' });
+    if (seen.has(key))
+      throw new UserFacingError(`The label "${label}" appears twice; each label must be different.`, {
+        code: 'bad_labels',
+      });
     seen.set(key, label);
   }
   return nonEmpty;
@@ -54,7 +78,11 @@ export type MatchResult = Produced<{
 }>;
 
 export interface ClipMatcher {
-  match(image: DecodedImage, labels: readonly string[], options?: { onPosition?: (position: number) => void }): Promise<MatchResult>;
+  match(
+    image: DecodedImage,
+    labels: readonly string[],
+    options?: { onPosition?: (position: number) => void },
+  ): Promise<MatchResult>;
 }
 
 function l2normalise(vector: Float32Array): Float32Array {
@@ -78,10 +106,17 @@ export async function loadClipMatcher(
   const model = await loadModel(context, id, 'zero-shot-image-classification', ['text', 'vision']);
   const { entry } = model;
   const spec = entry.preprocess;
-  if (!spec) throw new UserFacingError(`Model "${id}" has no preprocess settings in the manifest.`, { code: 'manifest_invalid' });
+  if (!spec)
+    throw new UserFacingError(`Model "${id}" has no preprocess settings in the manifest.`, {
+      code: 'manifest_invalid',
+    });
   const tokenizer = await loadTokenizer(model.dir, id);
   const [text, vision] = [model.sessions.text!, model.sessions.vision!];
-  const names = { ids: entry.inputs.ids ?? 'input_ids', mask: entry.inputs.mask ?? 'attention_mask', pixels: entry.inputs.pixels ?? 'pixel_values' };
+  const names = {
+    ids: entry.inputs.ids ?? 'input_ids',
+    mask: entry.inputs.mask ?? 'attention_mask',
+    pixels: entry.inputs.pixels ?? 'pixel_values',
+  };
   const maxTokens = entry.maxTokens ?? 77;
   const dims = [3, spec.size.height, spec.size.width];
   const logitScale = entry.logitScale ?? 100;
@@ -97,7 +132,10 @@ export async function loadClipMatcher(
           const feeds: Record<string, ort.Tensor> = {};
           if (text.session.inputNames.includes(names.ids)) feeds[names.ids] = encoded.ids;
           if (text.session.inputNames.includes(names.mask)) feeds[names.mask] = encoded.mask;
-          return normalisedRows(await runForOutput(text, feeds, entry.outputs.textEmbeds ?? 'text_embeds', id), prompts.length);
+          return normalisedRows(
+            await runForOutput(text, feeds, entry.outputs.textEmbeds ?? 'text_embeds', id),
+            prompts.length,
+          );
         },
         finish: (embedding: Float32Array) => ({ embedding }),
         warmUpItem: 'warm up',
@@ -111,11 +149,24 @@ export async function loadClipMatcher(
         prepare: (image: DecodedImage): Promise<ModelInput> => prepareDecoded(image, spec),
         runBatch: async (items) =>
           normalisedRows(
-            await runForOutput(vision, { [names.pixels]: stack(items.map((item) => item.tensor), dims) }, entry.outputs.imageEmbeds ?? 'image_embeds', id),
+            await runForOutput(
+              vision,
+              {
+                [names.pixels]: stack(
+                  items.map((item) => item.tensor),
+                  dims,
+                ),
+              },
+              entry.outputs.imageEmbeds ?? 'image_embeds',
+              id,
+            ),
             items.length,
           ),
         finish: (embedding: Float32Array, _image: DecodedImage, item: ModelInput) => ({ embedding, preview: item.rgb }),
-        warmUpItem: { tensor: new Float32Array(dims.reduce((a, b) => a * b, 1)), rgb: { data: Buffer.alloc(0), width: 0, height: 0 } },
+        warmUpItem: {
+          tensor: new Float32Array(dims.reduce((a, b) => a * b, 1)),
+          rgb: { data: Buffer.alloc(0), width: 0, height: 0 },
+        },
       },
       'vision',
     ),
@@ -137,7 +188,9 @@ export async function loadClipMatcher(
       const started = performance.now();
       const prompts = labels.map((label) => options.template.replace('{}', label));
       const [seen, texts] = await Promise.all([visionTower.run(image, submitOptions), embedPrompts(prompts)]);
-      const cosines = texts.embeddings.map((embedding) => embedding.reduce((sum, value, index) => sum + value * seen.embedding[index]!, 0));
+      const cosines = texts.embeddings.map((embedding) =>
+        embedding.reduce((sum, value, index) => sum + value * seen.embedding[index]!, 0),
+      );
       const scores = softmax(cosines.map((cosine) => cosine * logitScale));
       const matches = labels
         .map((label, index) => ({ label, prompt: prompts[index]!, score: scores[index]!, cosine: cosines[index]! }))

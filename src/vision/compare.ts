@@ -17,7 +17,8 @@ export function compareClassifications(a: Classification, b: Classification): Ag
   const aKeys = new Set(a.predictions.map(key));
   const shared = b.predictions.filter((p) => aKeys.has(key(p))).length;
   const k = Math.max(a.predictions.length, b.predictions.length);
-  const top1Agrees = a.predictions[0] !== undefined && b.predictions[0] !== undefined && key(a.predictions[0]) === key(b.predictions[0]);
+  const top1Agrees =
+    a.predictions[0] !== undefined && b.predictions[0] !== undefined && key(a.predictions[0]) === key(b.predictions[0]);
   const summary = top1Agrees
     ? `Both models pick **${a.predictions[0]!.label}** first; they share ${shared} of their top ${k}.`
     : `The models disagree on the top label (**${a.predictions[0]?.label}** vs **${b.predictions[0]?.label}**); they share ${shared} of their top ${k}.`;

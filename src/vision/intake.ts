@@ -28,10 +28,15 @@ export interface InspectedImage {
   colourProfile: 'none' | 'srgb' | 'other';
 }
 
-
 /** Options for every sharp pipeline over untrusted bytes: the pixel limit guards against decompression bombs. */
 export function sharpInput(bytes: Buffer, limits: ImageLimits, options: { ignoreIcc?: boolean } = {}): Sharp {
-  return sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'warning', pages: 1, page: 0, ignoreIcc: options.ignoreIcc ?? false }).timeout({
+  return sharp(bytes, {
+    limitInputPixels: limits.maxPixels,
+    failOn: 'warning',
+    pages: 1,
+    page: 0,
+    ignoreIcc: options.ignoreIcc ?? false,
+  }).timeout({
     seconds: Math.max(1, Math.ceil(limits.decodeTimeoutMs / 1000)),
   });
 }
@@ -46,10 +51,13 @@ export function explainDecodeFailure(error: unknown, limits: ImageLimits): UserF
     );
   }
   if (/timeout/i.test(message)) {
-    return new UserFacingError(`Decoding the image took longer than ${limits.decodeTimeoutMs} ms; please send a simpler or smaller image.`, {
-      code: 'image_timeout',
-      cause: error,
-    });
+    return new UserFacingError(
+      `Decoding the image took longer than ${limits.decodeTimeoutMs} ms; please send a simpler or smaller image.`,
+      {
+        code: 'image_timeout',
+        cause: error,
+      },
+    );
   }
   if (/unsupported image format|bad seek|not a known file format|Input buffer contains unsupported/i.test(message)) {
     return new UserFacingError(
@@ -57,10 +65,13 @@ export function explainDecodeFailure(error: unknown, limits: ImageLimits): UserF
       { code: 'not_an_image', cause: error },
     );
   }
-  return new UserFacingError('The image data is corrupt or truncated, so it could not be decoded. Please re-save or re-upload it.', {
-    code: 'image_corrupt',
-    cause: error,
-  });
+  return new UserFacingError(
+    'The image data is corrupt or truncated, so it could not be decoded. Please re-save or re-upload it.',
+    {
+      code: 'image_corrupt',
+      cause: error,
+    },
+  );
 }
 
 /**
@@ -70,7 +81,10 @@ export function explainDecodeFailure(error: unknown, limits: ImageLimits): UserF
 export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<InspectedImage> {
   if (bytes.length === 0) throw new UserFacingError('The file is empty.', { code: 'not_an_image' });
   if (bytes.length > limits.maxBytes) {
-    throw new UserFacingError(`The image is ${formatBytes(bytes.length)}; the limit is ${formatBytes(limits.maxBytes)}.`, { code: 'image_too_large' });
+    throw new UserFacingError(
+      `The image is ${formatBytes(bytes.length)}; the limit is ${formatBytes(limits.maxBytes)}.`,
+      { code: 'image_too_large' },
+    );
   }
   let metadata: Metadata;
   try {

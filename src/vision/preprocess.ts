@@ -36,7 +36,10 @@ export function resizeTarget(width: number, height: number, spec: ImagePreproces
 }
 
 /** Interleaved 8-bit RGB to the model's layout, channel order and normalisation. */
-export function normalise(rgb: RgbImage, spec: ImagePreprocess): { tensor: Float32Array | Uint8Array; dims: [number, number, number] } {
+export function normalise(
+  rgb: RgbImage,
+  spec: ImagePreprocess,
+): { tensor: Float32Array | Uint8Array; dims: [number, number, number] } {
   const { width, height, data } = rgb;
   const plane = width * height;
   const nchw = spec.layout === 'nchw';
@@ -67,7 +70,9 @@ export interface DecodedImage {
 
 /** The shorter side an image must keep so that resizing it for `spec` never upsamples. */
 export function neededShorterSide(spec: ImagePreprocess): number {
-  return spec.resize === 'squash' ? Math.max(spec.size.width, spec.size.height) : (spec.shorterSide ?? Math.min(spec.size.width, spec.size.height));
+  return spec.resize === 'squash'
+    ? Math.max(spec.size.width, spec.size.height)
+    : (spec.shorterSide ?? Math.min(spec.size.width, spec.size.height));
 }
 
 /**
@@ -81,15 +86,30 @@ export async function decodeImage(bytes: Buffer, limits: ImageLimits, shorterSid
   const scale = shorterSide / Math.min(source.width, source.height);
   // An sRGB profile converted to sRGB is an identity transform that would double the decode time.
   let pipeline = sharpInput(bytes, limits, { ignoreIcc: source.colourProfile === 'srgb' }).rotate();
-  if (scale < 1) pipeline = pipeline.resize({ width: Math.max(1, Math.round(source.width * scale)), height: Math.max(1, Math.round(source.height * scale)), fit: 'fill' });
+  if (scale < 1)
+    pipeline = pipeline.resize({
+      width: Math.max(1, Math.round(source.width * scale)),
+      height: Math.max(1, Math.round(source.height * scale)),
+      fit: 'fill',
+    });
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
-    raw = await pipeline.flatten({ background: '#ffffff' }).toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    raw = await pipeline
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw explainDecodeFailure(error, limits);
   }
-  if (raw.info.channels !== 3) throw explainDecodeFailure(new Error(`expected 3 channels, got ${raw.info.channels}`), limits);
-  return { rgb: { data: raw.data, width: raw.info.width, height: raw.info.height }, source, ms: performance.now() - started };
+  if (raw.info.channels !== 3)
+    throw explainDecodeFailure(new Error(`expected 3 channels, got ${raw.info.channels}`), limits);
+  return {
+    rgb: { data: raw.data, width: raw.info.width, height: raw.info.height },
+    source,
+    ms: performance.now() - started,
+  };
 }
 
 /** Resizes and crops a decoded image for one model, then normalises it into the model's tensor layout. */
@@ -99,7 +119,12 @@ export async function prepareDecoded(decoded: DecodedImage, spec: ImagePreproces
   const target = resizeTarget(rgb.width, rgb.height, spec);
   let pipeline = sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } });
   if (target.width !== rgb.width || target.height !== rgb.height) {
-    pipeline = pipeline.resize({ width: target.width, height: target.height, fit: 'fill', kernel: kernels[spec.interpolation] });
+    pipeline = pipeline.resize({
+      width: target.width,
+      height: target.height,
+      fit: 'fill',
+      kernel: kernels[spec.interpolation],
+    });
   }
   if (target.width !== spec.size.width || target.height !== spec.size.height) {
     pipeline = pipeline.extract({

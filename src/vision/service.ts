@@ -78,7 +78,12 @@ export class VisionService {
    * then runs every chosen classifier on it. A model that cannot run is reported beside the
    * others' results; only when none can run is that an error.
    */
-  async classify(bytes: Buffer, choice: ModelChoice, top: number, onWaiting?: (notice: WaitingNotice) => void): Promise<ClassifyOutcome> {
+  async classify(
+    bytes: Buffer,
+    choice: ModelChoice,
+    top: number,
+    onWaiting?: (notice: WaitingNotice) => void,
+  ): Promise<ClassifyOutcome> {
     const ids = this.modelsFor(choice);
     const manifest = this.settings.context.store.manifest;
     const sides = ids.flatMap((id) => {
@@ -88,7 +93,10 @@ export class VisionService {
     const image = await decodeImage(bytes, this.settings.limits, Math.max(224, ...sides));
     const settled = await Promise.allSettled(
       ids.map(async (id) =>
-        (await this.classifier(id)).run({ image, top }, { onPosition: (position) => onWaiting?.({ model: id, position }) }),
+        (await this.classifier(id)).run(
+          { image, top },
+          { onPosition: (position) => onWaiting?.({ model: id, position }) },
+        ),
       ),
     );
     const results: Classification[] = [];
@@ -102,12 +110,18 @@ export class VisionService {
       // A decode failure is the image's fault, not the model's: report it as such.
       if (isUserFacing(error) && error.kind === 'image') throw error;
       if (!isUserFacing(error)) this.settings.logger.error({ err: error, model: ids[index] }, 'classifier failed');
-      unavailable.push({ model: ids[index]!, reason: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}` });
+      unavailable.push({
+        model: ids[index]!,
+        reason: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}`,
+      });
     });
     if (results.length === 0) {
-      throw new UserFacingError(`No classifier could run. ${unavailable.map((u) => `${u.model}: ${u.reason}`).join(' ')}`, {
-        code: 'model_missing',
-      });
+      throw new UserFacingError(
+        `No classifier could run. ${unavailable.map((u) => `${u.model}: ${u.reason}`).join(' ')}`,
+        {
+          code: 'model_missing',
+        },
+      );
     }
     const vit = results.find((result) => result.model.architecture === 'vit');
     const patchSize = vit ? manifest.models.get(vit.model.id)?.patchSize : undefined;
@@ -116,16 +130,23 @@ export class VisionService {
       results,
       unavailable,
       agreement: results.length === 2 ? compareClassifications(results[0]!, results[1]!) : undefined,
-      patches: vit && patchSize ? patchGrid({ width: vit.preview.width, height: vit.preview.height }, patchSize) : undefined,
+      patches:
+        vit && patchSize ? patchGrid({ width: vit.preview.width, height: vit.preview.height }, patchSize) : undefined,
       decodeMs: image.ms,
     };
   }
 
   /** CLIP scores of one image against the user's labels. */
-  async match(bytes: Buffer, labels: readonly string[], onWaiting?: (notice: WaitingNotice) => void): Promise<MatchResult> {
+  async match(
+    bytes: Buffer,
+    labels: readonly string[],
+    onWaiting?: (notice: WaitingNotice) => void,
+  ): Promise<MatchResult> {
     const spec = this.settings.context.store.manifest.models.get(this.settings.models.clip)?.preprocess;
     const image = await decodeImage(bytes, this.settings.limits, spec ? neededShorterSide(spec) : 224);
     const matcher = await this.clipMatcher();
-    return matcher.match(image, labels, { onPosition: (position) => onWaiting?.({ model: this.settings.models.clip, position }) });
+    return matcher.match(image, labels, {
+      onPosition: (position) => onWaiting?.({ model: this.settings.models.clip, position }),
+    });
   }
 }

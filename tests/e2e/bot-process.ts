@@ -33,9 +33,18 @@ export function botEnv(emulator: DiscordEmulator, extra: Record<string, string> 
  * Starts the real bot in a child process and waits until it logs that it is ready: its sources
  * under tsx (`npm run dev`), or the build in dist/ exactly as `npm start` runs it.
  */
-export async function startBot(emulator: DiscordEmulator, extra: Record<string, string> = {}, readyTimeoutMs = 30_000, compiled = false): Promise<BotProcess> {
+export async function startBot(
+  emulator: DiscordEmulator,
+  extra: Record<string, string> = {},
+  readyTimeoutMs = 30_000,
+  compiled = false,
+): Promise<BotProcess> {
   const entry = compiled ? ['--enable-source-maps', 'dist/src/index.js'] : ['--import', 'tsx', 'src/index.ts'];
-  const child = spawn(process.execPath, entry, { cwd: ROOT, env: botEnv(emulator, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, entry, {
+    cwd: ROOT,
+    env: botEnv(emulator, extra),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: Array<Record<string, unknown>> = [];
   let buffer = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -55,9 +64,16 @@ export async function startBot(emulator: DiscordEmulator, extra: Record<string, 
         }
       }
     });
-    void exited.then((code) => reject(new Error(`bot exited with ${code} before it was ready: ${JSON.stringify(logs.slice(-5))}`)));
+    void exited.then((code) =>
+      reject(new Error(`bot exited with ${code} before it was ready: ${JSON.stringify(logs.slice(-5))}`)),
+    );
   });
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`bot not ready in ${readyTimeoutMs} ms: ${JSON.stringify(logs.slice(-5))}`)), readyTimeoutMs).unref());
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(
+      () => reject(new Error(`bot not ready in ${readyTimeoutMs} ms: ${JSON.stringify(logs.slice(-5))}`)),
+      readyTimeoutMs,
+    ).unref(),
+  );
   await Promise.race([ready, timeout]);
   return { child, logs, exited };
 }

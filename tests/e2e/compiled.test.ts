@@ -26,13 +26,26 @@ afterAll(async () => {
 describe('the compiled bot that npm start runs', () => {
   it('classifies an image and answers from the study notes', async () => {
     const png = emulator.attachment('green.png', 'image/png', await solidPng([0, 200, 0]));
-    const classify = emulator.interact({ name: 'classify', type: 1, options: [{ name: 'image', type: 11, value: png.id }], resolved: { attachments: { [png.id]: png } } });
-    const ask = emulator.interact({ name: 'ask', type: 1, options: [{ name: 'question', type: 3, value: 'What is a patch embedding?' }] }, { userId: '600000000000000999' });
-    const finished = (record: typeof classify): true | undefined => (record.edits.some((edit) => Array.isArray(edit.json.embeds)) ? true : undefined);
+    const classify = emulator.interact({
+      name: 'classify',
+      type: 1,
+      options: [{ name: 'image', type: 11, value: png.id }],
+      resolved: { attachments: { [png.id]: png } },
+    });
+    const ask = emulator.interact(
+      { name: 'ask', type: 1, options: [{ name: 'question', type: 3, value: 'What is a patch embedding?' }] },
+      { userId: '600000000000000999' },
+    );
+    const finished = (record: typeof classify): true | undefined =>
+      record.edits.some((edit) => Array.isArray(edit.json.embeds)) ? true : undefined;
     await until(() => (finished(classify) && finished(ask) ? true : undefined), 20_000, 'both answers');
     const classified = classify.edits.find((edit) => Array.isArray(edit.json.embeds))!;
     expect(classified.files.map((file) => file.name)).toEqual(['classify.png', 'patches.jpg']);
-    const answer = (ask.edits.find((edit) => Array.isArray(edit.json.embeds))!.json.embeds as Array<{ fields: Array<{ name: string; value: string }> }>)[0]!;
+    const answer = (
+      ask.edits.find((edit) => Array.isArray(edit.json.embeds))!.json.embeds as Array<{
+        fields: Array<{ name: string; value: string }>;
+      }>
+    )[0]!;
     expect(answer.fields.find((field) => field.name === 'Sources')!.value).toContain('/explain topic:');
     expect(bot.logs.some((entry) => entry.msg === 'models loaded; ready')).toBe(true);
   });

@@ -13,9 +13,15 @@ beforeAll(() => emulator.start());
 afterAll(() => emulator.stop());
 
 const post = (path: string, body: unknown, method = 'POST'): Promise<Response> =>
-  fetch(`${emulator.apiUrl}/v10${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const callback = (record: { id: string; token: string }, body: unknown): Promise<Response> => post(`/interactions/${record.id}/${record.token}/callback`, body);
-const edit = (record: { token: string }, body: unknown): Promise<Response> => post(`/webhooks/${emulator.appId}/${record.token}/messages/@original`, body, 'PATCH');
+  fetch(`${emulator.apiUrl}/v10${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+const callback = (record: { id: string; token: string }, body: unknown): Promise<Response> =>
+  post(`/interactions/${record.id}/${record.token}/callback`, body);
+const edit = (record: { token: string }, body: unknown): Promise<Response> =>
+  post(`/webhooks/${emulator.appId}/${record.token}/messages/@original`, body, 'PATCH');
 
 describe('the Discord emulator enforces what Discord enforces', () => {
   it('accepts one initial response and refuses a second with 40060', async () => {
@@ -58,7 +64,18 @@ describe('the Discord emulator enforces what Discord enforces', () => {
       { content: 'x'.repeat(2001) },
       { embeds: [{ title: 't'.repeat(257) }] },
       { embeds: [{ title: 't', fields: Array.from({ length: 26 }, () => ({ name: 'n', value: 'v' })) }] },
-      { embeds: [{ title: 't', description: 'd'.repeat(4096), fields: [{ name: 'n', value: 'v'.repeat(1024) }, { name: 'n', value: 'v'.repeat(1024) }] }] },
+      {
+        embeds: [
+          {
+            title: 't',
+            description: 'd'.repeat(4096),
+            fields: [
+              { name: 'n', value: 'v'.repeat(1024) },
+              { name: 'n', value: 'v'.repeat(1024) },
+            ],
+          },
+        ],
+      },
     ]) {
       const response = await edit(record, body);
       expect(response.status).toBe(400);

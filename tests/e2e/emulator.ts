@@ -47,7 +47,13 @@ export interface EmulatorOptions {
 const APP_ID = '100000000000000001';
 const GUILD_ID = '200000000000000002';
 const CHANNEL_ID = '300000000000000003';
-const USER = { id: '400000000000000004', username: 'student', discriminator: '0', global_name: 'Student', avatar: null };
+const USER = {
+  id: '400000000000000004',
+  username: 'student',
+  discriminator: '0',
+  global_name: 'Student',
+  avatar: null,
+};
 const BOT_USER = { id: APP_ID, username: 'sightread', discriminator: '0', bot: true, avatar: null };
 
 let snowflake = 500000000000000000n;
@@ -60,7 +66,10 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 }
 
 /** JSON or multipart/form-data (payload_json + files[n]), as discord.js sends them. */
-async function parseBody(request: IncomingMessage, body: Buffer): Promise<{ json: unknown; files: RecordedCall['files'] }> {
+async function parseBody(
+  request: IncomingMessage,
+  body: Buffer,
+): Promise<{ json: unknown; files: RecordedCall['files'] }> {
   const type = request.headers['content-type'] ?? '';
   if (type.startsWith('multipart/form-data')) {
     const form = await new Response(body, { headers: { 'content-type': type } }).formData();
@@ -68,7 +77,8 @@ async function parseBody(request: IncomingMessage, body: Buffer): Promise<{ json
     let json: unknown = {};
     for (const [name, value] of form.entries()) {
       if (name === 'payload_json') json = JSON.parse(String(value));
-      else if (typeof value !== 'string') files.push({ name: value.name, type: value.type, bytes: Buffer.from(await value.arrayBuffer()) });
+      else if (typeof value !== 'string')
+        files.push({ name: value.name, type: value.type, bytes: Buffer.from(await value.arrayBuffer()) });
     }
     return { json, files };
   }
@@ -95,7 +105,11 @@ export function messageLimitError(json: Record<string, unknown>): string | undef
       if (field.name.length > 256 || field.name.length === 0) return 'embeds.fields.name: must be 1-256 in length';
       if (field.value.length > 1024 || field.value.length === 0) return 'embeds.fields.value: must be 1-1024 in length';
     }
-    total += title.length + description.length + footer.length + fields.reduce((sum, f) => sum + f.name.length + f.value.length, 0);
+    total +=
+      title.length +
+      description.length +
+      footer.length +
+      fields.reduce((sum, f) => sum + f.name.length + f.value.length, 0);
   }
   if (total > 6000) return 'embeds: total characters must be 6000 or fewer';
   return undefined;
@@ -122,7 +136,9 @@ export class DiscordEmulator {
     this.now = options.now ?? Date.now;
     this.server = createServer((request, response) => void this.route(request, response));
     this.gateway = new WebSocketServer({ noServer: true });
-    this.server.on('upgrade', (request, socket, head) => this.gateway.handleUpgrade(request, socket, head, (ws) => this.connect(ws)));
+    this.server.on('upgrade', (request, socket, head) =>
+      this.gateway.handleUpgrade(request, socket, head, (ws) => this.connect(ws)),
+    );
   }
 
   get appId(): string {
@@ -178,7 +194,36 @@ export class DiscordEmulator {
           resume_gateway_url: `ws://127.0.0.1:${this.port}`,
           application: { id: APP_ID, flags: 0 },
         });
-        this.dispatch('GUILD_CREATE', { id: GUILD_ID, name: 'Study group', unavailable: false, channels: [{ id: CHANNEL_ID, type: 0, name: 'general', guild_id: GUILD_ID }], members: [], roles: [{ id: GUILD_ID, name: '@everyone', permissions: '0', position: 0, color: 0, hoist: false, managed: false, mentionable: false }], owner_id: USER.id, member_count: 1, joined_at: new Date().toISOString(), emojis: [], stickers: [], features: [], threads: [], stage_instances: [], guild_scheduled_events: [], presences: [], voice_states: [] });
+        this.dispatch('GUILD_CREATE', {
+          id: GUILD_ID,
+          name: 'Study group',
+          unavailable: false,
+          channels: [{ id: CHANNEL_ID, type: 0, name: 'general', guild_id: GUILD_ID }],
+          members: [],
+          roles: [
+            {
+              id: GUILD_ID,
+              name: '@everyone',
+              permissions: '0',
+              position: 0,
+              color: 0,
+              hoist: false,
+              managed: false,
+              mentionable: false,
+            },
+          ],
+          owner_id: USER.id,
+          member_count: 1,
+          joined_at: new Date().toISOString(),
+          emojis: [],
+          stickers: [],
+          features: [],
+          threads: [],
+          stage_instances: [],
+          guild_scheduled_events: [],
+          presences: [],
+          voice_states: [],
+        });
       } else if (payload.op === 6) this.send(ws, { op: 9, d: false });
     });
   }
@@ -187,7 +232,15 @@ export class DiscordEmulator {
   interact(data: Record<string, unknown>, options: { userId?: string; type?: number } = {}): InteractionRecord {
     const id = nextId();
     const token = `token-${randomUUID()}`;
-    const record: InteractionRecord = { id, token, createdAt: this.now(), edits: [], followUps: [], deleted: false, rejections: [] };
+    const record: InteractionRecord = {
+      id,
+      token,
+      createdAt: this.now(),
+      edits: [],
+      followUps: [],
+      deleted: false,
+      rejections: [],
+    };
     this.interactions.set(token, record);
     const user = { ...USER, id: options.userId ?? USER.id };
     this.dispatch('INTERACTION_CREATE', {
@@ -199,7 +252,15 @@ export class DiscordEmulator {
       guild_id: GUILD_ID,
       channel_id: CHANNEL_ID,
       channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: 'general' },
-      member: { user, roles: [], permissions: '2248473465835073', joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 },
+      member: {
+        user,
+        roles: [],
+        permissions: '2248473465835073',
+        joined_at: new Date().toISOString(),
+        deaf: false,
+        mute: false,
+        flags: 0,
+      },
       app_permissions: '2248473465835073',
       locale: 'en-US',
       guild_locale: 'en-US',
@@ -213,13 +274,33 @@ export class DiscordEmulator {
   }
 
   /** An attachment served by this emulator; a wrong `declaredSize` is also served without content-length, as a lying upload would be. */
-  attachment(name: string, type: string, bytes: Buffer, declaredSize = bytes.length): { id: string; filename: string; content_type: string; size: number; url: string; proxy_url: string } {
+  attachment(
+    name: string,
+    type: string,
+    bytes: Buffer,
+    declaredSize = bytes.length,
+  ): { id: string; filename: string; content_type: string; size: number; url: string; proxy_url: string } {
     const url = this.host(name, type, bytes, declaredSize !== bytes.length);
     return { id: nextId(), filename: name, content_type: type, size: declaredSize, url, proxy_url: url };
   }
 
   message(content: string, attachments: ReturnType<DiscordEmulator['attachment']>[] = []): Record<string, unknown> {
-    return { id: nextId(), channel_id: CHANNEL_ID, author: USER, content, timestamp: new Date().toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, mentions: [], mention_roles: [], attachments, embeds: [], pinned: false, type: 0 };
+    return {
+      id: nextId(),
+      channel_id: CHANNEL_ID,
+      author: USER,
+      content,
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      attachments,
+      embeds: [],
+      pinned: false,
+      type: 0,
+    };
   }
 
   private reply(response: ServerResponse, call: RecordedCall, status: number, body?: unknown): void {
@@ -231,9 +312,20 @@ export class DiscordEmulator {
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
 
-  private error(response: ServerResponse, call: RecordedCall, status: number, code: number, message: string, record?: InteractionRecord): void {
+  private error(
+    response: ServerResponse,
+    call: RecordedCall,
+    status: number,
+    code: number,
+    message: string,
+    record?: InteractionRecord,
+  ): void {
     record?.rejections.push({ code, message });
-    this.reply(response, call, status, { code, message, ...(code === 50035 ? { errors: { _errors: [{ code: 'BASE_TYPE_BAD_LENGTH', message }] } } : {}) });
+    this.reply(response, call, status, {
+      code,
+      message,
+      ...(code === 50035 ? { errors: { _errors: [{ code: 'BASE_TYPE_BAD_LENGTH', message }] } } : {}),
+    });
   }
 
   private messageObject(json: Record<string, unknown>, files: RecordedCall['files']): Record<string, unknown> {
@@ -241,7 +333,14 @@ export class DiscordEmulator {
       ...this.message(String(json.content ?? '')),
       author: BOT_USER,
       embeds: json.embeds ?? [],
-      attachments: files.map((file) => ({ id: nextId(), filename: file.name, size: file.bytes.length, url: `http://127.0.0.1:${this.port}/x/${file.name}`, proxy_url: '', content_type: file.type })),
+      attachments: files.map((file) => ({
+        id: nextId(),
+        filename: file.name,
+        size: file.bytes.length,
+        url: `http://127.0.0.1:${this.port}/x/${file.name}`,
+        proxy_url: '',
+        content_type: file.type,
+      })),
       flags: json.flags ?? 0,
     };
   }
@@ -251,7 +350,14 @@ export class DiscordEmulator {
     const path = decodeURIComponent(url.pathname);
     const body = await readBody(request);
     const parsed = await parseBody(request, body).catch(() => ({ json: undefined, files: [] }));
-    const call: RecordedCall = { method: request.method ?? 'GET', path, at: this.now(), json: parsed.json, files: parsed.files, status: 0 };
+    const call: RecordedCall = {
+      method: request.method ?? 'GET',
+      path,
+      at: this.now(),
+      json: parsed.json,
+      files: parsed.files,
+      status: 0,
+    };
     this.calls.push(call);
     const json = (parsed.json ?? {}) as Record<string, unknown>;
 
@@ -259,23 +365,38 @@ export class DiscordEmulator {
       const asset = this.assets.get(path.slice('/attachments/'.length));
       if (!asset) return this.reply(response, call, 404, { message: 'Not Found', code: 0 });
       call.status = 200;
-      response.writeHead(200, asset.chunked ? { 'content-type': asset.type } : { 'content-type': asset.type, 'content-length': asset.bytes.length });
+      response.writeHead(
+        200,
+        asset.chunked
+          ? { 'content-type': asset.type }
+          : { 'content-type': asset.type, 'content-length': asset.bytes.length },
+      );
       // Chunked: send in pieces so the bot must enforce its cap while streaming.
       if (asset.chunked) {
-        for (let offset = 0; offset < asset.bytes.length; offset += 16 * 1024) response.write(asset.bytes.subarray(offset, offset + 16 * 1024));
+        for (let offset = 0; offset < asset.bytes.length; offset += 16 * 1024)
+          response.write(asset.bytes.subarray(offset, offset + 16 * 1024));
         response.end();
       } else response.end(asset.bytes);
       return;
     }
     if (path === '/api/v10/gateway/bot') {
-      return this.reply(response, call, 200, { url: `ws://127.0.0.1:${this.port}`, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } });
+      return this.reply(response, call, 200, {
+        url: `ws://127.0.0.1:${this.port}`,
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
+      });
     }
     const commandsRoute = /^\/api\/v10\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path);
     if (commandsRoute) {
       const scope = commandsRoute[2] ?? 'global';
       if (request.method === 'GET') return this.reply(response, call, 200, this.registered.get(scope) ?? []);
       if (request.method === 'PUT') {
-        const list = (parsed.json as Array<Record<string, unknown>>).map((command) => ({ id: nextId(), application_id: APP_ID, version: nextId(), ...command }));
+        const list = (parsed.json as Array<Record<string, unknown>>).map((command) => ({
+          id: nextId(),
+          application_id: APP_ID,
+          version: nextId(),
+          ...command,
+        }));
         this.registered.set(scope, list);
         return this.reply(response, call, 200, list);
       }
@@ -284,25 +405,39 @@ export class DiscordEmulator {
     if (callback && request.method === 'POST') {
       const record = this.interactions.get(callback[2]!);
       if (!record || record.id !== callback[1]) return this.error(response, call, 404, 10062, 'Unknown interaction');
-      if (record.initial) return this.error(response, call, 400, 40060, 'Interaction has already been acknowledged.', record);
-      if (this.now() - record.createdAt > this.deadlineMs) return this.error(response, call, 404, 10062, 'Unknown interaction', record);
+      if (record.initial)
+        return this.error(response, call, 400, 40060, 'Interaction has already been acknowledged.', record);
+      if (this.now() - record.createdAt > this.deadlineMs)
+        return this.error(response, call, 404, 10062, 'Unknown interaction', record);
       const data = (json.data ?? {}) as Record<string, unknown>;
       const flags = Number(data.flags ?? 0);
-      if (json.type === 5 && (flags & ~64) !== 0) return this.error(response, call, 400, 50035, 'Invalid Form Body: deferred responses may only set EPHEMERAL', record);
+      if (json.type === 5 && (flags & ~64) !== 0)
+        return this.error(
+          response,
+          call,
+          400,
+          50035,
+          'Invalid Form Body: deferred responses may only set EPHEMERAL',
+          record,
+        );
       if (json.type === 4) {
         const problem = messageLimitError(data);
         if (problem) return this.error(response, call, 400, 50035, `Invalid Form Body: ${problem}`, record);
       }
       record.initial = { at: this.now(), type: Number(json.type), flags, data };
       return url.searchParams.get('with_response') === 'true'
-        ? this.reply(response, call, 200, { interaction: { id: record.id, type: 2, response_message_id: nextId() }, resource: { type: json.type } })
+        ? this.reply(response, call, 200, {
+            interaction: { id: record.id, type: 2, response_message_id: nextId() },
+            resource: { type: json.type },
+          })
         : this.reply(response, call, 204);
     }
     const webhook = /^\/api\/v10\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original))?$/.exec(path);
     if (webhook) {
       const record = this.interactions.get(webhook[2]!);
       if (!record) return this.error(response, call, 404, 10015, 'Unknown Webhook');
-      if (this.now() - record.createdAt > this.tokenLifetimeMs) return this.error(response, call, 401, 50027, 'Invalid Webhook Token', record);
+      if (this.now() - record.createdAt > this.tokenLifetimeMs)
+        return this.error(response, call, 401, 50027, 'Invalid Webhook Token', record);
       if (!record.initial) return this.error(response, call, 404, 10015, 'Unknown Webhook', record);
       const problem = request.method === 'DELETE' ? undefined : messageLimitError(json);
       if (problem) return this.error(response, call, 400, 50035, `Invalid Form Body: ${problem}`, record);

@@ -36,10 +36,18 @@ describe('terminal CLI', () => {
     skip(!HAS_SHARED, SHARED_SKIP_REASON);
     const modelsDir = await tempDir();
     await mkdir(join(modelsDir, 'mobilenetv2-int8'));
-    await copyFile(join(SHARED, 'models/mobilenetv2-12-int8.onnx'), join(modelsDir, 'mobilenetv2-int8/mobilenetv2-12-int8.onnx'));
-    const result = await cli(['classify', join(SHARED, 'images/coffee.png'), '--model', 'mobilenetv2-int8', '--json'], { MODELS_DIR: modelsDir });
+    await copyFile(
+      join(SHARED, 'models/mobilenetv2-12-int8.onnx'),
+      join(modelsDir, 'mobilenetv2-int8/mobilenetv2-12-int8.onnx'),
+    );
+    const result = await cli(['classify', join(SHARED, 'images/coffee.png'), '--model', 'mobilenetv2-int8', '--json'], {
+      MODELS_DIR: modelsDir,
+    });
     expect(result.code, result.stderr).toBe(0);
-    type Result = { predictions: Array<{ label: string; score: number; index: number }>; model: { id: string; executionProvider: string } };
+    type Result = {
+      predictions: Array<{ label: string; score: number; index: number }>;
+      model: { id: string; executionProvider: string };
+    };
     const { results } = JSON.parse(result.stdout) as { results: Result[] };
     // One model asked for: the same shape as two, with one result.
     expect(results).toHaveLength(1);
@@ -84,7 +92,9 @@ describe('terminal CLI', () => {
     const unknown = await cli(['classify', join(dir, 'notes.png'), '--model', 'resnet-9000'], fixtureEnv);
     expect(unknown.code).toBe(1);
 
-    const manifest = await cli(['classify', join(dir, 'notes.png')], { MODELS_MANIFEST: join(dir, 'bad-manifest.json') });
+    const manifest = await cli(['classify', join(dir, 'notes.png')], {
+      MODELS_MANIFEST: join(dir, 'bad-manifest.json'),
+    });
     expect(manifest.code).toBe(1);
     expect(manifest.stderr).toMatch(/manifest is invalid/);
     for (const result of [missing, notImage, truncated, manifest]) expect(result.stderr).not.toMatch(/\n\s+at /);

@@ -10,7 +10,13 @@ const run = promisify(execFile);
 const evalScript = (args: string[], env: Record<string, string> = {}): Promise<{ stdout: string }> =>
   run(process.execPath, ['--import', 'tsx', 'scripts/eval.ts', ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', MODELS_MANIFEST: FIXTURE_MANIFEST, EXECUTION_PROVIDER: 'cpu', MODEL_DOWNLOADS: 'false', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      MODELS_MANIFEST: FIXTURE_MANIFEST,
+      EXECUTION_PROVIDER: 'cpu',
+      MODEL_DOWNLOADS: 'false',
+      ...env,
+    },
     timeout: 120_000,
   });
 
@@ -31,10 +37,26 @@ describe('evaluation', () => {
   it('reports both sentiment engines on a truth file as JSON', async () => {
     const dir = await tempDir();
     const truth = join(dir, 'truth.txt');
-    await writeFile(truth, ['1\t3.0\tgreat great fun', '2\t-3.1\tawful awful movie', '3\t0.2\tthe movie', '4\t-1.5\tnot good', '5\t1.8\tgood'].join('\n'));
-    const { stdout } = await evalScript(['sentiment', '--truth', truth, '--json'], { SENTIMENT_MODEL: 'tiny-sentiment', QUEUE_MAX: '2', BATCH_MAX_SIZE: '1' });
+    await writeFile(
+      truth,
+      [
+        '1\t3.0\tgreat great fun',
+        '2\t-3.1\tawful awful movie',
+        '3\t0.2\tthe movie',
+        '4\t-1.5\tnot good',
+        '5\t1.8\tgood',
+      ].join('\n'),
+    );
+    const { stdout } = await evalScript(['sentiment', '--truth', truth, '--json'], {
+      SENTIMENT_MODEL: 'tiny-sentiment',
+      QUEUE_MAX: '2',
+      BATCH_MAX_SIZE: '1',
+    });
     // More sentences than the queue holds: the eval must pace itself, not be refused as busy.
-    const report = JSON.parse(stdout) as { sentences: number; engines: { vader: { r: number; sentencesPerSecond: number }; transformer: { r: number } } };
+    const report = JSON.parse(stdout) as {
+      sentences: number;
+      engines: { vader: { r: number; sentencesPerSecond: number }; transformer: { r: number } };
+    };
     expect(report.sentences).toBe(5);
     expect(report.engines.vader.r).toBeGreaterThan(0.8);
     expect(report.engines.vader.sentencesPerSecond).toBeGreaterThan(0);
@@ -46,14 +68,32 @@ describe('evaluation', () => {
     await writeFile(join(dir, 'red.png'), await solidPng([250, 10, 10]));
     await writeFile(join(dir, 'blue.png'), await solidPng([10, 10, 250]));
     await writeFile(join(dir, 'truth.json'), JSON.stringify({ 'red.png': 'red', 'blue.png': 1 }));
-    const { stdout } = await evalScript(['classify', '--model', 'tiny-cnn', '--images', dir, '--truth', join(dir, 'truth.json'), '--json']);
-    const report = JSON.parse(stdout) as { model: string; images: number; top1: number; top5: number; imagesPerSecond: number };
+    const { stdout } = await evalScript([
+      'classify',
+      '--model',
+      'tiny-cnn',
+      '--images',
+      dir,
+      '--truth',
+      join(dir, 'truth.json'),
+      '--json',
+    ]);
+    const report = JSON.parse(stdout) as {
+      model: string;
+      images: number;
+      top1: number;
+      top5: number;
+      imagesPerSecond: number;
+    };
     expect(report).toMatchObject({ model: 'tiny-cnn', images: 2, top1: 0.5, top5: 1 });
     expect(report.imagesPerSecond).toBeGreaterThan(0);
   });
 
   it.skipIf(!HAS_SHARED)('matches the VADER paper on its 4,200 rated tweets (r = 0.881 published)', async () => {
-    const { stdout } = await evalScript(['sentiment', '--truth', join(SHARED, 'data/vader-icwsm2014/tweets_GroundTruth.txt'), '--json'], { SENTIMENT_MODEL: 'none-configured' });
+    const { stdout } = await evalScript(
+      ['sentiment', '--truth', join(SHARED, 'data/vader-icwsm2014/tweets_GroundTruth.txt'), '--json'],
+      { SENTIMENT_MODEL: 'none-configured' },
+    );
     const report = JSON.parse(stdout) as { sentences: number; engines: { vader: { r: number } } };
     expect(report.sentences).toBe(4200);
     expect(report.engines.vader.r).toBeGreaterThan(0.87);

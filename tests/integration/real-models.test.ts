@@ -13,9 +13,17 @@ describe.skipIf(!HAS_SHARED)('real MobileNetV2 on real photos', () => {
   it('sees an espresso in coffee.png and a cat in chelsea.png', async () => {
     const modelsDir = await tempDir();
     await mkdir(join(modelsDir, 'mobilenetv2-int8'));
-    await copyFile(join(SHARED, 'models/mobilenetv2-12-int8.onnx'), join(modelsDir, 'mobilenetv2-int8/mobilenetv2-12-int8.onnx'));
+    await copyFile(
+      join(SHARED, 'models/mobilenetv2-12-int8.onnx'),
+      join(modelsDir, 'mobilenetv2-int8/mobilenetv2-12-int8.onnx'),
+    );
     services = new Services(
-      parseConfig({ MODELS_DIR: modelsDir, MODELS_MANIFEST: join(ROOT, 'models/manifest.json'), MODEL_DOWNLOADS: 'false', EXECUTION_PROVIDER: 'cpu' }),
+      parseConfig({
+        MODELS_DIR: modelsDir,
+        MODELS_MANIFEST: join(ROOT, 'models/manifest.json'),
+        MODEL_DOWNLOADS: 'false',
+        EXECUTION_PROVIDER: 'cpu',
+      }),
       silentLogger,
     );
     const vision = services.vision;

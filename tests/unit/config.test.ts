@@ -13,9 +13,19 @@ describe('config', () => {
   });
 
   it('lists every bad variable by name in one error', () => {
-    const error = thrownBy(() => parseConfig({ EXECUTION_PROVIDER: 'tpu', BATCH_MAX_SIZE: '-3', HEALTH_PORT: 'eighty', CLIP_PROMPT_TEMPLATE: 'no slot' }), ConfigError);
+    const error = thrownBy(
+      () =>
+        parseConfig({
+          EXECUTION_PROVIDER: 'tpu',
+          BATCH_MAX_SIZE: '-3',
+          HEALTH_PORT: 'eighty',
+          CLIP_PROMPT_TEMPLATE: 'no slot',
+        }),
+      ConfigError,
+    );
     const problems = error.problems.join('\n');
-    for (const name of ['EXECUTION_PROVIDER', 'BATCH_MAX_SIZE', 'HEALTH_PORT', 'CLIP_PROMPT_TEMPLATE']) expect(problems).toContain(name);
+    for (const name of ['EXECUTION_PROVIDER', 'BATCH_MAX_SIZE', 'HEALTH_PORT', 'CLIP_PROMPT_TEMPLATE'])
+      expect(problems).toContain(name);
     expect(error.problems).toHaveLength(4);
   });
 
@@ -42,6 +52,8 @@ describe('config', () => {
 
   it('redacts configured secrets from any text', () => {
     const config = parseConfig({ DISCORD_TOKEN: 'abc.def.ghi', LLM_API_KEY: 'sk-123456' });
-    expect(redactSecrets('token abc.def.ghi and key sk-123456', config)).toBe('token [DISCORD_TOKEN redacted] and key [LLM_API_KEY redacted]');
+    expect(redactSecrets('token abc.def.ghi and key sk-123456', config)).toBe(
+      'token [DISCORD_TOKEN redacted] and key [LLM_API_KEY redacted]',
+    );
   });
 });

@@ -21,14 +21,17 @@ describe('commands are declared once', () => {
     for (const command of commands.values()) {
       if (command.kind !== 'slash') continue;
       const example = command.help.example ?? {};
-      for (const name of Object.keys(example)) expect(Object.keys(command.options.specs), `/${command.name} example`).toContain(name);
+      for (const name of Object.keys(example))
+        expect(Object.keys(command.options.specs), `/${command.name} example`).toContain(name);
       const raw = Object.fromEntries(
         Object.entries(example).map(([name, value]) => [
           name,
           command.options.specs[name]!.kind === 'attachment' ? { name: value, bytes: Buffer.alloc(1) } : value,
         ]),
       );
-      expect(command.options.schema.safeParse(raw).success, `/${command.name} example ${JSON.stringify(example)}`).toBe(true);
+      expect(command.options.schema.safeParse(raw).success, `/${command.name} example ${JSON.stringify(example)}`).toBe(
+        true,
+      );
     }
   });
 
@@ -39,7 +42,9 @@ describe('commands are declared once', () => {
     const image = { name: 'x.png', bytes: Buffer.alloc(1) };
     expect(match.options.schema.safeParse({ image, labels: 'x'.repeat(maxLength) }).success).toBe(true);
     expect(match.options.schema.safeParse({ image, labels: 'x'.repeat(maxLength + 1) }).success).toBe(false);
-    const classify = registration(commands.get('classify')!) as { options: Array<{ name: string; required?: boolean }> };
+    const classify = registration(commands.get('classify')!) as {
+      options: Array<{ name: string; required?: boolean }>;
+    };
     // Discord refuses a command whose optional options come before required ones.
     expect(classify.options.map((option) => option.name)).toEqual(['image', 'model', 'top']);
     expect(classify.options[0]!.required).toBe(true);
@@ -49,7 +54,9 @@ describe('commands are declared once', () => {
     const services = testServices();
     const help = await runAndPresent(commands.get('help')!, {}, services);
     const listed = (help.data as { commands: Array<{ name: string; example: string }> }).commands;
-    expect(listed.find((entry) => entry.name === '/classify')!.example).toBe('/classify image:<photo.jpg> model:both top:5');
+    expect(listed.find((entry) => entry.name === '/classify')!.example).toBe(
+      '/classify image:<photo.jpg> model:both top:5',
+    );
     expect(listed.map((entry) => entry.name)).toEqual(catalogue(commands.values()).map((entry) => entry.name));
     expect(listed.map((entry) => entry.name)).toContain('Apps → Classify image');
     await services.dispose();

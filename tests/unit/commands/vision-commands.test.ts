@@ -38,7 +38,8 @@ describe('/classify', () => {
     const redPixels = async (png: Buffer): Promise<number> => {
       const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
       let count = 0;
-      for (let i = 0; i < data.length; i += info.channels) if (data[i] === 255 && data[i + 1] === 0 && data[i + 2] === 0) count += 1;
+      for (let i = 0; i < data.length; i += info.channels)
+        if (data[i] === 255 && data[i + 1] === 0 && data[i + 2] === 0) count += 1;
       return count;
     };
     const both = await runAndPresent(classify, { image }, services);
@@ -51,8 +52,15 @@ describe('/classify', () => {
 
   it('still answers with one model when the other cannot load, and says why', async () => {
     const partial = testServices({ VISION_VIT_MODEL: 'mobilenetv2-missing' });
-    const result = await runAndPresent(classify, { image: { name: 'blue.png', bytes: await solidPng([0, 0, 255]) } }, partial);
-    const data = result.data as { results: Array<{ model: { id: string } }>; unavailable: Array<{ model: string; reason: string }> };
+    const result = await runAndPresent(
+      classify,
+      { image: { name: 'blue.png', bytes: await solidPng([0, 0, 255]) } },
+      partial,
+    );
+    const data = result.data as {
+      results: Array<{ model: { id: string } }>;
+      unavailable: Array<{ model: string; reason: string }>;
+    };
     expect(data.results.map((r) => r.model.id)).toEqual(['tiny-cnn']);
     expect(data.unavailable[0]).toMatchObject({ model: 'mobilenetv2-missing' });
     expect(data.unavailable[0]!.reason).toMatch(/Unknown model/);
@@ -65,9 +73,13 @@ describe('/classify', () => {
     const fresh = testServices();
     onTestFinished(() => fresh.dispose());
     const image = { name: 'x.png', bytes: await solidPng([1, 1, 1]) };
-    await expect(runAndPresent(classify, { image, top: '11' }, fresh)).rejects.toThrow(/top: must be a whole number from 1 to 10/);
+    await expect(runAndPresent(classify, { image, top: '11' }, fresh)).rejects.toThrow(
+      /top: must be a whole number from 1 to 10/,
+    );
     await expect(runAndPresent(classify, {}, fresh)).rejects.toThrow(/image: an image attachment is required/);
-    await expect(runAndPresent(classify, { image: { name: 'a.jpg', bytes: Buffer.from('GIF89a broken') } }, fresh)).rejects.toThrow(/corrupt|not an image/);
+    await expect(
+      runAndPresent(classify, { image: { name: 'a.jpg', bytes: Buffer.from('GIF89a broken') } }, fresh),
+    ).rejects.toThrow(/corrupt|not an image/);
     expect(await fresh.loaded()).toEqual([]);
     expect(fresh.engine.batcherStats()).toEqual({});
   });
@@ -81,23 +93,44 @@ describe('/classify', () => {
     const busy = session.run({ x: new ort.Tensor('float32', new Float32Array(n * n).fill(0.001), [n, n]) });
     const progress: string[] = [];
     const images = await Promise.all(Array.from({ length: 4 }, (_, i) => solidPng([i * 40, 0, 0])));
-    await Promise.all(images.map((bytes) => runAndPresent(classify, { image: { name: 'x.png', bytes }, model: 'cnn' }, oneAtATime, (text) => progress.push(text))));
+    await Promise.all(
+      images.map((bytes) =>
+        runAndPresent(classify, { image: { name: 'x.png', bytes }, model: 'cnn' }, oneAtATime, (text) =>
+          progress.push(text),
+        ),
+      ),
+    );
     await busy;
     expect(progress).toContain('tiny-cnn: waiting in the queue, position 1');
     await oneAtATime.dispose();
   });
 
   it('keeps serving after a bad request', async () => {
-    await expect(runAndPresent(classify, { image: { name: 'bad.png', bytes: Buffer.from('nope') } }, services)).rejects.toThrow();
-    const result = await runAndPresent(classify, { image: { name: 'ok.png', bytes: await solidPng([0, 255, 0]) }, model: 'cnn' }, services);
-    expect((result.data as { results: Array<{ predictions: Array<{ label: string }> }> }).results[0]!.predictions[0]!.label).toBe('green');
+    await expect(
+      runAndPresent(classify, { image: { name: 'bad.png', bytes: Buffer.from('nope') } }, services),
+    ).rejects.toThrow();
+    const result = await runAndPresent(
+      classify,
+      { image: { name: 'ok.png', bytes: await solidPng([0, 255, 0]) }, model: 'cnn' },
+      services,
+    );
+    expect(
+      (result.data as { results: Array<{ predictions: Array<{ label: string }> }> }).results[0]!.predictions[0]!.label,
+    ).toBe('green');
   });
 });
 
 describe('/match', () => {
   it('ranks the user labels with CLIP and attaches a chart', async () => {
-    const result = await runAndPresent(match, { image: { name: 'blue.png', bytes: await solidPng([0, 0, 255]) }, labels: 'red, blue, cat' }, services);
-    const data = result.data as { matches: Array<{ label: string; score: number; cosine: number }>; model: { id: string } };
+    const result = await runAndPresent(
+      match,
+      { image: { name: 'blue.png', bytes: await solidPng([0, 0, 255]) }, labels: 'red, blue, cat' },
+      services,
+    );
+    const data = result.data as {
+      matches: Array<{ label: string; score: number; cosine: number }>;
+      model: { id: string };
+    };
     expect(data.model.id).toBe('tiny-clip');
     expect(data.matches[0]!.label).toBe('blue');
     expect(data.matches.reduce((sum, m) => sum + m.score, 0)).toBeCloseTo(1, 6);

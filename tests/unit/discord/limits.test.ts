@@ -16,7 +16,10 @@ describe('Discord limits', () => {
         title: 'T'.repeat(400),
         description: 'D'.repeat(5000),
         footer: 'F'.repeat(3000),
-        fields: Array.from({ length: 40 }, (_, i) => ({ name: `field ${i} ${'n'.repeat(300)}`, value: 'v'.repeat(2000) })),
+        fields: Array.from({ length: 40 }, (_, i) => ({
+          name: `field ${i} ${'n'.repeat(300)}`,
+          value: 'v'.repeat(2000),
+        })),
         image: 'chart.png',
       },
     ]);
@@ -27,7 +30,9 @@ describe('Discord limits', () => {
   });
 
   it('folds fields beyond 25 into a visible note', () => {
-    const [embed] = toDiscordEmbeds([{ title: 't', fields: Array.from({ length: 30 }, (_, i) => ({ name: `f${i}`, value: 'v' })) }]);
+    const [embed] = toDiscordEmbeds([
+      { title: 't', fields: Array.from({ length: 30 }, (_, i) => ({ name: `f${i}`, value: 'v' })) },
+    ]);
     expect(embed!.fields).toHaveLength(25);
     expect(embed!.fields!.at(-1)!.value).toMatch(/6 more section\(s\) were left out/);
   });

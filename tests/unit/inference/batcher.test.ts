@@ -103,7 +103,14 @@ describe('micro-batching queue', () => {
   });
 
   it('times out a request that waits too long', async () => {
-    const slow = new MicroBatcher<number, number>({ name: 'stuck', maxBatchSize: 1, maxWaitMs: 0, maxQueue: 10, timeoutMs: 30, run: () => new Promise(() => {}) });
+    const slow = new MicroBatcher<number, number>({
+      name: 'stuck',
+      maxBatchSize: 1,
+      maxWaitMs: 0,
+      maxQueue: 10,
+      timeoutMs: 30,
+      run: () => new Promise(() => {}),
+    });
     const request = slow.submit(1);
     const watched = watch(request);
     await vi.advanceTimersByTimeAsync(29);

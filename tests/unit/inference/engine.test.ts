@@ -13,7 +13,14 @@ afterEach(async () => engine?.dispose());
 
 /** An engine with test defaults (CPU, one thread, silent); `createSession` here creates sessions in this thread. */
 const engineWith = (options: Partial<EngineOptions> = {}): InferenceEngine =>
-  new InferenceEngine({ executionProvider: 'cpu', intraOpThreads: 1, interOpThreads: 1, batch, logger: silentLogger, ...options });
+  new InferenceEngine({
+    executionProvider: 'cpu',
+    intraOpThreads: 1,
+    interOpThreads: 1,
+    batch,
+    logger: silentLogger,
+    ...options,
+  });
 const inThread = (path: string, options: ort.InferenceSession.SessionOptions): Promise<SessionLike> =>
   ort.InferenceSession.create(path, options) as unknown as Promise<SessionLike>;
 
@@ -71,7 +78,9 @@ describe('inference engine', () => {
 
   it('turns an unreadable model file into a clear error', async () => {
     engine = engineWith();
-    await expect(engine.session(join(FIXTURES_DIR, 'manifest.json'))).rejects.toThrow(/could not be loaded by onnxruntime/);
+    await expect(engine.session(join(FIXTURES_DIR, 'manifest.json'))).rejects.toThrow(
+      /could not be loaded by onnxruntime/,
+    );
   });
 });
 
@@ -105,8 +114,15 @@ describe('the GPU path, by configuration', () => {
     const vit = getModel(manifest, 'vit-base-patch16-224');
     const cuda = parseConfig({ EXECUTION_PROVIDER: 'cuda' });
     expect(weightFiles(vit, preferredPrecision(cuda)).files.map((f) => f.path)).toEqual(['onnx/model.onnx']);
-    expect(weightFiles(vit, preferredPrecision(parseConfig({ EXECUTION_PROVIDER: 'cuda', MODEL_PRECISION: 'fp16' }))).files.map((f) => f.path)).toEqual(['onnx/model_fp16.onnx']);
-    expect(weightFiles(vit, preferredPrecision(parseConfig({}))).files.map((f) => f.path)).toEqual(['onnx/model_quantized.onnx']);
+    expect(
+      weightFiles(
+        vit,
+        preferredPrecision(parseConfig({ EXECUTION_PROVIDER: 'cuda', MODEL_PRECISION: 'fp16' })),
+      ).files.map((f) => f.path),
+    ).toEqual(['onnx/model_fp16.onnx']);
+    expect(weightFiles(vit, preferredPrecision(parseConfig({}))).files.map((f) => f.path)).toEqual([
+      'onnx/model_quantized.onnx',
+    ]);
 
     const providers: unknown[] = [];
     engine = engineWith({
@@ -152,9 +168,24 @@ describe('the GPU path, by configuration', () => {
 
   it('with EXECUTION_PROVIDER=webgpu on a machine without a usable GPU adapter, says why and runs on CPU with the same results', async () => {
     const warnings: string[] = [];
-    engine = engineWith({ executionProvider: 'webgpu', logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) }) });
-    const cpu = new InferenceEngine({ executionProvider: 'cpu', intraOpThreads: 1, interOpThreads: 1, batch, logger: silentLogger });
-    const input = { pixel_values: new ort.Tensor('float32', new Float32Array(3 * 16 * 16).map((_, i) => Math.sin(i)), [1, 3, 16, 16]) };
+    engine = engineWith({
+      executionProvider: 'webgpu',
+      logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) }),
+    });
+    const cpu = new InferenceEngine({
+      executionProvider: 'cpu',
+      intraOpThreads: 1,
+      interOpThreads: 1,
+      batch,
+      logger: silentLogger,
+    });
+    const input = {
+      pixel_values: new ort.Tensor(
+        'float32',
+        new Float32Array(3 * 16 * 16).map((_, i) => Math.sin(i)),
+        [1, 3, 16, 16],
+      ),
+    };
     try {
       const [gpuSession, cpuSession] = await Promise.all([engine.session(model), cpu.session(model)]);
       const [onGpu, onCpu] = await Promise.all([gpuSession.session.run(input), cpuSession.session.run(input)]);
@@ -162,7 +193,10 @@ describe('the GPU path, by configuration', () => {
       const expected = Array.from(onCpu[name]!.data as Float32Array);
       Array.from(onGpu[name]!.data as Float32Array).forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 3));
       // Where a GPU adapter exists this session ran on it; everywhere else the fallback must say why.
-      if (gpuSession.executionProvider === 'cpu') expect(warnings.join('\n')).toMatch(/"reason":"[^"]*adapter.*webgpu unavailable \(EXECUTION_PROVIDER=webgpu\); running on CPU/i);
+      if (gpuSession.executionProvider === 'cpu')
+        expect(warnings.join('\n')).toMatch(
+          /"reason":"[^"]*adapter.*webgpu unavailable \(EXECUTION_PROVIDER=webgpu\); running on CPU/i,
+        );
       else expect(warnings).toEqual([]);
       expect(engine.activeProvider).toBe(gpuSession.executionProvider);
     } finally {

@@ -10,7 +10,9 @@ const limits = { maxBytes: 1 << 20, maxPixels: 1 << 20, decodeTimeoutMs: 5000 };
 /** The tiny CNN's scores for a solid colour, from its weights. */
 function expectedScores(rgb: readonly number[]): number[] {
   const features = rgb.map((value) => (value / 255 - 0.5) / 0.25);
-  return softmax([0, 1, 2, 3].map((k) => features.reduce((sum, f, c) => sum + f * TINY_CNN.weights[c * 4 + k]!, TINY_CNN.bias[k]!)));
+  return softmax(
+    [0, 1, 2, 3].map((k) => features.reduce((sum, f, c) => sum + f * TINY_CNN.weights[c * 4 + k]!, TINY_CNN.bias[k]!)),
+  );
 }
 
 describe('the pipeline layer', () => {
@@ -24,7 +26,9 @@ describe('the pipeline layer', () => {
       [200, 30, 90],
       [10, 220, 160],
     ];
-    const images = await Promise.all(colours.map(async (rgb) => decodeImage(await solidPng(rgb as [number, number, number]), limits, 16)));
+    const images = await Promise.all(
+      colours.map(async (rgb) => decodeImage(await solidPng(rgb as [number, number, number]), limits, 16)),
+    );
     const runsBefore = services.engine.batcherStats()['tiny-cnn:fp32']!.runs;
     const results = await classifier.runMany(images.map((image) => ({ image, top: 4 })));
     expect(services.engine.batcherStats()['tiny-cnn:fp32']!.runs - runsBefore).toBe(1);

@@ -59,7 +59,9 @@ describe('tokenize: a padded, truncated int64 batch', () => {
   });
 
   it('pads with the end-of-sequence token when the config names no pad token, as transformers.js did', async () => {
-    const config = Object.fromEntries(Object.entries(tinyWordPieceTokenizer(VOCAB, 32).config).filter(([key]) => key !== 'pad_token'));
+    const config = Object.fromEntries(
+      Object.entries(tinyWordPieceTokenizer(VOCAB, 32).config).filter(([key]) => key !== 'pad_token'),
+    );
     const tokenizer = await loadTokenizer(await tinyDir({ ...config, eos_token: '[SEP]' }));
     expect(tokenizer.padId).toBe(3);
     const withoutEither = await loadTokenizer(await tinyDir(config));
@@ -84,7 +86,10 @@ describe('a damaged tokenizer.json', () => {
 
   it('cut short mid-file is a model_invalid error naming the model and how to download it again', async () => {
     const whole = JSON.stringify(tinyWordPieceTokenizer(VOCAB, 32).tokenizer);
-    const dir = await tokenizerDir(whole.slice(0, Math.floor(whole.length / 2)), JSON.stringify(tinyWordPieceTokenizer(VOCAB, 32).config));
+    const dir = await tokenizerDir(
+      whole.slice(0, Math.floor(whole.length / 2)),
+      JSON.stringify(tinyWordPieceTokenizer(VOCAB, 32).config),
+    );
     const error = await expectModelInvalid(loadTokenizer(dir, 'tiny-bert'), 'tiny-bert');
     expect(error.message).toMatch(/not valid JSON/);
     expect(error.message).toContain(join(dir, 'tokenizer.json'));

@@ -2,7 +2,13 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAskPrompt } from '../../../src/knowledge/ask.js';
-import { REFERENCED_TOPICS, explainClassification, explainMatch, explainSentiment, explainTokenization } from '../../../src/knowledge/hooks.js';
+import {
+  REFERENCED_TOPICS,
+  explainClassification,
+  explainMatch,
+  explainSentiment,
+  explainTokenization,
+} from '../../../src/knowledge/hooks.js';
 import { TopicRetriever } from '../../../src/knowledge/retriever.js';
 import { loadTopics, parseTopic, suggestTopics } from '../../../src/knowledge/topics.js';
 import type { Classification } from '../../../src/vision/classifier.js';
@@ -18,21 +24,29 @@ describe('the knowledge base in prompts/topics', () => {
     expect(new Set([...topics.values()].map((topic) => topic.id)).size).toBe(topics.size);
   });
 
-  it.each([...topics.values()].map((topic) => [topic.id, topic] as const))('note %s is 150–400 words, ends with something to try, and fits one embed', (_id, topic) => {
-    expect(topic.words).toBeGreaterThanOrEqual(150);
-    expect(topic.words).toBeLessThanOrEqual(400);
-    expect(topic.body.split('\n').at(-1)).toMatch(/^\*\*Try it:\*\* .*`\/(classify|match|tokenize|sentiment|status|explain|ask)/);
-    expect(topic.body.length).toBeLessThanOrEqual(4096);
-    expect(topic.file).toBe(`${topic.id}.md`);
-    for (const command of topic.commands) expect(commandNames.has(command), `${topic.id} names /${command}`).toBe(true);
-  });
+  it.each([...topics.values()].map((topic) => [topic.id, topic] as const))(
+    'note %s is 150–400 words, ends with something to try, and fits one embed',
+    (_id, topic) => {
+      expect(topic.words).toBeGreaterThanOrEqual(150);
+      expect(topic.words).toBeLessThanOrEqual(400);
+      expect(topic.body.split('\n').at(-1)).toMatch(
+        /^\*\*Try it:\*\* .*`\/(classify|match|tokenize|sentiment|status|explain|ask)/,
+      );
+      expect(topic.body.length).toBeLessThanOrEqual(4096);
+      expect(topic.file).toBe(`${topic.id}.md`);
+      for (const command of topic.commands)
+        expect(commandNames.has(command), `${topic.id} names /${command}`).toBe(true);
+    },
+  );
 
   it('contains every topic the code points to', () => {
     for (const id of REFERENCED_TOPICS) expect(topics.has(id), id).toBe(true);
   });
 
   it('rejects a note with bad front matter, naming the file and the field', () => {
-    expect(() => parseTopic('bad.md', '---\nid: Bad Id\ntitle: x\n---\nbody')).toThrow(/bad\.md: id: must be lowercase.*title/);
+    expect(() => parseTopic('bad.md', '---\nid: Bad Id\ntitle: x\n---\nbody')).toThrow(
+      /bad\.md: id: must be lowercase.*title/,
+    );
     expect(() => parseTopic('none.md', 'no front matter')).toThrow(/none\.md: missing front matter/);
   });
 
@@ -83,26 +97,43 @@ describe('contextual explanations', () => {
   const agreement = (top1Agrees: boolean) => ({ top1Agrees, sharedInTopK: 1, overlap: 0.2, summary: '' });
 
   it('explains inductive biases when the CNN and the ViT disagree', () => {
-    expect(explainClassification({ agreement: agreement(false), results: [classification('a', 0.9), classification('b', 0.8)] }).topic).toBe('cnn-vs-vit');
+    expect(
+      explainClassification({
+        agreement: agreement(false),
+        results: [classification('a', 0.9), classification('b', 0.8)],
+      }).topic,
+    ).toBe('cnn-vs-vit');
   });
 
   it('explains calibration when every model is unsure, and pixels vs tokens otherwise', () => {
-    expect(explainClassification({ agreement: agreement(true), results: [classification('a', 0.2), classification('a', 0.25)] }).topic).toBe('softmax-confidence');
-    const usual = explainClassification({ agreement: agreement(true), results: [classification('a', 0.9), classification('a', 0.7)] });
+    expect(
+      explainClassification({
+        agreement: agreement(true),
+        results: [classification('a', 0.2), classification('a', 0.25)],
+      }).topic,
+    ).toBe('softmax-confidence');
+    const usual = explainClassification({
+      agreement: agreement(true),
+      results: [classification('a', 0.9), classification('a', 0.7)],
+    });
     expect(usual.topic).toBe('pixels-vs-tokens');
     expect(usual.text).toContain(topics.get('pixels-vs-tokens')!.summary);
     expect(usual.text).toContain('/explain topic:pixels-vs-tokens');
   });
 
   it('points nearly flat CLIP scores to calibration and clear ones to CLIP', () => {
-    expect(explainMatch({ matches: [{ score: 0.36 }, { score: 0.33 }, { score: 0.31 }] as never }).topic).toBe('softmax-confidence');
+    expect(explainMatch({ matches: [{ score: 0.36 }, { score: 0.33 }, { score: 0.31 }] as never }).topic).toBe(
+      'softmax-confidence',
+    );
     expect(explainMatch({ matches: [{ score: 0.9 }, { score: 0.1 }] as never }).topic).toBe('clip-zero-shot');
   });
 
   it('chooses language-specificity for foreign text and tokenization for heavily split words', () => {
     expect(explainSentiment({ notes: ['This text looks mostly non-English (…)'] }).topic).toBe('language-specificity');
     expect(explainSentiment({ notes: [] }).topic).toBe('lexicon-vs-learned-sentiment');
-    expect(explainTokenization([{ splits: [{ pieces: ['una', '##ffa', '##ble'] }], unknownCount: 0 }]).topic).toBe('tokenization-vs-patches');
+    expect(explainTokenization([{ splits: [{ pieces: ['una', '##ffa', '##ble'] }], unknownCount: 0 }]).topic).toBe(
+      'tokenization-vs-patches',
+    );
     expect(explainTokenization([{ splits: [], unknownCount: 0 }]).topic).toBe('pixels-vs-tokens');
   });
 });

@@ -6,10 +6,13 @@ const LAG = 'sightread_event_loop_lag_seconds';
 
 /** Cumulative bucket counts of one histogram in Prometheus text, by upper bound. */
 const buckets = (text: string, name: string): Map<string, number> =>
-  new Map([...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm'))].map((m) => [m[1]!, Number(m[2])]));
+  new Map(
+    [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm'))].map((m) => [m[1]!, Number(m[2])]),
+  );
 
 /** The period of the lag histogram's timer, as its help text states it. */
-const tickMs = (text: string): number => Number(new RegExp(`^# HELP ${LAG} How late a timer due every (\\d+) ms fired\\.$`, 'm').exec(text)![1]);
+const tickMs = (text: string): number =>
+  Number(new RegExp(`^# HELP ${LAG} How late a timer due every (\\d+) ms fired\\.$`, 'm').exec(text)![1]);
 
 describe('metrics', () => {
   // The lag histogram measures real event-loop delay: a real setInterval read with

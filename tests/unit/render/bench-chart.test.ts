@@ -5,11 +5,17 @@ import { renderBenchChart, type BenchBar } from '../../../src/render/bench-chart
 import { PALETTE } from '../../../src/render/chart.js';
 import { useStyle, wrapText } from '../../../src/render/text.js';
 
-const TITLE = '/classify, one request: ResNet-50 + ViT-B/16 (int8), ms — Intel(R) Xeon(R) Platinum 8480+ @ 2.0GHz (Sapphire Rapids, 56 cores per socket, 2 sockets), 112 cores';
+const TITLE =
+  '/classify, one request: ResNet-50 + ViT-B/16 (int8), ms — Intel(R) Xeon(R) Platinum 8480+ @ 2.0GHz (Sapphire Rapids, 56 cores per socket, 2 sockets), 112 cores';
 const bars: BenchBar[] = [
   { label: 'floor (decode + raw runs)', value: 61.4, valueText: '61 ms', color: '#949ba4' },
   { label: 'sightread /classify', value: 64.9, valueText: '65 ms', color: '#5865f2' },
-  { label: 'transformers.js pipelines, with a label far too long for its column', value: 1317.4, valueText: '1317 ms', color: '#eb459e' },
+  {
+    label: 'transformers.js pipelines, with a label far too long for its column',
+    value: 1317.4,
+    valueText: '1317 ms',
+    color: '#eb459e',
+  },
 ];
 
 describe('the benchmark chart', () => {

@@ -16,7 +16,11 @@ const parseColour = (hex: string): number[] => {
 /** The alpha channel of a text drawn by librsvg as one run, white on transparent. */
 async function librsvgRun(text: string, style: TextStyle): Promise<Uint8Array> {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family='${FONT_FAMILY}' font-size="${style.size}"${style.bold ? ' font-weight="bold"' : ''} fill="#fff" xml:space="preserve"><text x="10" y="${BASELINE}">${text}</text></svg>`;
-  const { data } = await sharp(Buffer.from(svg)).ensureAlpha().extractChannel(3).raw().toBuffer({ resolveWithObject: true });
+  const { data } = await sharp(Buffer.from(svg))
+    .ensureAlpha()
+    .extractChannel(3)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return new Uint8Array(data);
 }
 
@@ -37,14 +41,27 @@ function measuring(style: TextStyle): ReturnType<ReturnType<typeof createCanvas>
   return context;
 }
 
-async function decoded(png: Buffer): Promise<{ at: (x: number, y: number) => number[]; width: number; height: number }> {
+async function decoded(
+  png: Buffer,
+): Promise<{ at: (x: number, y: number) => number[]; width: number; height: number }> {
   const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { at: (x, y) => Array.from(data.subarray((y * info.width + x) * 4, (y * info.width + x) * 4 + 4)), width: info.width, height: info.height };
+  return {
+    at: (x, y) => Array.from(data.subarray((y * info.width + x) * 4, (y * info.width + x) * 4 + 4)),
+    width: info.width,
+    height: info.height,
+  };
 }
 
 const pixel = async (png: Buffer, x: number, y: number): Promise<number[]> => (await decoded(png)).at(x, y);
-const distance = (a: readonly number[], b: readonly number[]): number => Math.max(...b.map((value, i) => Math.abs(value - a[i]!)));
-const panel = (overrides: Partial<ChartPanel> = {}): ChartPanel => ({ heading: 'CNN · tiny', subtitle: 'fp32 · cpu · 1.0 ms', bars: [{ label: 'half', score: 0.5 }], color: PALETTE.cnn, ...overrides });
+const distance = (a: readonly number[], b: readonly number[]): number =>
+  Math.max(...b.map((value, i) => Math.abs(value - a[i]!)));
+const panel = (overrides: Partial<ChartPanel> = {}): ChartPanel => ({
+  heading: 'CNN · tiny',
+  subtitle: 'fp32 · cpu · 1.0 ms',
+  bars: [{ label: 'half', score: 0.5 }],
+  color: PALETTE.cnn,
+  ...overrides,
+});
 
 describe('chart text', () => {
   it('is laid out in the named font as librsvg lays out the same run', async () => {
@@ -77,7 +94,9 @@ describe('chart text', () => {
 
   it('is kerned', () => {
     const context = measuring({ size: 14 });
-    expect(context.measureText('AV').width).toBeLessThan(context.measureText('A').width + context.measureText('V').width - 0.5);
+    expect(context.measureText('AV').width).toBeLessThan(
+      context.measureText('A').width + context.measureText('V').width - 0.5,
+    );
   });
 
   it('shapes scripts that join letters, as librsvg does', async () => {
@@ -85,9 +104,17 @@ describe('chart text', () => {
     const context = measuring({ size: 14 });
     // Joined letters take other (narrower) forms than the same letters alone.
     const word = 'قطة';
-    expect(context.measureText(word).width).toBeLessThan([...word].reduce((sum, letter) => sum + context.measureText(letter).width, 0) - 1);
+    expect(context.measureText(word).width).toBeLessThan(
+      [...word].reduce((sum, letter) => sum + context.measureText(letter).width, 0) - 1,
+    );
     const inked = (alpha: Uint8Array): number[] => {
-      const columns = [...new Set(Array.from(alpha.keys()).filter((i) => alpha[i]! > 64).map((i) => i % WIDTH))];
+      const columns = [
+        ...new Set(
+          Array.from(alpha.keys())
+            .filter((i) => alpha[i]! > 64)
+            .map((i) => i % WIDTH),
+        ),
+      ];
       return [Math.min(...columns), Math.max(...columns)];
     };
     const [expectedLeft, expectedRight] = inked(await librsvgRun(arabic, { size: 14 }));
@@ -113,7 +140,8 @@ describe('chart text', () => {
 
   it('cuts between graphemes, never inside an emoji sequence or a letter with its accent', () => {
     const context = measuring({ size: 14 });
-    const segments = (text: string): string[] => Array.from(new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(text), (part) => part.segment);
+    const segments = (text: string): string[] =>
+      Array.from(new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(text), (part) => part.segment);
     const family = '👩‍👩‍👧‍👦';
     const fittedFamilies = fitText(context, `${family} `.repeat(30), 100);
     expect(segments(fittedFamilies.text.slice(0, -1)).every((part) => part === family || part === ' ')).toBe(true);
@@ -164,19 +192,24 @@ describe('chart rendering', () => {
   it('keeps a very long heading, subtitle and label inside their panel', async () => {
     const long = 'an extremely long model name that goes on and on, far past the edge of its panel and the next';
     const png = await renderChart({
-      panels: [panel({ heading: long, subtitle: long, bars: [{ label: long, score: 0.25 }] }), panel({ heading: 'ViT', subtitle: 'short', color: PALETTE.vit })],
+      panels: [
+        panel({ heading: long, subtitle: long, bars: [{ label: long, score: 0.25 }] }),
+        panel({ heading: 'ViT', subtitle: 'short', color: PALETTE.vit }),
+      ],
     });
     const image = await decoded(png);
     const card = parseColour(PALETTE.card);
     // Texts and bars of the first panel end 400 px after it starts (x = 20); the second starts at x = 460.
     const inked: string[] = [];
     for (let y = 0; y < image.height; y += 1) {
-      for (let x = 20 + 400 + 1; x < 460; x += 1) if (distance(image.at(x, y).slice(0, 3), card) > 0) inked.push(`${x},${y}`);
+      for (let x = 20 + 400 + 1; x < 460; x += 1)
+        if (distance(image.at(x, y).slice(0, 3), card) > 0) inked.push(`${x},${y}`);
     }
     expect(inked).toEqual([]);
     // The label was shortened, and its score still drawn: ink right of the label's ellipsis.
     const inkInRow = (from: number, to: number, y0: number, y1: number): boolean => {
-      for (let y = y0; y < y1; y += 1) for (let x = from; x < to; x += 1) if (distance(image.at(x, y).slice(0, 3), card) > 40) return true;
+      for (let y = y0; y < y1; y += 1)
+        for (let x = from; x < to; x += 1) if (distance(image.at(x, y).slice(0, 3), card) > 40) return true;
       return false;
     };
     expect(inkInRow(20 + 340, 20 + 400, 64, 64 + 16)).toBe(true);
@@ -185,7 +218,11 @@ describe('chart rendering', () => {
   it('fits a thumbnail into its box, centred, with its aspect ratio kept and its corners rounded', async () => {
     const red = [255, 0, 0];
     const blue = [0, 0, 255];
-    const image = { data: Buffer.from([...red, ...red, ...blue, ...blue, ...red, ...red, ...blue, ...blue]), width: 4, height: 2 };
+    const image = {
+      data: Buffer.from([...red, ...red, ...blue, ...blue, ...red, ...red, ...blue, ...blue]),
+      width: 4,
+      height: 2,
+    };
     const chart = await decoded(await renderChart({ panels: [panel()], thumbnail: image }));
     const card = parseColour(PALETTE.card);
     // The 168-px box at (20, 20); a 2:1 image fills its width and the middle half of its height.
@@ -209,14 +246,17 @@ describe('chart rendering', () => {
     const [sw, sh] = [370, 230];
     const thumbnail = async (level: (x: number, y: number) => number): Promise<Awaited<ReturnType<typeof decoded>>> => {
       const data = Buffer.alloc(sw * sh * 3);
-      for (let y = 0; y < sh; y += 1) for (let x = 0; x < sw; x += 1) data.fill(level(x, y), (y * sw + x) * 3, (y * sw + x) * 3 + 3);
+      for (let y = 0; y < sh; y += 1)
+        for (let x = 0; x < sw; x += 1) data.fill(level(x, y), (y * sw + x) * 3, (y * sw + x) * 3 + 3);
       return decoded(await renderChart({ panels: [panel()], thumbnail: { data, width: sw, height: sh } }));
     };
     // Scaled by 168 / 370 to 168 × 104, at (20, 52): sample its inside, away from the borders.
     /** The largest difference from `expected` over the inside of the thumbnail, away from its borders. */
     const worst = (image: Awaited<ReturnType<typeof decoded>>, expected: (dx: number) => number): number => {
       let largest = 0;
-      for (let dy = 12; dy < 92; dy += 1) for (let dx = 12; dx < 156; dx += 1) largest = Math.max(largest, Math.abs(image.at(20 + dx, 52 + dy)[0]! - expected(dx)));
+      for (let dy = 12; dy < 92; dy += 1)
+        for (let dx = 12; dx < 156; dx += 1)
+          largest = Math.max(largest, Math.abs(image.at(20 + dx, 52 + dy)[0]! - expected(dx)));
       return largest;
     };
     const checkerboard = await thumbnail((x, y) => ((x + y) % 2 === 0 ? 0 : 255));

@@ -10,10 +10,13 @@ const sentiment = (await loadCommands()).get('sentiment')!;
 
 /** The tiny model's logits: the sum of its per-word [negative, positive] rows. */
 function expected(words: string[]): number[] {
-  const logits = words.reduce((sum, word) => {
-    const row = TINY_SENTIMENT_EMBEDDING[word] ?? [0, 0];
-    return [sum[0]! + row[0], sum[1]! + row[1]];
-  }, [0, 0]);
+  const logits = words.reduce(
+    (sum, word) => {
+      const row = TINY_SENTIMENT_EMBEDDING[word] ?? [0, 0];
+      return [sum[0]! + row[0], sum[1]! + row[1]];
+    },
+    [0, 0],
+  );
   return softmax(logits);
 }
 
@@ -41,7 +44,7 @@ describe('transformer sentiment on a tiny text-classification model', () => {
     });
   });
 
-  it('notes when a text is cut to the model\'s maximum length', async () => {
+  it("notes when a text is cut to the model's maximum length", async () => {
     const classifier = await services.text.classifier();
     const result = await classifier.run(Array.from({ length: 30 }, () => 'good').join(' '));
     expect(result.truncated).toBe(true);
@@ -54,7 +57,11 @@ describe('transformer sentiment on a tiny text-classification model', () => {
 describe('/sentiment', () => {
   it('puts VADER beside the transformer and explains a disagreement', async () => {
     const result = await runAndPresent(sentiment, { text: 'The movie was not good, but great fun!!' }, services);
-    const data = result.data as { vader: { label: string; compound: number; contributions: unknown[] }; transformer: { label: string; score: number }; agreement: { agree: boolean; reason: string } };
+    const data = result.data as {
+      vader: { label: string; compound: number; contributions: unknown[] };
+      transformer: { label: string; score: number };
+      agreement: { agree: boolean; reason: string };
+    };
     expect(data.vader.label).toBe('negative');
     expect(data.transformer.label).toBe('POSITIVE');
     expect(data.agreement.agree).toBe(false);
@@ -75,9 +82,13 @@ describe('/sentiment', () => {
     await expect(runAndPresent(sentiment, { text: '' }, services)).rejects.toThrow(/empty/);
     await expect(runAndPresent(sentiment, { text: ' \n\t ' }, services)).rejects.toThrow(/only whitespace/);
     // Discord's own limit for a text option is also the CLI's, with the same message.
-    await expect(runAndPresent(sentiment, { text: 'good '.repeat(2000) }, services)).rejects.toThrow(/text: at most 6000 characters/);
+    await expect(runAndPresent(sentiment, { text: 'good '.repeat(2000) }, services)).rejects.toThrow(
+      /text: at most 6000 characters/,
+    );
     const long = await runAndPresent(sentiment, { text: 'good '.repeat(1200) }, services);
-    expect((long.data as { notes: string[] }).notes.join(' ')).toMatch(/was 5999 characters; only the first 2000 were analysed/);
+    expect((long.data as { notes: string[] }).notes.join(' ')).toMatch(
+      /was 5999 characters; only the first 2000 were analysed/,
+    );
     // VADER reads emoji as their names: "grinning face party popper fire" has three lexicon words.
     const emoji = await runAndPresent(sentiment, { text: '😀🎉🔥' }, services);
     const emojiData = emoji.data as { vader: { contributions: Array<{ word: string }> }; notes: string[] };
@@ -93,7 +104,11 @@ describe('/sentiment', () => {
     expect((control.data as { notes: string[] }).notes.join(' ')).toMatch(/control characters were removed/);
     const huge = await runAndPresent(sentiment, { text: 'a'.repeat(1500) }, services);
     expect((huge.data as { vader: { label: string } }).vader.label).toBe('neutral');
-    const discord = await runAndPresent(sentiment, { text: '<@123> **this** is `great` ~~really~~ ||awful||' }, services);
+    const discord = await runAndPresent(
+      sentiment,
+      { text: '<@123> **this** is `great` ~~really~~ ||awful||' },
+      services,
+    );
     const discordData = discord.data as { vader: { contributions: Array<{ word: string }> }; notes: string[] };
     expect(discordData.vader.contributions.map((c) => c.word)).toEqual(['great', 'awful']);
     expect(discordData.notes.join(' ')).toMatch(/Discord formatting/);

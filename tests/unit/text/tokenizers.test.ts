@@ -23,7 +23,16 @@ function registry(dirs: Record<string, string>): TokenizerRegistry {
     },
     '/',
   );
-  return new TokenizerRegistry(new ModelStore({ manifest, modelsDir: '/nonexistent', hubEndpoint: 'http://127.0.0.1:9', allowDownloads: false, downloadTimeoutMs: 100, logger: silentLogger }));
+  return new TokenizerRegistry(
+    new ModelStore({
+      manifest,
+      modelsDir: '/nonexistent',
+      hubEndpoint: 'http://127.0.0.1:9',
+      allowDownloads: false,
+      downloadTimeoutMs: 100,
+      logger: silentLogger,
+    }),
+  );
 }
 
 async function writeTokenizer(files: { tokenizer: object; config: object }): Promise<string> {
@@ -42,7 +51,9 @@ function tinyBpe(): { tokenizer: object; config: object } {
       version: '1.0',
       truncation: null,
       padding: null,
-      added_tokens: [{ id: 0, content: '<unk>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+      added_tokens: [
+        { id: 0, content: '<unk>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+      ],
       normalizer: null,
       pre_tokenizer: { type: 'Whitespace' },
       post_processor: null,
@@ -64,7 +75,9 @@ function tinyBpe(): { tokenizer: object; config: object } {
 
 describe('tokenizers on tiny vocabularies built here', () => {
   it('WordPiece splits a word it lacks into the longest known prefix plus ## continuations', async () => {
-    const dir = await writeTokenizer(tinyWordPieceTokenizer([...SPECIAL_TOKENS, 'un', 'fun', '##fun', 'the', 'movie', '##s'], 32));
+    const dir = await writeTokenizer(
+      tinyWordPieceTokenizer([...SPECIAL_TOKENS, 'un', 'fun', '##fun', 'the', 'movie', '##s'], 32),
+    );
     const result = tokenizeText(await registry({ tiny: dir }).get('tiny'), 'The UNFUN movies');
     expect(result.algorithm).toBe('WordPiece');
     expect(result.tokens.map((t) => t.piece)).toEqual(['[CLS]', 'the', 'un', '##fun', 'movie', '##s', '[SEP]']);
@@ -109,9 +122,13 @@ describe.skipIf(!HAS_SHARED)('the real vocabularies in ../shared/tokenizers', ()
 
   it('reproduce the published token ids', async () => {
     const tokenizers = real();
-    expect(tokenizeText(await tokenizers.get('bert-base-uncased'), 'Hello world').tokens.map((t) => t.id)).toEqual([101, 7592, 2088, 102]);
+    expect(tokenizeText(await tokenizers.get('bert-base-uncased'), 'Hello world').tokens.map((t) => t.id)).toEqual([
+      101, 7592, 2088, 102,
+    ]);
     expect(tokenizeText(await tokenizers.get('gpt2'), 'Hello world').tokens.map((t) => t.id)).toEqual([15496, 995]);
-    expect(tokenizeText(await tokenizers.get('clip'), 'Hello World!').tokens.map((t) => t.id)).toEqual([49406, 3306, 1002, 256, 49407]);
+    expect(tokenizeText(await tokenizers.get('clip'), 'Hello World!').tokens.map((t) => t.id)).toEqual([
+      49406, 3306, 1002, 256, 49407,
+    ]);
   });
 
   it('show each piece as the vocabulary spells it, and mark only the tokens wrapped around the text as special', async () => {
@@ -145,7 +162,7 @@ describe.skipIf(!HAS_SHARED)('the real vocabularies in ../shared/tokenizers', ()
     expect(await view('gpt2', '')).toEqual([]);
   });
 
-  it('count unknown pieces among the text\'s own tokens only', async () => {
+  it("count unknown pieces among the text's own tokens only", async () => {
     const tokenizers = real();
     // Thai is not in BERT's vocabulary: each word becomes [UNK].
     expect(tokenizeText(await tokenizers.get('bert-base-uncased'), 'สวัสดีครับ ภาษาไทย').unknownCount).toBe(2);

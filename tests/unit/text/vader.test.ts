@@ -18,7 +18,10 @@ const PUBLISHED: Array<[string, VaderScores]> = [
   ['VADER is not smart, handsome, nor funny.', { neg: 0.646, neu: 0.354, pos: 0, compound: -0.7424 }],
   ['The book was good.', { neg: 0, neu: 0.508, pos: 0.492, compound: 0.4404 }],
   ['The book was only kind of good.', { neg: 0, neu: 0.697, pos: 0.303, compound: 0.3832 }],
-  ['The plot was good, but the characters are uncompelling and the dialog is not great.', { neg: 0.327, neu: 0.579, pos: 0.094, compound: -0.7042 }],
+  [
+    'The plot was good, but the characters are uncompelling and the dialog is not great.',
+    { neg: 0.327, neu: 0.579, pos: 0.094, compound: -0.7042 },
+  ],
   ['Today SUX!', { neg: 0.779, neu: 0.221, pos: 0, compound: -0.5461 }],
   ["Today only kinda sux! But I'll get by, lol", { neg: 0.127, neu: 0.556, pos: 0.317, compound: 0.5249 }],
   ['Make sure you :) or :D today!', { neg: 0, neu: 0.294, pos: 0.706, compound: 0.8633 }],
@@ -31,8 +34,20 @@ const PUBLISHED: Array<[string, VaderScores]> = [
  * neutral word), and it reads emoji through their descriptions, which now include "heart".
  */
 const README_OLDER_THAN_CODE: Array<[string, { readme: VaderScores; code: VaderScores }]> = [
-  ["At least it isn't a horrible book.", { readme: { neg: 0, neu: 0.637, pos: 0.363, compound: 0.431 }, code: { neg: 0, neu: 0.678, pos: 0.322, compound: 0.431 } }],
-  ['Catch utf-8 emoji such as 💘 and 💋 and 😁', { readme: { neg: 0, neu: 0.721, pos: 0.279, compound: 0.7003 }, code: { neg: 0, neu: 0.583, pos: 0.417, compound: 0.875 } }],
+  [
+    "At least it isn't a horrible book.",
+    {
+      readme: { neg: 0, neu: 0.637, pos: 0.363, compound: 0.431 },
+      code: { neg: 0, neu: 0.678, pos: 0.322, compound: 0.431 },
+    },
+  ],
+  [
+    'Catch utf-8 emoji such as 💘 and 💋 and 😁',
+    {
+      readme: { neg: 0, neu: 0.721, pos: 0.279, compound: 0.7003 },
+      code: { neg: 0, neu: 0.583, pos: 0.417, compound: 0.875 },
+    },
+  ],
 ];
 
 interface ReferenceScores extends VaderScores {
@@ -48,14 +63,22 @@ const REFERENCE = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/vader-refer
 
 const TWEETS_FILE = join(SHARED, 'data/vader-icwsm2014/tweets_GroundTruth.txt');
 const HAS_TWEETS = existsSync(TWEETS_FILE);
-if (!HAS_TWEETS) console.warn(`${TWEETS_FILE} is absent: skipping the comparison with the reference VADER on the paper's 4,200 tweets`);
+if (!HAS_TWEETS)
+  console.warn(
+    `${TWEETS_FILE} is absent: skipping the comparison with the reference VADER on the paper's 4,200 tweets`,
+  );
 /** The tweets as the evaluation reads them (Latin-1), which is how scripts/vader/reference.py reads them too. */
 const readTweets = (): { sha256: string; rows: ReturnType<typeof parseGroundTruth> } => {
   const bytes = readFileSync(TWEETS_FILE);
   return { sha256: createHash('sha256').update(bytes).digest('hex'), rows: parseGroundTruth(bytes.toString('latin1')) };
 };
 
-const scoresOf = (result: VaderScores): VaderScores => ({ neg: result.neg, neu: result.neu, pos: result.pos, compound: result.compound });
+const scoresOf = (result: VaderScores): VaderScores => ({
+  neg: result.neg,
+  neu: result.neu,
+  pos: result.pos,
+  compound: result.compound,
+});
 /** compound from a sum, as VADER normalises it. */
 const normalise = (sum: number): number => sum / Math.sqrt(sum * sum + 15);
 
@@ -65,18 +88,34 @@ describe('VADER', () => {
     expect(vaderScores(text)).toEqual(expected);
   });
 
-  it.each(README_OLDER_THAN_CODE)('gives what the 3.3.2 code gives, not its older README line, for "%s"', (text, { readme, code }) => {
-    expect(scoresOf(analyseVader(text))).toEqual(code);
-    expect(code).not.toEqual(readme);
-    expect(REFERENCE.cases.find((reference) => reference.text === text)).toMatchObject(code);
-  });
+  it.each(README_OLDER_THAN_CODE)(
+    'gives what the 3.3.2 code gives, not its older README line, for "%s"',
+    (text, { readme, code }) => {
+      expect(scoresOf(analyseVader(text))).toEqual(code);
+      expect(code).not.toEqual(readme);
+      expect(REFERENCE.cases.find((reference) => reference.text === text)).toMatchObject(code);
+    },
+  );
 
   it('labels by the standard thresholds', () => {
-    expect([vaderLabel(0.05), vaderLabel(0.0499), vaderLabel(-0.0499), vaderLabel(-0.05)]).toEqual(['positive', 'neutral', 'neutral', 'negative']);
+    expect([vaderLabel(0.05), vaderLabel(0.0499), vaderLabel(-0.0499), vaderLabel(-0.05)]).toEqual([
+      'positive',
+      'neutral',
+      'neutral',
+      'negative',
+    ]);
   });
 
   it('scores empty and whitespace-only text as neutral without failing', () => {
-    expect(analyseVader('')).toEqual({ neg: 0, neu: 0, pos: 0, compound: 0, label: 'neutral', contributions: [], emoji: [] });
+    expect(analyseVader('')).toEqual({
+      neg: 0,
+      neu: 0,
+      pos: 0,
+      compound: 0,
+      label: 'neutral',
+      contributions: [],
+      emoji: [],
+    });
     expect(analyseVader(' \t\n')).toMatchObject({ compound: 0, label: 'neutral', contributions: [] });
   });
 });
@@ -87,22 +126,30 @@ describe('VADER against the reference Python implementation', () => {
     expect(REFERENCE.cases.length).toBeGreaterThan(100);
   });
 
-  it.each(REFERENCE.cases.map((reference): [string, ReferenceScores] => [JSON.stringify(reference.text), reference]))('gives exactly the reference scores for %s', (_, reference) => {
-    const { text, ...expected } = reference;
-    expect(vaderScores(text)).toEqual(expected);
-    expect(scoresOf(analyseVader(text))).toEqual(expected);
-  });
+  it.each(REFERENCE.cases.map((reference): [string, ReferenceScores] => [JSON.stringify(reference.text), reference]))(
+    'gives exactly the reference scores for %s',
+    (_, reference) => {
+      const { text, ...expected } = reference;
+      expect(vaderScores(text)).toEqual(expected);
+      expect(scoresOf(analyseVader(text))).toEqual(expected);
+    },
+  );
 
   it.skipIf(!HAS_TWEETS)("gives exactly the reference scores for every one of the paper's 4,200 tweets", () => {
     const tweets = REFERENCE.tweets;
-    if (!tweets) throw new Error('tests/fixtures/vader-reference.json has no tweets: run scripts/vader/reference.py with --tweets');
+    if (!tweets)
+      throw new Error(
+        'tests/fixtures/vader-reference.json has no tweets: run scripts/vader/reference.py with --tweets',
+      );
     const { sha256, rows } = readTweets();
     expect(sha256, `${TWEETS_FILE} is not the file the reference scored: regenerate the fixture`).toBe(tweets.sha256);
     expect(rows.map((row) => row.id)).toEqual(tweets.scores.map((score) => score.id));
     const mismatches = rows.flatMap((row, index) => {
       const { id, ...expected } = tweets.scores[index]!;
       const actual = vaderScores(row.text);
-      return JSON.stringify(actual) === JSON.stringify(expected) && Object.is(actual.compound, expected.compound) ? [] : [{ id, text: row.text, actual, expected }];
+      return JSON.stringify(actual) === JSON.stringify(expected) && Object.is(actual.compound, expected.compound)
+        ? []
+        : [{ id, text: row.text, actual, expected }];
     });
     expect(mismatches.slice(0, 5)).toEqual([]);
     expect(mismatches).toHaveLength(0);
@@ -110,7 +157,8 @@ describe('VADER against the reference Python implementation', () => {
 });
 
 describe("VADER's contributions", () => {
-  const rulesOf = (text: string, word: string): string[] | undefined => analyseVader(text).contributions.find((contribution) => contribution.word === word)?.rules;
+  const rulesOf = (text: string, word: string): string[] | undefined =>
+    analyseVader(text).contributions.find((contribution) => contribution.word === word)?.rules;
 
   it('explains negation, "but", boosters, capitals and punctuation word by word', () => {
     const result = analyseVader('The plot was good, but the characters are uncompelling and the dialog is not great.');
@@ -120,13 +168,30 @@ describe("VADER's contributions", () => {
       { word: 'great', lexicon: 3.1, valence: -3.441, rules: ['negated by "not" (×-0.74)', 'after "but" (×1.5)'] },
     ]);
     const loud = analyseVader('VADER is VERY SMART, handsome, and FUNNY!!!');
-    expect(loud.contributions.find((c) => c.word === 'SMART')).toEqual({ word: 'SMART', lexicon: 1.7, valence: 3.459, rules: ['ALL CAPS (±0.733)', 'boosted by "VERY"'] });
-    expect(loud.contributions.at(-1)).toEqual({ word: '!!!', lexicon: 0, valence: 0.876, rules: ['punctuation emphasis (! and ?)'] });
-    expect(analyseVader("Today only kinda sux! But I'll get by, lol").contributions[0]).toEqual({ word: 'sux', lexicon: -1.5, valence: -0.604, rules: ['dampened by "kinda"', 'before "but" (×0.5)'] });
+    expect(loud.contributions.find((c) => c.word === 'SMART')).toEqual({
+      word: 'SMART',
+      lexicon: 1.7,
+      valence: 3.459,
+      rules: ['ALL CAPS (±0.733)', 'boosted by "VERY"'],
+    });
+    expect(loud.contributions.at(-1)).toEqual({
+      word: '!!!',
+      lexicon: 0,
+      valence: 0.876,
+      rules: ['punctuation emphasis (! and ?)'],
+    });
+    expect(analyseVader("Today only kinda sux! But I'll get by, lol").contributions[0]).toEqual({
+      word: 'sux',
+      lexicon: -1.5,
+      valence: -0.604,
+      rules: ['dampened by "kinda"', 'before "but" (×0.5)'],
+    });
   });
 
   it('names the phrase rules: idioms, "kind of", "least", "never so", "no" and negated boosters', () => {
-    expect(analyseVader('This movie is the bomb').contributions).toEqual([{ word: 'bomb', lexicon: -2.2, valence: 3, rules: ['idiom "the bomb" (valence 3)'] }]);
+    expect(analyseVader('This movie is the bomb').contributions).toEqual([
+      { word: 'bomb', lexicon: -2.2, valence: 3, rules: ['idiom "the bomb" (valence 3)'] },
+    ]);
     expect(rulesOf('The book was only kind of good.', 'good')).toEqual(['dampened by "kind of"']);
     expect(rulesOf('the least good', 'good')).toEqual(['negated by "least" (×-0.74)']);
     expect(rulesOf('This is at least good', 'good')).toEqual([]);
@@ -136,7 +201,9 @@ describe("VADER's contributions", () => {
     expect(rulesOf('no one happy', 'happy')).toEqual(['negated by "no" (×-0.74)']);
     expect(rulesOf('there is no love or hate', 'hate')).toEqual(['negated by "no" (×-0.74)']);
     // "no" before a lexicon word counts 0 itself: only the negated word contributes.
-    expect(analyseVader('no good').contributions).toEqual([{ word: 'good', lexicon: 1.9, valence: -1.406, rules: ['negated by "no" (×-0.74)'] }]);
+    expect(analyseVader('no good').contributions).toEqual([
+      { word: 'good', lexicon: 1.9, valence: -1.406, rules: ['negated by "no" (×-0.74)'] },
+    ]);
     expect(rulesOf('not very good', 'good')).toEqual(['boosted by "very"', 'negated by "not" (×-0.74)']);
   });
 
@@ -175,11 +242,14 @@ describe("VADER's contributions", () => {
     ]);
   });
 
-  it.each(REFERENCE.cases.map((reference) => reference.text))('sum to the number VADER normalises into compound for %j', (text) => {
-    const result = analyseVader(text);
-    const sum = result.contributions.reduce((total, c) => total + c.valence, 0);
-    expect(normalise(sum)).toBeCloseTo(result.compound, 3);
-  });
+  it.each(REFERENCE.cases.map((reference) => reference.text))(
+    'sum to the number VADER normalises into compound for %j',
+    (text) => {
+      const result = analyseVader(text);
+      const sum = result.contributions.reduce((total, c) => total + c.valence, 0);
+      expect(normalise(sum)).toBeCloseTo(result.compound, 3);
+    },
+  );
 
   it.skipIf(!HAS_TWEETS)("sum to the number VADER normalises into compound for each of the paper's tweets", () => {
     for (const row of readTweets().rows) {

@@ -17,9 +17,15 @@ describe('CLIP zero-shot matching', () => {
     const result = await services.vision.match(await solidPng([255, 0, 0]), labels);
 
     const channel = [2, -2, -2]; // (255/255 − 0.5) / 0.25 and (0 − 0.5) / 0.25
-    const image = normalise([0, 1, 2, 3].map((k) => channel.reduce((s, f, c) => s + f * TINY_CLIP_VISION.weights[c * 4 + k]!, TINY_CLIP_VISION.bias[k]!)));
+    const image = normalise(
+      [0, 1, 2, 3].map((k) =>
+        channel.reduce((s, f, c) => s + f * TINY_CLIP_VISION.weights[c * 4 + k]!, TINY_CLIP_VISION.bias[k]!),
+      ),
+    );
     // "a photo of a <label>": the template words carry no features in the tiny text tower.
-    const cosines = labels.map((label) => normalise([...TINY_CLIP_EMBEDDING[label]!]).reduce((s, v, i) => s + v * image[i]!, 0));
+    const cosines = labels.map((label) =>
+      normalise([...TINY_CLIP_EMBEDDING[label]!]).reduce((s, v, i) => s + v * image[i]!, 0),
+    );
     const scores = softmax(cosines.map((c) => 100 * c));
 
     expect(result.matches[0]!.label).toBe('red');
@@ -50,7 +56,9 @@ describe('CLIP zero-shot matching', () => {
     expect(() => parseLabels('')).toThrow(/Give 2–20 labels/);
     expect(() => parseLabels('   ,  , ')).toThrow(/Give 2–20 labels/);
     expect(() => parseLabels('only one')).toThrow(/at least 2/);
-    expect(() => parseLabels(Array.from({ length: 50 }, (_, i) => `label ${i}`).join(','))).toThrow(/50 labels; the limit is 20/);
+    expect(() => parseLabels(Array.from({ length: 50 }, (_, i) => `label ${i}`).join(','))).toThrow(
+      /50 labels; the limit is 20/,
+    );
     expect(() => parseLabels(`cat, ${'x'.repeat(500)}`)).toThrow(/Label 2 is 500 characters long; the limit is 100/);
     expect(() => parseLabels('cat, , dog')).toThrow(/empty/);
     expect(() => parseLabels('Cat, dog, cat')).toThrow(/"cat" appears twice/);

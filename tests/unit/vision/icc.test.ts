@@ -32,7 +32,12 @@ describe('ICC profile recognition', () => {
 
   it('answers false for truncated or malformed profiles instead of throwing', () => {
     const good = profile('sRGB IEC61966-2.1');
-    for (const broken of [Buffer.alloc(0), good.subarray(0, 100), good.subarray(0, 150), profile('sRGB IEC61966-2.1', { declaredLength: 9999 })]) {
+    for (const broken of [
+      Buffer.alloc(0),
+      good.subarray(0, 100),
+      good.subarray(0, 150),
+      profile('sRGB IEC61966-2.1', { declaredLength: 9999 }),
+    ]) {
       expect(isSrgbProfile(broken)).toBe(false);
     }
     // An odd UTF-16 length is cut to whole characters rather than failing the decode.

@@ -7,14 +7,29 @@ import { bombPng } from '../../fixtures/images.js';
 import { solidPng } from '../../helpers.js';
 
 const limits: ImageLimits = { maxBytes: 25 * 1024 * 1024, maxPixels: 50_000_000, decodeTimeoutMs: 10_000 };
-const spec: ImagePreprocess = { resize: 'squash', size: { width: 16, height: 16 }, interpolation: 'bilinear', rescale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1], channelOrder: 'rgb', layout: 'nchw', dtype: 'float32' };
-const red = (): Promise<Buffer> => sharp({ create: { width: 24, height: 16, channels: 3, background: { r: 255, g: 0, b: 0 } } }).jpeg().toBuffer();
+const spec: ImagePreprocess = {
+  resize: 'squash',
+  size: { width: 16, height: 16 },
+  interpolation: 'bilinear',
+  rescale: 1 / 255,
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  channelOrder: 'rgb',
+  layout: 'nchw',
+  dtype: 'float32',
+};
+const red = (): Promise<Buffer> =>
+  sharp({ create: { width: 24, height: 16, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+    .jpeg()
+    .toBuffer();
 
 /** Mean of each channel of a prepared NCHW tensor, back in 0..255. */
 async function channelMeans(bytes: Buffer): Promise<number[]> {
   const { tensor } = await prepareImage(bytes, spec, limits);
   const plane = 16 * 16;
-  return [0, 1, 2].map((c) => (Array.from(tensor.slice(c * plane, (c + 1) * plane)).reduce((a, b) => a + b, 0) / plane) * 255);
+  return [0, 1, 2].map(
+    (c) => (Array.from(tensor.slice(c * plane, (c + 1) * plane)).reduce((a, b) => a + b, 0) / plane) * 255,
+  );
 }
 
 describe('image intake', () => {
@@ -25,12 +40,16 @@ describe('image intake', () => {
   });
 
   it('rejects bytes that are not an image with a message that names the accepted formats', async () => {
-    await expect(inspectImage(Buffer.from('%PDF-1.4 not a picture'), limits)).rejects.toThrow(/not an image.*JPEG, PNG, WebP/);
+    await expect(inspectImage(Buffer.from('%PDF-1.4 not a picture'), limits)).rejects.toThrow(
+      /not an image.*JPEG, PNG, WebP/,
+    );
     await expect(inspectImage(Buffer.alloc(0), limits)).rejects.toThrow(/empty/);
   });
 
   it('rejects a file over the byte limit, stating the limit', async () => {
-    await expect(inspectImage(Buffer.alloc(2048, 1), { ...limits, maxBytes: 1024 })).rejects.toThrow('The image is 2 KiB; the limit is 1 KiB.');
+    await expect(inspectImage(Buffer.alloc(2048, 1), { ...limits, maxBytes: 1024 })).rejects.toThrow(
+      'The image is 2 KiB; the limit is 1 KiB.',
+    );
   });
 
   it('rejects a decompression-bomb PNG by its declared pixel count without decoding it', async () => {
@@ -41,23 +60,38 @@ describe('image intake', () => {
   });
 
   it('rejects a truncated JPEG as corrupt', async () => {
-    const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336699' } }).jpeg().toBuffer();
-    await expect(prepareImage(jpeg.subarray(0, jpeg.length - 200), spec, limits)).rejects.toThrow(/corrupt or truncated/);
+    const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336699' } })
+      .jpeg()
+      .toBuffer();
+    await expect(prepareImage(jpeg.subarray(0, jpeg.length - 200), spec, limits)).rejects.toThrow(
+      /corrupt or truncated/,
+    );
   });
 
   it('applies EXIF orientation before anything else', async () => {
-    const rotated = await sharp({ create: { width: 20, height: 10, channels: 3, background: '#ffffff' } }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const rotated = await sharp({ create: { width: 20, height: 10, channels: 3, background: '#ffffff' } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     const info = await inspectImage(rotated, limits);
     expect([info.width, info.height]).toEqual([10, 20]);
   });
 
   it('reads a 1×1 image, a greyscale image and a 16-bit PNG as 8-bit sRGB', async () => {
-    const one = await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 0, g: 0, b: 255 } } }).png().toBuffer();
+    const one = await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 0, g: 0, b: 255 } } })
+      .png()
+      .toBuffer();
     expect((await channelMeans(one)).map(Math.round)).toEqual([0, 0, 255]);
-    const grey = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 128, g: 128, b: 128 } } }).toColourspace('b-w').png().toBuffer();
+    const grey = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer();
     expect((await inspectImage(grey, limits)).space).toBe('b-w');
     expect((await channelMeans(grey)).map(Math.round)).toEqual([128, 128, 128]);
-    const deep = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 255, g: 128, b: 0 } } }).toColourspace('rgb16').png().toBuffer();
+    const deep = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 255, g: 128, b: 0 } } })
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer();
     expect((await inspectImage(deep, limits)).bitsPerSample).toBe(16);
     const means = await channelMeans(deep);
     expect(means[0]).toBeCloseTo(255, 0);
@@ -71,7 +105,10 @@ describe('image intake', () => {
   });
 
   it('converts a CMYK JPEG to sRGB', async () => {
-    const cmyk = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 255, g: 0, b: 0 } } }).toColourspace('cmyk').jpeg().toBuffer();
+    const cmyk = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+      .toColourspace('cmyk')
+      .jpeg()
+      .toBuffer();
     expect((await inspectImage(cmyk, limits)).space).toBe('cmyk');
     const [r, g, b] = await channelMeans(cmyk);
     expect(r).toBeGreaterThan(200);
@@ -81,7 +118,11 @@ describe('image intake', () => {
 
   it('applies a Display P3 profile, and recognises an sRGB profile whose conversion would be an identity', async () => {
     const orange = { r: 230, g: 120, b: 40 };
-    const tagged = (profile: string): Promise<Buffer> => sharp({ create: { width: 16, height: 16, channels: 3, background: orange } }).withIccProfile(profile).png().toBuffer();
+    const tagged = (profile: string): Promise<Buffer> =>
+      sharp({ create: { width: 16, height: 16, channels: 3, background: orange } })
+        .withIccProfile(profile)
+        .png()
+        .toBuffer();
     const p3 = await tagged('p3');
     const srgb = await tagged('srgb');
     expect((await inspectImage(p3, limits)).colourProfile).toBe('other');
@@ -99,8 +140,13 @@ describe('image intake', () => {
   });
 
   it('takes the first frame of an animated GIF', async () => {
-    const frame = (rgb: string): Promise<Buffer> => sharp({ create: { width: 8, height: 8, channels: 3, background: rgb } }).png().toBuffer();
-    const gif = await sharp([await frame('#00ff00'), await frame('#ff0000')], { join: { animated: true } }).gif().toBuffer();
+    const frame = (rgb: string): Promise<Buffer> =>
+      sharp({ create: { width: 8, height: 8, channels: 3, background: rgb } })
+        .png()
+        .toBuffer();
+    const gif = await sharp([await frame('#00ff00'), await frame('#ff0000')], { join: { animated: true } })
+      .gif()
+      .toBuffer();
     expect((await inspectImage(gif, limits)).frames).toBe(2);
     const [r, g] = await channelMeans(gif);
     expect(g).toBeGreaterThan(200);
