@@ -3,7 +3,8 @@ import { option } from '../src/command/options.js';
 import { explainMatch, type Explanation } from '../src/knowledge/hooks.js';
 import { PALETTE, renderChart } from '../src/render/chart.js';
 import { bar, ms, percent, table } from '../src/render/format.js';
-import { MAX_LABEL_CHARS, MAX_LABELS, parseLabels, type MatchResult } from '../src/vision/clip.js';
+import type { MatchResult } from '../src/vision/clip.js';
+import { MAX_LABEL_CHARS, MAX_LABELS, parseLabels } from '../src/vision/user-labels.js';
 
 export interface MatchReport {
   result: MatchResult;

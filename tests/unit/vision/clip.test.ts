@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { TINY_CLIP_EMBEDDING, TINY_CLIP_VISION } from '../../../scripts/fixtures/tiny-models.js';
-import { parseLabels } from '../../../src/vision/clip.js';
+import { parseLabels } from '../../../src/vision/user-labels.js';
 import { solidPng, softmax, testServices } from '../../helpers.js';
 
 const services = testServices({ CLIP_PROMPT_TEMPLATE: 'a photo of a {}' });
