@@ -1,5 +1,5 @@
 import { createCanvas } from '@napi-rs/canvas';
-import { PALETTE } from './chart.js';
+import { fillCard, PALETTE } from './chart.js';
 import { encodePng, pixelsOf } from './pixels.js';
 import { fitText, useStyle, wrapText } from './text.js';
 
@@ -42,10 +42,7 @@ export function renderBenchChart(options: { title: string; bars: readonly BenchB
 
   const canvas = createCanvas(WIDTH, height);
   const context = canvas.getContext('2d');
-  context.fillStyle = PALETTE.card;
-  context.beginPath();
-  context.roundRect(0, 0, WIDTH, height, 12);
-  context.fill();
+  fillCard(context, WIDTH, height);
   useStyle(context, TITLE);
   context.fillStyle = PALETTE.text;
   title.forEach((line, index) => context.fillText(line, PAD, 40 + index * TITLE_LINE));

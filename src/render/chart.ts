@@ -1,6 +1,7 @@
 import type { RgbImage } from '../util/image.js';
 import { inTurn } from '../util/turns.js';
 import { blankCanvas, canvasOf, encodePng, pixelsOf, resizedImageData } from './pixels.js';
+import type { SKRSContext2D } from '@napi-rs/canvas';
 import { fitText, useStyle, warmFonts, type TextStyle } from './text.js';
 
 export interface ChartBar {
@@ -24,6 +25,14 @@ export const PALETTE = {
   card: '#2b2d31',
   track: '#404249',
 };
+
+/** The opaque rounded card every image sits on, so it reads the same on Discord's dark and light themes. */
+export function fillCard(context: SKRSContext2D, width: number, height: number): void {
+  context.fillStyle = PALETTE.card;
+  context.beginPath();
+  context.roundRect(0, 0, width, height, 12);
+  context.fill();
+}
 
 const PANEL_WIDTH = 420;
 /** Bars, and every text of a panel, end here: the rest of the panel is the gap to the next one. */
@@ -84,10 +93,7 @@ export async function renderChart(options: {
   const pixels = await inTurn(() => {
     const canvas = blankCanvas(width, height);
     const context = canvas.getContext('2d');
-    context.fillStyle = PALETTE.card;
-    context.beginPath();
-    context.roundRect(0, 0, width, height, 12);
-    context.fill();
+    fillCard(context, width, height);
 
     /** Draws a text shortened to fit `maxWidth`. */
     const text = (
