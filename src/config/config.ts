@@ -64,6 +64,8 @@ const schema = z
     DISCORD_API_URL: z.url().default('https://discord.com/api'),
     ATTACHMENT_HOSTS: csv.default(['cdn.discordapp.com', 'media.discordapp.net']),
     ATTACHMENT_TIMEOUT_MS: positiveInt.default(15_000),
+    // Plain http and any port, for a local test server only: Discord's CDN is https on 443.
+    ATTACHMENT_ALLOW_INSECURE: booleanString.default(false),
     COOLDOWN_SECONDS: nonNegativeInt.default(5),
     GUILD_MAX_IN_FLIGHT: positiveInt.default(8),
     HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),

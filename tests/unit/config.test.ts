@@ -9,6 +9,7 @@ describe('config', () => {
     expect(config.MODELS_DIR).toBe('models/cache');
     expect(config.BATCH_MAX_SIZE).toBe(8);
     expect(config.ATTACHMENT_HOSTS).toEqual(['cdn.discordapp.com', 'media.discordapp.net']);
+    expect(config.ATTACHMENT_ALLOW_INSECURE).toBe(false);
     expect(config.HEALTH_HOST).toBe('127.0.0.1');
     expect(Object.isFrozen(config)).toBe(true);
   });
