@@ -3,6 +3,7 @@ import { option } from '../src/command/options.js';
 import { explainMatch, type Explanation } from '../src/knowledge/hooks.js';
 import { PALETTE, renderChart } from '../src/render/chart.js';
 import { bar, ms, percent, table } from '../src/render/format.js';
+import { quoteUserText } from '../src/util/user-text.js';
 import { MAX_LABEL_CHARS, MAX_LABELS, parseLabels, type MatchResult } from '../src/vision/clip.js';
 
 export interface MatchReport {
@@ -52,7 +53,11 @@ export default slashCommand({
       `${describeModel(result)} — ${ms(result.timings.totalMs)} (text cache ${result.textCache.hits}/${result.matches.length} hits)`,
       table(
         ['label', 'score', 'cosine'],
-        result.matches.map((match) => [match.label, percent(match.score), match.cosine.toFixed(4)]),
+        result.matches.map((match) => [
+          quoteUserText(match.label, 'plain'),
+          percent(match.score),
+          match.cosine.toFixed(4),
+        ]),
       ),
       explanation.text,
     ].join('\n\n'),
@@ -64,7 +69,7 @@ export default slashCommand({
         {
           heading: `CLIP · ${result.model.id}`,
           subtitle: `softmax of ${result.logitScale} × cosine · ${ms(result.timings.totalMs)}`,
-          bars: result.matches.map((match) => ({ label: match.label, score: match.score })),
+          bars: result.matches.map((match) => ({ label: quoteUserText(match.label, 'plain'), score: match.score })),
           color: PALETTE.clip,
         },
       ],
@@ -77,7 +82,7 @@ export default slashCommand({
           description: result.matches
             .map(
               (match) =>
-                `\`${bar(match.score, 10)}\` ${percent(match.score)} **${match.label}** · cos ${match.cosine.toFixed(3)}`,
+                `\`${bar(match.score, 10)}\` ${percent(match.score)} **${quoteUserText(match.label)}** · cos ${match.cosine.toFixed(3)}`,
             )
             .join('\n'),
           fields: [

@@ -234,7 +234,7 @@ describe('/explain', () => {
       'quantization',
     );
     await expect(runAndPresent(command, { topic: 'astrology' }, services)).rejects.toThrow(
-      /no note on "astrology".*cnn-vs-vit/,
+      /no note on `astrology`.*cnn-vs-vit/,
     );
     expect(command.autocomplete?.('topic', 'token', services).map((choice) => choice.value)).toContain(
       'tokenization-vs-patches',
