@@ -27,6 +27,9 @@ FROM node:26-trixie-slim AS runtime
 # and a machine without it falls back to whatever sans-serif it has.
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+# The health server stays on the container's loopback (HEALTH_HOST's default): the HEALTHCHECK
+# runs inside the container and reaches it there. To publish the port, set HEALTH_HOST=0.0.0.0
+# and publish it on the host's loopback (docker-compose.yml does both).
 ENV NODE_ENV=production MODELS_DIR=/models HEALTH_PORT=8080
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -2,6 +2,7 @@ import { slashCommand } from '../src/command/definition.js';
 import { option } from '../src/command/options.js';
 import type { AskResult } from '../src/knowledge/ask.js';
 import { prepareText } from '../src/text/input.js';
+import { quoteUserText } from '../src/util/user-text.js';
 
 /** Longer questions are cut, with a note: retrieval needs the gist, not an essay. */
 const MAX_QUESTION_CHARS = 1000;
@@ -54,7 +55,7 @@ export default slashCommand({
   toEmbeds: (report) => ({
     embeds: [
       {
-        title: report.question.length > 200 ? `${report.question.slice(0, 199)}…` : report.question,
+        title: quoteUserText(report.question.length > 200 ? `${report.question.slice(0, 199)}…` : report.question),
         description: report.answer,
         fields: [
           ...(report.citations.length ? [{ name: 'Sources', value: sourceList(report) }] : []),

@@ -4,6 +4,7 @@ import { explainClassification, type Explanation } from '../src/knowledge/hooks.
 import { PALETTE, renderChart } from '../src/render/chart.js';
 import { bar, ms, percent, table } from '../src/render/format.js';
 import { renderPatchGrid } from '../src/render/patch-view.js';
+import { quoteUserText } from '../src/util/user-text.js';
 import type { Classification } from '../src/vision/classifier.js';
 import type { ClassifyOutcome } from '../src/vision/service.js';
 
@@ -102,7 +103,8 @@ export default slashCommand({
       inline: true,
     }));
     for (const missing of report.unavailable)
-      fields.push({ name: `${missing.model} unavailable`, value: missing.reason });
+      // The id may be what the user typed as the model option.
+      fields.push({ name: `${quoteUserText(missing.model)} unavailable`, value: missing.reason });
     if (agreement) fields.push({ name: 'Agreement', value: agreement.summary });
     if (patches) {
       fields.push({
@@ -114,7 +116,7 @@ export default slashCommand({
     const embeds: EmbedSpec[] = [
       {
         title: results.length > 1 ? 'CNN vs ViT' : `Classified by ${results[0]!.model.name}`,
-        description: `Top ${report.top} ImageNet labels for **${report.imageName}**.`,
+        description: `Top ${report.top} ImageNet labels for **${quoteUserText(report.imageName)}**.`,
         fields,
         image: 'classify.png',
         footer: results.map((result) => `${describeModel(result)}: ${ms(result.timings.totalMs)}`).join(' | '),

@@ -2,6 +2,7 @@ import { slashCommand } from '../src/command/definition.js';
 import { option } from '../src/command/options.js';
 import { suggestTopics, type Topic } from '../src/knowledge/topics.js';
 import { UserFacingError } from '../src/util/errors.js';
+import { quoteUserText } from '../src/util/user-text.js';
 
 export default slashCommand({
   name: 'explain',
@@ -29,9 +30,12 @@ export default slashCommand({
       });
     const topic = topics.get(wanted.toLowerCase()) ?? topics.get(suggestTopics(topics, wanted)[0]?.value ?? '');
     if (!topic)
-      throw new UserFacingError(`I have no note on "${wanted}". Topics: ${[...topics.keys()].join(', ')}.`, {
-        code: 'unknown_topic',
-      });
+      throw new UserFacingError(
+        `I have no note on ${quoteUserText(wanted, 'code')}. Topics: ${[...topics.keys()].join(', ')}.`,
+        {
+          code: 'unknown_topic',
+        },
+      );
     return topic;
   },
 

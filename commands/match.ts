@@ -4,6 +4,7 @@ import { explainMatch, type Explanation } from '../src/knowledge/hooks.js';
 import { PALETTE, renderChart } from '../src/render/chart.js';
 import { bar, ms, percent, table } from '../src/render/format.js';
 import type { MatchResult } from '../src/vision/clip.js';
+import { quoteUserText } from '../src/util/user-text.js';
 import { MAX_LABEL_CHARS, MAX_LABELS, parseLabels } from '../src/vision/user-labels.js';
 
 export interface MatchReport {
@@ -53,7 +54,11 @@ export default slashCommand({
       `${describeModel(result)} — ${ms(result.timings.totalMs)} (text cache ${result.textCache.hits}/${result.matches.length} hits)`,
       table(
         ['label', 'score', 'cosine'],
-        result.matches.map((match) => [match.label, percent(match.score), match.cosine.toFixed(4)]),
+        result.matches.map((match) => [
+          quoteUserText(match.label, 'plain'),
+          percent(match.score),
+          match.cosine.toFixed(4),
+        ]),
       ),
       explanation.text,
     ].join('\n\n'),
@@ -65,7 +70,7 @@ export default slashCommand({
         {
           heading: `CLIP · ${result.model.id}`,
           subtitle: `softmax of ${result.logitScale} × cosine · ${ms(result.timings.totalMs)}`,
-          bars: result.matches.map((match) => ({ label: match.label, score: match.score })),
+          bars: result.matches.map((match) => ({ label: quoteUserText(match.label, 'plain'), score: match.score })),
           color: PALETTE.clip,
         },
       ],
@@ -78,7 +83,7 @@ export default slashCommand({
           description: result.matches
             .map(
               (match) =>
-                `\`${bar(match.score, 10)}\` ${percent(match.score)} **${match.label}** · cos ${match.cosine.toFixed(3)}`,
+                `\`${bar(match.score, 10)}\` ${percent(match.score)} **${quoteUserText(match.label)}** · cos ${match.cosine.toFixed(3)}`,
             )
             .join('\n'),
           fields: [

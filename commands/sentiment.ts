@@ -4,6 +4,7 @@ import { explainSentiment, type Explanation } from '../src/knowledge/hooks.js';
 import { ms, percent, table } from '../src/render/format.js';
 import { prepareText } from '../src/text/input.js';
 import type { SentimentReport as EngineReport } from '../src/text/service.js';
+import { quoteUserText } from '../src/util/user-text.js';
 
 export interface SentimentReport extends EngineReport {
   /** The text both engines read, after cleaning. */
@@ -67,7 +68,12 @@ export default slashCommand({
       vader.contributions.length
         ? table(
             ['word', 'lexicon', 'valence', 'rules'],
-            vader.contributions.map((c) => [c.word, signed(c.lexicon), signed(c.valence), c.rules.join('; ')]),
+            vader.contributions.map((c) => [
+              quoteUserText(c.word, 'plain'),
+              signed(c.lexicon),
+              signed(c.valence),
+              quoteUserText(c.rules.join('; '), 'plain'),
+            ]),
           )
         : 'VADER: no lexicon words.',
       ...(comparison?.reason ? [comparison.reason] : []),
@@ -78,7 +84,11 @@ export default slashCommand({
   toEmbeds: ({ text, vader, transformer, comparison, notes, explanation }) => {
     const contributions = vader.contributions.length
       ? vader.contributions
-          .map((c) => `\`${signed(c.valence)}\` **${c.word}**${c.rules.length ? ` — ${c.rules.join(', ')}` : ''}`)
+          // The word and the rules (which quote neighbouring words) are the user's text.
+          .map(
+            (c) =>
+              `\`${signed(c.valence)}\` **${quoteUserText(c.word)}**${c.rules.length ? ` — ${quoteUserText(c.rules.join(', '))}` : ''}`,
+          )
           .join('\n')
       : 'No word from the lexicon: neutral.';
     const transformerValue =
@@ -110,7 +120,7 @@ export default slashCommand({
       embeds: [
         {
           title: 'Sentiment: lexicon vs transformer',
-          description: text.length > 300 ? `${text.slice(0, 300)}…` : text,
+          description: quoteUserText(text.length > 300 ? `${text.slice(0, 300)}…` : text),
           fields,
           footer,
         },

@@ -5,6 +5,7 @@ import { table } from '../src/render/format.js';
 import { prepareText } from '../src/text/input.js';
 import { TOKENIZER_NAMES } from '../src/text/service.js';
 import type { Tokenization } from '../src/text/tokenizers.js';
+import { quoteUserText } from '../src/util/user-text.js';
 import type { PatchGrid } from '../src/vision/patches.js';
 
 export interface TokenizeReport {
@@ -21,15 +22,15 @@ const SHOWN_TOKENS = 60;
 const pieceList = (result: Tokenization): string => {
   const shown = result.tokens
     .slice(0, SHOWN_TOKENS)
-    .map((token) => (token.special ? `[${token.piece}]` : `\`${token.piece.replace(/`/g, "'")}\``))
+    .map((token) => (token.special ? `[${token.piece}]` : quoteUserText(token.piece, 'code')))
     .join(' ');
   return result.tokens.length > SHOWN_TOKENS ? `${shown} … (+${result.tokens.length - SHOWN_TOKENS} more)` : shown;
 };
 
-const splitList = (result: Tokenization, limit = Infinity): string =>
+const splitList = (result: Tokenization, target: 'markdown' | 'plain', limit = Infinity): string =>
   result.splits
     .slice(0, limit)
-    .map((split) => `${split.word} → ${split.pieces.join(' ')}`)
+    .map((split) => quoteUserText(`${split.word} → ${split.pieces.join(' ')}`, target))
     .join('; ');
 
 export default slashCommand({
@@ -97,12 +98,12 @@ export default slashCommand({
             ['#', 'piece', 'id', ''],
             result.tokens.map((token, index) => [
               String(index),
-              JSON.stringify(token.piece),
+              JSON.stringify(quoteUserText(token.piece, 'plain')),
               String(token.id),
               token.special ? 'special' : '',
             ]),
           ) +
-          (result.splits.length ? `\nsplit words: ${splitList(result)}` : '') +
+          (result.splits.length ? `\nsplit words: ${splitList(result, 'plain')}` : '') +
           (result.notes.length ? `\n${result.notes.join('\n')}` : ''),
       ),
       `ViT: ${report.vit.summary}`,
@@ -115,7 +116,7 @@ export default slashCommand({
       name: `${result.tokenizer} · ${result.algorithm} · ${result.count} tokens`,
       value: [
         pieceList(result),
-        result.splits.length ? `Split: ${splitList(result, 5)}` : '',
+        result.splits.length ? `Split: ${splitList(result, 'markdown', 5)}` : '',
         ...result.notes.map((note) => `• ${note}`),
       ]
         .filter(Boolean)

@@ -1,6 +1,7 @@
 import { Services } from './app.js';
 import { loadCommands } from './command/loader.js';
 import { Bot } from './discord/bot.js';
+import { ConfigError } from './config/config.js';
 import { loadConfigRequiring } from './config/env.js';
 import { createLogger } from './util/logger.js';
 
@@ -26,7 +27,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 try {
   await bot.start(config.DISCORD_TOKEN);
 } catch (error) {
-  logger.fatal({ err: error }, 'could not start the bot');
   await services.dispose();
+  if (error instanceof ConfigError) {
+    // A setting the bot cannot run with, such as a HEALTH_PORT another process holds: the
+    // operator needs the variable and what to do, not a stack; 78 as for any bad setting.
+    logger.fatal(error.problems.join('; '));
+    process.exit(78);
+  }
+  logger.fatal({ err: error }, 'could not start the bot');
   process.exit(1);
 }

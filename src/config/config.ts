@@ -64,9 +64,13 @@ const schema = z
     DISCORD_API_URL: z.url().default('https://discord.com/api'),
     ATTACHMENT_HOSTS: csv.default(['cdn.discordapp.com', 'media.discordapp.net']),
     ATTACHMENT_TIMEOUT_MS: positiveInt.default(15_000),
+    // Plain http and any port, for a local test server only: Discord's CDN is https on 443.
+    ATTACHMENT_ALLOW_INSECURE: booleanString.default(false),
     COOLDOWN_SECONDS: nonNegativeInt.default(5),
     GUILD_MAX_IN_FLIGHT: positiveInt.default(8),
     HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    // Loopback by default: /healthz and /metrics have no authentication.
+    HEALTH_HOST: z.union([z.ipv4(), z.ipv6()], 'must be an IP address, e.g. 127.0.0.1 or 0.0.0.0').default('127.0.0.1'),
 
     LLM_PROVIDER: z.enum(['none', 'openai', 'ollama']).default('none'),
     LLM_BASE_URL: z.url().optional(),
@@ -133,12 +137,29 @@ export function preferredPrecision(config: Config): 'q8' | 'fp32' | 'fp16' {
   );
 }
 
-/** Replaces every configured secret value found in a text; used on anything that may reach a log. */
+/**
+ * Credentials by their shape, for secrets sightread was never told about (a key another process
+ * put in a URL, a provider echoing a different key): OpenAI-style `sk-…` keys, even partly masked
+ * by the provider, bearer tokens, and tokens shaped like Discord's.
+ */
+const SECRET_SHAPES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/\bsk-[A-Za-z0-9_*.-]{8,}/g, '[API key redacted]'],
+  [/\bBearer\s+[A-Za-z0-9._~+/=-]{16,}/gi, 'Bearer [token redacted]'],
+  [/\b[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}/g, '[Discord token redacted]'],
+];
+
+/**
+ * Replaces every configured secret value found in a text, as it is and as it appears inside a
+ * JSON string, and anything shaped like a credential; used on anything that may reach a log.
+ */
 export function redactSecrets(text: string, config: Pick<Config, (typeof SECRET_VARIABLES)[number]>): string {
   let redacted = text;
   for (const name of SECRET_VARIABLES) {
     const secret = config[name];
-    if (secret && secret.length >= 4) redacted = redacted.split(secret).join(`[${name} redacted]`);
+    if (!secret || secret.length < 4) continue;
+    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)]))
+      redacted = redacted.split(form).join(`[${name} redacted]`);
   }
+  for (const [shape, replacement] of SECRET_SHAPES) redacted = redacted.replace(shape, replacement);
   return redacted;
 }

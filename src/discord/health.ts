@@ -1,18 +1,50 @@
 import { createServer, type Server } from 'node:http';
 import type { Services } from '../app.js';
+import { ConfigError } from '../config/config.js';
 
 export interface HealthState {
   loggedIn: () => boolean;
+  /** Each model's start-up status by manifest id: 'loaded', or why it is unavailable. */
   models: () => Record<string, string> | undefined;
 }
 
-/** /healthz (200 when logged in and models loaded, else 503) and /metrics (Prometheus text). */
+/**
+ * Each model by id as loaded or unavailable, without the reason: reasons name absolute paths
+ * and hub URLs, and these endpoints have no authentication. The reason is in the log.
+ */
+function modelStatus(models: Record<string, string>): Record<string, 'loaded' | 'unavailable'> {
+  return Object.fromEntries(
+    Object.entries(models).map(([id, status]) => [id, status === 'loaded' ? 'loaded' : 'unavailable']),
+  );
+}
+
+/** Why the health server could not listen, in one sentence an operator can act on. */
+function listenProblem(error: NodeJS.ErrnoException, host: string, port: number): string {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `HEALTH_PORT: ${where} is already in use by another process; choose a free HEALTH_PORT or stop that process`;
+    case 'EACCES':
+      return `HEALTH_PORT: not allowed to listen on ${where} (ports below 1024 need privileges); choose a HEALTH_PORT from 1024 up`;
+    case 'EADDRNOTAVAIL':
+      return `HEALTH_HOST: ${host} is not an address of this machine; use 127.0.0.1, or 0.0.0.0 for every interface`;
+    default:
+      return `HEALTH_PORT: could not listen on ${where} (${error.code ?? error.message})`;
+  }
+}
+
+/**
+ * /healthz (200 when logged in and models loaded, else 503) and /metrics (Prometheus text), on
+ * `HEALTH_HOST` (loopback unless the operator opens it). A port that cannot be bound rejects
+ * with a ConfigError naming the variable, so the bot stops with one line instead of a stack.
+ */
 export function startHealthServer(
   port: number,
   services: Services,
   state: HealthState,
   pending: () => number,
 ): Promise<Server> {
+  const host = services.config.HEALTH_HOST;
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path === '/healthz') {
@@ -23,7 +55,7 @@ export function startHealthServer(
         JSON.stringify({
           status: ready ? 'ready' : 'starting',
           loggedIn: state.loggedIn(),
-          models: models ?? 'loading',
+          models: models ? modelStatus(models) : 'loading',
           executionProvider: services.engine.activeProvider,
         }),
       );
@@ -45,5 +77,12 @@ export function startHealthServer(
     }
     response.writeHead(404).end();
   });
-  return new Promise((resolve) => server.listen(port, () => resolve(server)));
+  return new Promise((resolve, reject) => {
+    const refused = (error: NodeJS.ErrnoException): void => reject(new ConfigError([listenProblem(error, host, port)]));
+    server.once('error', refused);
+    server.listen(port, host, () => {
+      server.off('error', refused);
+      resolve(server);
+    });
+  });
 }

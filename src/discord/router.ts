@@ -41,6 +41,7 @@ export class Router {
       allowedHosts: config.ATTACHMENT_HOSTS,
       maxBytes: config.IMAGE_MAX_BYTES,
       timeoutMs: config.ATTACHMENT_TIMEOUT_MS,
+      allowInsecure: config.ATTACHMENT_ALLOW_INSECURE,
     };
   }
 

@@ -1,4 +1,5 @@
 import { UserFacingError } from '../util/errors.js';
+import { removeInvisibleCharacters } from '../util/user-text.js';
 
 export interface PreparedText {
   text: string;
@@ -8,29 +9,43 @@ export interface PreparedText {
   notes: string[];
 }
 
-// Control characters other than tab and newline carry no meaning for either engine and can corrupt terminal output.
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u2028\u2029\uFEFF]/g;
-
-/** Mentions become readable placeholders and Markdown markers go, so "**great**" reads as "great". */
+/**
+ * Mentions become readable placeholders and Markdown goes, so "**great**" reads as "great" and
+ * "[great](https://…)" as "great": emphasis, code and spoiler markers, masked links (their
+ * text stays), headings, subtext and block quotes. This is for the engines; what is shown back
+ * to people is escaped by quoteUserText whatever is left here.
+ */
 export function stripDiscordMarkup(text: string): string {
-  return text
+  let plain = text
     .replace(/<@!?\d+>/g, '@user')
     .replace(/<@&\d+>/g, '@role')
     .replace(/<#\d+>/g, '#channel')
     .replace(/<a?:(\w+):\d+>/g, ':$1:')
     .replace(/```[\w-]*\n?/g, '')
-    .replace(/(\*\*|__|~~|\|\||`)/g, '');
+    .replace(/(\*\*|__|~~|\|\||`)/g, '')
+    .replace(/^[ \t]*(?:#{1,3}|-#)[ \t]+/gm, '')
+    .replace(/^[ \t]*>(?:>>)?[ \t]?/gm, '');
+  // A link's text may itself look like a link ("[[a](b)](c)"): unwrap until none is left.
+  for (let previous = ''; previous !== plain;) {
+    previous = plain;
+    plain = plain.replace(/\[([^[\]\n]*)\]\([^()\n]*\)/g, '$1');
+  }
+  return plain;
 }
 
 /** Cleans user text and enforces the length limit: overlong text is cut with a visible note, never silently. */
 export function prepareText(raw: string, maxChars: number, options: { stripMarkup?: boolean } = {}): PreparedText {
   const notes: string[] = [];
-  let cleaned = raw.normalize('NFC').replace(CONTROL, '');
-  if (cleaned.length !== raw.normalize('NFC').length) notes.push('Invisible control characters were removed.');
+  const normalized = raw.normalize('NFC');
+  let cleaned = removeInvisibleCharacters(normalized);
+  if (cleaned !== normalized)
+    notes.push('Invisible characters (controls, bidi overrides, zero-width and other format characters) were removed.');
   if (options.stripMarkup) {
     const plain = stripDiscordMarkup(cleaned);
     if (plain !== cleaned)
-      notes.push('Discord formatting (mentions, bold, code, spoilers) was removed before analysis.');
+      notes.push(
+        'Discord formatting (mentions, bold, code, spoilers, links, headings, quotes) was removed before analysis.',
+      );
     cleaned = plain;
   }
   const trimmed = cleaned.trim();

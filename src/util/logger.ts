@@ -1,13 +1,32 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { redactSecrets, type Config } from '../config/config.js';
 
 export type { Logger } from 'pino';
 
+type SecretSettings = Pick<Config, 'DISCORD_TOKEN' | 'LLM_API_KEY'>;
+
 /**
- * Structured JSON logs on stderr, so that stdout stays clean for `--json` output.
- * Secrets are redacted both by key and, as a last line, by value in every message.
+ * The last step before a log line leaves the process: every configured secret, and anything
+ * shaped like a credential, is replaced in the finished JSON line. Working on the serialised
+ * line rather than on the logged object reaches every field, however deeply nested, error
+ * messages, stacks and causes, and the bindings of child loggers, which pino serialises
+ * once when the child is made and never shows a hook again.
  */
-export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'DISCORD_TOKEN' | 'LLM_API_KEY'>): Logger {
+export function redactingDestination(destination: DestinationStream, secrets: SecretSettings): DestinationStream {
+  return {
+    write: (line: string) => destination.write(redactSecrets(line, secrets)),
+  };
+}
+
+/**
+ * Structured JSON logs on stderr, so that stdout stays clean for `--json` output. Secrets are
+ * redacted by key (the fields that normally hold them) and by value in every line; see
+ * `redactingDestination`. `destination` is for tests, which read the lines back.
+ */
+export function createLogger(
+  config: Pick<Config, 'LOG_LEVEL'> & SecretSettings,
+  destination: DestinationStream = pino.destination({ fd: 2, sync: true }),
+): Logger {
   return pino(
     {
       level: config.LOG_LEVEL,
@@ -15,13 +34,7 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'DISCORD_TOKEN' 
         paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'apiKey', '*.apiKey'],
         censor: '[redacted]',
       },
-      hooks: {
-        logMethod(args, method) {
-          const cleaned = args.map((arg) => (typeof arg === 'string' ? redactSecrets(arg, config) : arg));
-          method.apply(this, cleaned as Parameters<typeof method>);
-        },
-      },
     },
-    pino.destination({ fd: 2, sync: true }),
+    redactingDestination(destination, config),
   );
 }

@@ -11,6 +11,34 @@ export interface ImageLimits {
 
 // Every image is a new upload: libvips' operation cache would only hold memory.
 sharp.cache(false);
+// SVG is never classified (see looksLikeSvg), so untrusted XML never reaches librsvg, whose
+// parser resolves entities; nothing in sightread draws with sharp from SVG.
+sharp.block({ operation: ['VipsForeignLoadSvg'] });
+
+const SVG_REFUSAL =
+  "That file is an SVG: a drawing described as shapes and text, not pixels, so I can't classify it. " +
+  'Export it as a PNG or JPEG and send that.';
+
+/**
+ * SVG is XML text whose root element is <svg>, after an optional byte-order mark, XML
+ * declaration, comments, processing instructions and doctype (whose internal subset may
+ * declare entities). Sniffed before libvips sees the bytes, so a plain drawing and one with
+ * external entities get the same message; a doctype that names svg counts even when its
+ * entity declarations run past the part read here.
+ */
+export function looksLikeSvg(bytes: Buffer): boolean {
+  const head = bytes
+    .subarray(0, 64 * 1024)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
+  // Each part can end only at its own first terminator, so a hostile prolog cannot make the
+  // pattern backtrack through the ways of splitting it.
+  const prolog = String.raw`(?:\s|<\?(?:[^?]|\?(?!>))*\?>|<!--(?:[^-]|-(?!->))*-->|<!DOCTYPE(?:[^[>]|\[[^\]]*\])*>)*`;
+  return (
+    new RegExp(String.raw`^${prolog}<(?:[\w.-]+:)?svg[\s/>]`, 'i').test(head) ||
+    new RegExp(String.raw`^${prolog}<!DOCTYPE\s+(?:[\w.-]+:)?svg\b`, 'i').test(head)
+  );
+}
 
 export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'heif', 'tiff'] as const;
 export type AcceptedFormat = (typeof ACCEPTED_FORMATS)[number];
@@ -86,6 +114,7 @@ export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<
       { code: 'image_too_large' },
     );
   }
+  if (looksLikeSvg(bytes)) throw new UserFacingError(SVG_REFUSAL, { code: 'not_an_image' });
   let metadata: Metadata;
   try {
     metadata = await sharp(bytes, { limitInputPixels: limits.maxPixels }).metadata();

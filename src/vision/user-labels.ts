@@ -1,4 +1,5 @@
 import { UserFacingError } from '../util/errors.js';
+import { quoteUserText, removeInvisibleCharacters } from '../util/user-text.js';
 
 export const MIN_LABELS = 2;
 export const MAX_LABELS = 20;
@@ -7,7 +8,8 @@ export const MAX_LABEL_CHARS = 100;
 /** Splits and validates the user's labels: count, length, blanks and duplicates, each with a clear message. */
 export function parseLabels(input: string | readonly string[]): string[] {
   const parts = typeof input === 'string' ? input.split(/[,\n|]/) : [...input];
-  const labels = parts.map((label) => label.replace(/\s+/g, ' ').trim());
+  // Invisible characters would make two labels that look the same count as different.
+  const labels = parts.map((label) => removeInvisibleCharacters(label).replace(/\s+/g, ' ').trim());
   const nonEmpty = labels.filter((label) => label.length > 0);
   if (nonEmpty.length === 0)
     throw new UserFacingError(`Give ${MIN_LABELS}–${MAX_LABELS} labels separated by commas, e.g. "cat, dog, teapot".`, {
@@ -37,9 +39,12 @@ export function parseLabels(input: string | readonly string[]): string[] {
   for (const label of nonEmpty) {
     const key = label.toLowerCase();
     if (seen.has(key))
-      throw new UserFacingError(`The label "${label}" appears twice; each label must be different.`, {
-        code: 'bad_labels',
-      });
+      throw new UserFacingError(
+        `The label ${quoteUserText(label, 'code')} appears twice; each label must be different.`,
+        {
+          code: 'bad_labels',
+        },
+      );
     seen.set(key, label);
   }
   return nonEmpty;

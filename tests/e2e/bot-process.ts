@@ -8,7 +8,10 @@ export interface BotProcess {
   exited: Promise<number | null>;
 }
 
-/** The bot's environment for tests: the emulator as Discord, tiny models, attachments from 127.0.0.1. */
+/**
+ * The bot's environment for tests: the emulator as Discord, tiny models, attachments from the
+ * emulator on 127.0.0.1, which serves them over plain http on its own port.
+ */
 export function botEnv(emulator: DiscordEmulator, extra: Record<string, string> = {}): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
@@ -16,6 +19,7 @@ export function botEnv(emulator: DiscordEmulator, extra: Record<string, string> 
     DISCORD_APP_ID: emulator.appId,
     DISCORD_API_URL: emulator.apiUrl,
     ATTACHMENT_HOSTS: '127.0.0.1',
+    ATTACHMENT_ALLOW_INSECURE: 'true',
     MODELS_MANIFEST: FIXTURE_MANIFEST,
     MODELS_DIR: '/nonexistent-models',
     MODEL_DOWNLOADS: 'false',

@@ -9,6 +9,8 @@ describe('config', () => {
     expect(config.MODELS_DIR).toBe('models/cache');
     expect(config.BATCH_MAX_SIZE).toBe(8);
     expect(config.ATTACHMENT_HOSTS).toEqual(['cdn.discordapp.com', 'media.discordapp.net']);
+    expect(config.ATTACHMENT_ALLOW_INSECURE).toBe(false);
+    expect(config.HEALTH_HOST).toBe('127.0.0.1');
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -19,14 +21,15 @@ describe('config', () => {
           EXECUTION_PROVIDER: 'tpu',
           BATCH_MAX_SIZE: '-3',
           HEALTH_PORT: 'eighty',
+          HEALTH_HOST: 'everywhere',
           CLIP_PROMPT_TEMPLATE: 'no slot',
         }),
       ConfigError,
     );
     const problems = error.problems.join('\n');
-    for (const name of ['EXECUTION_PROVIDER', 'BATCH_MAX_SIZE', 'HEALTH_PORT', 'CLIP_PROMPT_TEMPLATE'])
+    for (const name of ['EXECUTION_PROVIDER', 'BATCH_MAX_SIZE', 'HEALTH_PORT', 'HEALTH_HOST', 'CLIP_PROMPT_TEMPLATE'])
       expect(problems).toContain(name);
-    expect(error.problems).toHaveLength(4);
+    expect(error.problems).toHaveLength(5);
   });
 
   it('never echoes a secret value in its error message', () => {

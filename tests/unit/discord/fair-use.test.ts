@@ -56,7 +56,7 @@ describe('attachment downloads', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     try {
-      const policy = { allowedHosts: ['127.0.0.1'], maxBytes: 1024, timeoutMs: 2000 };
+      const policy = { allowedHosts: ['127.0.0.1'], maxBytes: 1024, timeoutMs: 2000, allowInsecure: true };
       await expect(
         downloadAttachment({ url: `http://127.0.0.1:${port}/redirect`, name: 'a.png' }, policy),
       ).rejects.toThrow(/169\.254\.169\.254 is not one of them/);

@@ -3,10 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCommands } from '../../../src/command/loader.js';
 import { runAndPresent } from '../../../src/command/run.js';
-import { testServices } from '../../helpers.js';
+import { Services } from '../../../src/app.js';
+import { createLogger } from '../../../src/util/logger.js';
+import { testConfig, testServices } from '../../helpers.js';
 
 /** `hold`: the server keeps its reply until the test sends it, or the client hangs up. */
-type Behaviour = { status?: number; content?: string; hold?: boolean };
+type Behaviour = { status?: number; content?: string; hold?: boolean; errorMessage?: string };
 let behaviour: Behaviour = {};
 const requests: Array<{ messages: Array<{ role: string; content: string }>; model: string }> = [];
 /** Replies held back; told how long a client waited (ms) when it hangs up on a held reply. */
@@ -30,7 +32,9 @@ beforeAll(async () => {
         if (behaviour.status && behaviour.status !== 200) {
           response
             .writeHead(behaviour.status, { 'content-type': 'application/json' })
-            .end(JSON.stringify({ error: { message: 'server exploded', type: 'server_error' } }));
+            .end(
+              JSON.stringify({ error: { message: behaviour.errorMessage ?? 'server exploded', type: 'server_error' } }),
+            );
           return;
         }
         response.writeHead(200, { 'content-type': 'application/json' }).end(
@@ -158,6 +162,28 @@ describe('/ask with an OpenAI-compatible server', () => {
     const result = await runAndPresent(ask, { question }, withLlm());
     expect(JSON.stringify(result)).not.toContain('sk-test-secret');
   });
+
+  it('keeps the key out of the logs and the reply when the provider echoes it in a 401', async () => {
+    behaviour = { status: 401, errorMessage: 'Incorrect API key provided: sk-test-secret. Check your key.' };
+    const config = testConfig({
+      LLM_PROVIDER: 'openai',
+      LLM_BASE_URL: baseUrl,
+      LLM_MODEL: 'test-model',
+      LLM_API_KEY: 'sk-test-secret',
+      LLM_TIMEOUT_MS: '500',
+      LOG_LEVEL: 'info',
+    });
+    const lines: string[] = [];
+    const services = new Services(config, createLogger(config, { write: (line: string) => void lines.push(line) }));
+    const result = await runAndPresent(ask, { question }, services);
+    expect((result.data as AskData).notes.join(' ')).toMatch(/language model is unavailable/);
+    expect(JSON.stringify(result)).not.toMatch(/sk-test-secret|Incorrect API key/);
+    const failure = lines
+      .map((line) => JSON.parse(line) as { msg: string; reason?: string })
+      .find((entry) => entry.msg.startsWith('LLM call failed'));
+    expect(failure?.reason).toMatch(/Incorrect API key provided: \[LLM_API_KEY redacted\]/);
+    expect(lines.join('\n')).not.toContain('sk-test-secret');
+  });
 });
 
 describe('/ask without a language model', () => {
@@ -208,7 +234,7 @@ describe('/explain', () => {
       'quantization',
     );
     await expect(runAndPresent(command, { topic: 'astrology' }, services)).rejects.toThrow(
-      /no note on "astrology".*cnn-vs-vit/,
+      /no note on `astrology`.*cnn-vs-vit/,
     );
     expect(command.autocomplete?.('topic', 'token', services).map((choice) => choice.value)).toContain(
       'tokenization-vs-patches',

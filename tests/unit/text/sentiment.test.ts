@@ -101,7 +101,9 @@ describe('/sentiment', () => {
     const foreign = await runAndPresent(sentiment, { text: 'Это был ужасный фильм, мне не понравилось' }, services);
     expect((foreign.data as { notes: string[] }).notes.join(' ')).toMatch(/mostly non-English.*unreliable/);
     const control = await runAndPresent(sentiment, { text: 'good\u0000\u0007 movie' }, services);
-    expect((control.data as { notes: string[] }).notes.join(' ')).toMatch(/control characters were removed/);
+    expect((control.data as { notes: string[] }).notes.join(' ')).toMatch(
+      /Invisible characters \(controls, bidi overrides/,
+    );
     const huge = await runAndPresent(sentiment, { text: 'a'.repeat(1500) }, services);
     expect((huge.data as { vader: { label: string } }).vader.label).toBe('neutral');
     const discord = await runAndPresent(

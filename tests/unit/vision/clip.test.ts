@@ -61,6 +61,6 @@ describe('CLIP zero-shot matching', () => {
     );
     expect(() => parseLabels(`cat, ${'x'.repeat(500)}`)).toThrow(/Label 2 is 500 characters long; the limit is 100/);
     expect(() => parseLabels('cat, , dog')).toThrow(/empty/);
-    expect(() => parseLabels('Cat, dog, cat')).toThrow(/"cat" appears twice/);
+    expect(() => parseLabels('Cat, dog, cat')).toThrow(/The label `cat` appears twice/);
   });
 });

@@ -46,6 +46,35 @@ describe('image intake', () => {
     await expect(inspectImage(Buffer.alloc(0), limits)).rejects.toThrow(/empty/);
   });
 
+  it.each([
+    [
+      'a plain drawing',
+      '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>',
+    ],
+    [
+      'one with an external entity',
+      '<?xml version="1.0"?>\n<!DOCTYPE svg [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<svg xmlns="http://www.w3.org/2000/svg"><text>&xxe;</text></svg>',
+    ],
+    [
+      'one with nested entities',
+      '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><svg xmlns="http://www.w3.org/2000/svg"><text>&b;</text></svg>',
+    ],
+    [
+      'one behind a byte-order mark, comments and a prefixed root',
+      '\uFEFF <!-- exported --><?xml-stylesheet href="a.css"?>\n<svg:svg xmlns:svg="http://www.w3.org/2000/svg"/>',
+    ],
+  ])('says an SVG is an SVG, whatever it contains: %s', async (_case, svg) => {
+    const message =
+      "That file is an SVG: a drawing described as shapes and text, not pixels, so I can't classify it. Export it as a PNG or JPEG and send that.";
+    await expect(inspectImage(Buffer.from(svg), limits)).rejects.toThrow(message);
+    await expect(prepareImage(Buffer.from(svg), spec, limits)).rejects.toThrow(message);
+  });
+
+  it('does not take HTML with an inline drawing, or text that mentions <svg>, for an SVG', async () => {
+    for (const text of ['<!DOCTYPE html><html><body><svg></svg></body></html>', 'draw me an <svg> please'])
+      await expect(inspectImage(Buffer.from(text), limits)).rejects.toThrow(/not an image I can read/);
+  });
+
   it('rejects a file over the byte limit, stating the limit', async () => {
     await expect(inspectImage(Buffer.alloc(2048, 1), { ...limits, maxBytes: 1024 })).rejects.toThrow(
       'The image is 2 KiB; the limit is 1 KiB.',
