@@ -66,6 +66,7 @@ const schema = z
     ATTACHMENT_TIMEOUT_MS: positiveInt.default(15_000),
     COOLDOWN_SECONDS: nonNegativeInt.default(5),
     GUILD_MAX_IN_FLIGHT: positiveInt.default(8),
+    SHUTDOWN_GRACE_SECONDS: positiveInt.default(10),
     HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
 
     LLM_PROVIDER: z.enum(['none', 'openai', 'ollama']).default('none'),

@@ -20,9 +20,19 @@ export class Bot {
     private readonly services: Services,
     commands: ReadonlyMap<string, Command>,
   ) {
-    this.client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: services.config.DISCORD_API_URL } });
+    this.client = new Client({
+      intents: [GatewayIntentBits.Guilds],
+      rest: {
+        api: services.config.DISCORD_API_URL,
+        // A 429 on the interaction webhooks (edits, follow-ups) is handed to the router's
+        // retries (delivery.ts), which wait the Retry-After Discord asks for only while the
+        // token lives and stop waiting on shutdown; left to discord.js, the request would sleep
+        // inside REST, past both. Other routes keep discord.js's own handling.
+        rejectOnRateLimit: (limit) => limit.route.startsWith('/webhooks/'),
+      },
+    });
     this.router = new Router(commands, services);
-    this.client.on(Events.InteractionCreate, (interaction) => this.router.handle(interaction));
+    this.client.on(Events.InteractionCreate, (interaction) => void this.router.handle(interaction));
     this.client.on(Events.Error, (error) => services.logger.error({ err: error }, 'discord client error'));
     this.client.on(Events.ShardDisconnect, () =>
       services.logger.warn('gateway disconnected; discord.js will reconnect'),
@@ -51,21 +61,19 @@ export class Bot {
     );
   }
 
-  /** Stop accepting work, let requests finish (or fail them cleanly), release everything. */
-  async stop(reason: string, graceMs = 10_000): Promise<void> {
+  /**
+   * Stop accepting work, let requests finish; within the grace period, tell the users of those
+   * that could not finish to run their command again; release everything.
+   */
+  async stop(reason: string, graceMs = this.services.config.SHUTDOWN_GRACE_SECONDS * 1000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     const { logger } = this.services;
-    logger.info({ reason, inFlight: this.router.pending }, 'shutting down');
-    const drained = await this.router.drain(graceMs);
-    if (!drained) {
-      // Fail what is still queued; each request's error boundary tells its user.
-      await this.services.engine.dispose();
-      await this.router.drain(2000);
-    }
+    logger.info({ reason, inFlight: this.router.pending, graceMs }, 'shutting down');
+    const drain = await this.router.drain(graceMs);
     await this.services.dispose();
     await this.client.destroy();
     await new Promise<void>((resolve) => (this.health ? this.health.close(() => resolve()) : resolve()));
-    logger.info({ drained }, 'stopped');
+    logger.info(drain, 'stopped');
   }
 }

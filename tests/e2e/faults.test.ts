@@ -1,0 +1,94 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBot, until, type BotProcess } from './bot-process.js';
+import { DiscordEmulator, type InteractionRecord, type RecordedCall } from './emulator.js';
+
+/** The bot when Discord misbehaves: failing REST calls, rate limits. */
+const emulator = new DiscordEmulator();
+let bot: BotProcess;
+let healthPort = 0;
+let users = 0;
+const nextUser = (): string => String(700000000000000000n + BigInt((users += 1)));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+beforeAll(async () => {
+  await emulator.start();
+  healthPort = await freePort();
+  bot = await startBot(emulator, { COOLDOWN_SECONDS: '0', HEALTH_PORT: String(healthPort) });
+}, 60_000);
+
+afterAll(async () => {
+  if (bot.child.exitCode === null) bot.child.kill('SIGKILL');
+  await emulator.stop();
+});
+
+const sentiment = (text: string): InteractionRecord =>
+  emulator.interact(
+    { name: 'sentiment', type: 1, options: [{ name: 'text', type: 3, value: text }], resolved: {} },
+    { userId: nextUser() },
+  );
+const hasEmbeds = (json: unknown): boolean =>
+  Array.isArray((json as { embeds?: unknown } | undefined)?.embeds) &&
+  ((json as { embeds: unknown[] }).embeds.length ?? 0) > 0;
+const finalEdit = (record: InteractionRecord): InteractionRecord['edits'][number] | undefined =>
+  record.edits.find((edit) => hasEmbeds(edit.json));
+/** Every call made with this interaction's token. */
+const callsOf = (record: InteractionRecord): RecordedCall[] =>
+  emulator.calls.filter((call) => call.path.includes(record.token));
+/** Everything about the interaction's webhook (edits, deletes, follow-ups). */
+const webhookOf = (record: InteractionRecord): RegExp => new RegExp(`^/api/v10/webhooks/\\d+/${record.token}`);
+
+async function metric(name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+  const line = text.split('\n').find((entry) => entry.startsWith(`${name}{${labels}} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+describe('the bot when Discord fails', () => {
+  it('delivers the computed answer when Discord answers 5xx for a while', async () => {
+    const record = sentiment('what a lovely day');
+    // Every webhook call (the edit, and the delete and follow-up an error would need) fails for 1.5 s.
+    const outage = emulator.inject({ path: webhookOf(record), answer: { status: 500 }, forMs: 1500 });
+    const edit = await until(() => finalEdit(record), 15_000, 'the answer');
+    expect((edit.json.embeds as Array<{ title: string }>)[0]!.title).toMatch(/sentiment/i);
+    // More calls failed than discord.js's own three immediate retries, and none was answered after the answer.
+    expect(outage.answered.length).toBeGreaterThan(4);
+    expect(edit.at - outage.answered[0]!.at).toBeGreaterThanOrEqual(1500);
+    expect(record.followUps).toEqual([]);
+    expect(record.deleted).toBe(false);
+    expect(await metric('sightread_reply_retries_total', 'reason="server_error"')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('delivers the computed answer when connections to Discord drop for a while', async () => {
+    const record = sentiment('a dreadful film');
+    const outage = emulator.inject({ path: webhookOf(record), answer: 'drop', forMs: 1500 });
+    const edit = await until(() => finalEdit(record), 15_000, 'the answer');
+    expect(outage.answered.length).toBeGreaterThan(1);
+    expect(edit.at - outage.answered[0]!.at).toBeGreaterThanOrEqual(1500);
+    expect(record.followUps).toEqual([]);
+    expect(await metric('sightread_reply_retries_total', 'reason="network"')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('waits out a 429 for its Retry-After and sends the answer again once, not twice', async () => {
+    const record = sentiment('pretty good');
+    const limit = emulator.inject({
+      method: 'PATCH',
+      path: webhookOf(record),
+      when: (call) => hasEmbeds(call.json),
+      answer: { status: 429, retryAfterSeconds: 1 },
+      times: 1,
+    });
+    const edit = await until(() => finalEdit(record), 15_000, 'the answer');
+    expect(limit.answered).toHaveLength(1);
+    expect(edit.at - limit.answered[0]!.at).toBeGreaterThanOrEqual(1000);
+    const answers = callsOf(record).filter((call) => call.method === 'PATCH' && hasEmbeds(call.json));
+    expect(answers.map((call) => call.status)).toEqual([429, 200]);
+  });
+});
