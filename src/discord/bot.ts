@@ -1,9 +1,23 @@
 import type { Server } from 'node:http';
-import { Client, Events, GatewayIntentBits } from 'discord.js';
+import { GatewayCloseCodes } from 'discord-api-types/v10';
+import { Client, Events, GatewayIntentBits, type WebSocketShard } from 'discord.js';
 import type { Services } from '../app.js';
 import type { Command } from '../command/definition.js';
 import { startHealthServer } from './health.js';
 import { Router } from './router.js';
+
+/** Close codes that are not Discord's own gateway codes (those are named by GatewayCloseCodes). */
+const WEBSOCKET_CLOSE_NAMES: Readonly<Record<number, string>> = {
+  1000: 'normal closure',
+  1001: 'going away',
+  1006: 'connection lost without a close frame',
+  1011: 'server error',
+  4200: 'closed by discord.js to resume',
+};
+
+function closeReason(code: number): string {
+  return GatewayCloseCodes[code] ?? WEBSOCKET_CLOSE_NAMES[code] ?? 'unknown';
+}
 
 /**
  * The gateway bot: Guilds intent only (no privileged intents), one router for every command,
@@ -34,8 +48,64 @@ export class Bot {
     this.router = new Router(commands, services);
     this.client.on(Events.InteractionCreate, (interaction) => void this.router.handle(interaction));
     this.client.on(Events.Error, (error) => services.logger.error({ err: error }, 'discord client error'));
-    this.client.on(Events.ShardDisconnect, () =>
-      services.logger.warn('gateway disconnected; discord.js will reconnect'),
+    this.watchGateway();
+  }
+
+  /**
+   * One log line and one count (sightread_gateway_events_total) for each change of a gateway
+   * connection: interactions sent while it is down reach the bot late or never, so these are
+   * what explains a gap in answers.
+   */
+  private watchGateway(): void {
+    const { logger, metrics } = this.services;
+    const count = (event: 'disconnect' | 'reconnecting' | 'resume' | 'invalidated'): void =>
+      metrics.gatewayEvents.inc({ event });
+    const watched = new WeakSet<WebSocketShard>();
+    // Shards whose connection closed since their session started: if the next thing they
+    // report is a new session (ready) rather than a resume, the old one was invalidated.
+    const reconnecting = new Set<number>();
+    this.client.on(Events.ShardReady, (shardId) => {
+      // Only the shard itself reports the close code of a connection that will be resumed
+      // (client-level shardDisconnect is emitted only for closes discord.js gives up on).
+      const shard = this.client.ws.shards.get(shardId);
+      if (shard && !watched.has(shard)) {
+        watched.add(shard);
+        shard.on('close', ({ code }) => {
+          if (this.stopping) return;
+          count('disconnect');
+          const reason = closeReason(code);
+          // A close during a reconnect is the same outage going on (a resume refused, a new
+          // connection lost), not a new one.
+          if (reconnecting.has(shardId))
+            logger.info({ shardId, code, reason }, 'gateway connection closed again while reconnecting');
+          else logger.warn({ shardId, code, reason }, 'gateway disconnected');
+          reconnecting.add(shardId);
+        });
+      }
+      if (reconnecting.delete(shardId)) {
+        // Whatever Discord sent between the close and the new session (interactions included) is lost.
+        count('invalidated');
+        logger.warn({ shardId }, 'gateway session could not be resumed; started a new one');
+      }
+    });
+    this.client.on(Events.ShardReconnecting, (shardId) => {
+      if (this.stopping) return;
+      count('reconnecting');
+      logger.info({ shardId }, 'gateway reconnecting');
+    });
+    this.client.on(Events.ShardResume, (shardId, replayedEvents) => {
+      reconnecting.delete(shardId);
+      count('resume');
+      logger.info({ shardId, replayedEvents }, 'gateway session resumed');
+    });
+    this.client.on(Events.ShardDisconnect, ({ code }, shardId) =>
+      logger.error(
+        { shardId, code, reason: closeReason(code) },
+        'gateway disconnected for good: discord.js will not reconnect this shard',
+      ),
+    );
+    this.client.on(Events.ShardError, (error, shardId) =>
+      logger.warn({ shardId, err: error }, 'gateway connection error'),
     );
   }
 

@@ -126,6 +126,10 @@ export class Metrics {
     'sightread_reply_retries_total',
     'Replies sent to Discord again after a failure, by reason (server_error, network, rate_limit).',
   );
+  readonly gatewayEvents = new Counter(
+    'sightread_gateway_events_total',
+    'Gateway connection events, by event: disconnect, reconnecting, resume, invalidated (a session that could not be resumed and was started anew).',
+  );
 
   /** Event-loop delay: what a gateway heartbeat or a new interaction would wait right now. */
   readonly eventLoop: IntervalHistogram = monitorEventLoopDelay({ resolution: LAG_TICK_MS });
@@ -169,6 +173,7 @@ export class Metrics {
       this.modelSeconds,
       this.batchItems,
       this.replyRetries,
+      this.gatewayEvents,
       this.eventLoopLag,
     ].flatMap((metric) => metric.render());
     for (const [name, gauge] of Object.entries(gauges))

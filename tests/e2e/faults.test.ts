@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, until, type BotProcess } from './bot-process.js';
 import { DiscordEmulator, type InteractionRecord, type RecordedCall } from './emulator.js';
 
-/** The bot when Discord misbehaves: failing REST calls, rate limits. */
+/** The bot when Discord misbehaves: failing REST calls, rate limits, a dropped gateway connection. */
 const emulator = new DiscordEmulator();
 let bot: BotProcess;
 let healthPort = 0;
@@ -45,11 +45,28 @@ const callsOf = (record: InteractionRecord): RecordedCall[] =>
 /** Everything about the interaction's webhook (edits, deletes, follow-ups). */
 const webhookOf = (record: InteractionRecord): RegExp => new RegExp(`^/api/v10/webhooks/\\d+/${record.token}`);
 
+const gatewayEvents = async (): Promise<Record<string, number>> =>
+  Object.fromEntries(
+    await Promise.all(
+      ['disconnect', 'reconnecting', 'resume', 'invalidated'].map(
+        async (event) => [event, await metric('sightread_gateway_events_total', `event="${event}"`)] as const,
+      ),
+    ),
+  );
+/** How much each gateway event's count grew since `before`. */
+const gatewayEventsSince = async (before: Record<string, number>): Promise<Record<string, number>> => {
+  const after = await gatewayEvents();
+  return Object.fromEntries(Object.entries(after).map(([event, value]) => [event, value - (before[event] ?? 0)]));
+};
+
 async function metric(name: string, labels: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
   const line = text.split('\n').find((entry) => entry.startsWith(`${name}{${labels}} `));
   return line ? Number(line.split(' ')[1]) : 0;
 }
+
+const logged = (msg: string, after: number): Array<Record<string, unknown>> =>
+  bot.logs.slice(after).filter((entry) => entry.msg === msg);
 
 describe('the bot when Discord fails', () => {
   it('delivers the computed answer when Discord answers 5xx for a while', async () => {
@@ -90,5 +107,46 @@ describe('the bot when Discord fails', () => {
     expect(edit.at - limit.answered[0]!.at).toBeGreaterThanOrEqual(1000);
     const answers = callsOf(record).filter((call) => call.method === 'PATCH' && hasEmbeds(call.json));
     expect(answers.map((call) => call.status)).toEqual([429, 200]);
+  });
+});
+
+describe('the gateway connection', () => {
+  it('logs and counts a dropped connection and its resume, then answers as before', async () => {
+    const from = bot.logs.length;
+    const before = await gatewayEvents();
+    const resumes = emulator.resumed;
+    emulator.dropGateway(4000);
+    const resumed = await until(() => logged('gateway session resumed', from)[0], 15_000, 'the resume');
+    expect(resumed).toMatchObject({ shardId: 0, level: 30 });
+    expect(logged('gateway disconnected', from)).toEqual([
+      expect.objectContaining({ shardId: 0, code: 4000, reason: 'UnknownError' }),
+    ]);
+    expect(logged('gateway reconnecting', from)).toHaveLength(1);
+    expect(emulator.resumed).toBe(resumes + 1);
+    expect(await gatewayEventsSince(before)).toEqual({ disconnect: 1, reconnecting: 1, resume: 1, invalidated: 0 });
+    const record = sentiment('still here?');
+    await until(() => finalEdit(record), 15_000, 'an answer after the resume');
+  });
+
+  it('logs and counts a session that could not be resumed, and starts a new one', async () => {
+    const from = bot.logs.length;
+    const before = await gatewayEvents();
+    const identified = emulator.identified;
+    emulator.invalidateSessions();
+    emulator.dropGateway();
+    await until(
+      () => logged('gateway session could not be resumed; started a new one', from)[0],
+      15_000,
+      'a new session',
+    );
+    expect(emulator.identified).toBe(identified + 1);
+    expect(logged('gateway disconnected', from)).toEqual([expect.objectContaining({ shardId: 0, code: 1006 })]);
+    // discord.js closes the refused connection itself (1000) before it identifies anew.
+    expect(logged('gateway connection closed again while reconnecting', from)).toEqual([
+      expect.objectContaining({ shardId: 0, code: 1000 }),
+    ]);
+    expect(await gatewayEventsSince(before)).toEqual({ disconnect: 2, reconnecting: 2, resume: 0, invalidated: 1 });
+    const record = sentiment('back again');
+    await until(() => finalEdit(record), 15_000, 'an answer in the new session');
   });
 });
