@@ -107,6 +107,8 @@ describe('the bot when Discord fails', () => {
     expect(edit.at - limit.answered[0]!.at).toBeGreaterThanOrEqual(1000);
     const answers = callsOf(record).filter((call) => call.method === 'PATCH' && hasEmbeds(call.json));
     expect(answers.map((call) => call.status)).toEqual([429, 200]);
+    // The wait was ours (bounded by the token's life, cut short by a shutdown), not one inside discord.js's REST.
+    expect(await metric('sightread_reply_retries_total', 'reason="rate_limit"')).toBe(1);
   });
 });
 
