@@ -68,6 +68,7 @@ const schema = z
     ATTACHMENT_ALLOW_INSECURE: booleanString.default(false),
     COOLDOWN_SECONDS: nonNegativeInt.default(5),
     GUILD_MAX_IN_FLIGHT: positiveInt.default(8),
+    SHUTDOWN_GRACE_SECONDS: positiveInt.default(10),
     HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     // Loopback by default: /healthz and /metrics have no authentication.
     HEALTH_HOST: z.union([z.ipv4(), z.ipv6()], 'must be an IP address, e.g. 127.0.0.1 or 0.0.0.0').default('127.0.0.1'),

@@ -1,9 +1,23 @@
 import type { Server } from 'node:http';
-import { Client, Events, GatewayIntentBits } from 'discord.js';
+import { GatewayCloseCodes } from 'discord-api-types/v10';
+import { Client, Events, GatewayIntentBits, type WebSocketShard } from 'discord.js';
 import type { Services } from '../app.js';
 import type { Command } from '../command/definition.js';
 import { startHealthServer } from './health.js';
 import { Router } from './router.js';
+
+/** Close codes that are not Discord's own gateway codes (those are named by GatewayCloseCodes). */
+const WEBSOCKET_CLOSE_NAMES: Readonly<Record<number, string>> = {
+  1000: 'normal closure',
+  1001: 'going away',
+  1006: 'connection lost without a close frame',
+  1011: 'server error',
+  4200: 'closed by discord.js to resume',
+};
+
+function closeReason(code: number): string {
+  return GatewayCloseCodes[code] ?? WEBSOCKET_CLOSE_NAMES[code] ?? 'unknown';
+}
 
 /**
  * The gateway bot: Guilds intent only (no privileged intents), one router for every command,
@@ -20,12 +34,78 @@ export class Bot {
     private readonly services: Services,
     commands: ReadonlyMap<string, Command>,
   ) {
-    this.client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: services.config.DISCORD_API_URL } });
+    this.client = new Client({
+      intents: [GatewayIntentBits.Guilds],
+      rest: {
+        api: services.config.DISCORD_API_URL,
+        // A 429 on the interaction webhooks (edits, follow-ups) is handed to the router's
+        // retries (delivery.ts), which wait the Retry-After Discord asks for only while the
+        // token lives and stop waiting on shutdown; left to discord.js, the request would sleep
+        // inside REST, past both. Other routes keep discord.js's own handling.
+        rejectOnRateLimit: (limit) => limit.route.startsWith('/webhooks/'),
+      },
+    });
     this.router = new Router(commands, services);
-    this.client.on(Events.InteractionCreate, (interaction) => this.router.handle(interaction));
+    this.client.on(Events.InteractionCreate, (interaction) => void this.router.handle(interaction));
     this.client.on(Events.Error, (error) => services.logger.error({ err: error }, 'discord client error'));
-    this.client.on(Events.ShardDisconnect, () =>
-      services.logger.warn('gateway disconnected; discord.js will reconnect'),
+    this.watchGateway();
+  }
+
+  /**
+   * One log line and one count (sightread_gateway_events_total) for each change of a gateway
+   * connection: interactions sent while it is down reach the bot late or never, so these are
+   * what explains a gap in answers.
+   */
+  private watchGateway(): void {
+    const { logger, metrics } = this.services;
+    const count = (event: 'disconnect' | 'reconnecting' | 'resume' | 'invalidated'): void =>
+      metrics.gatewayEvents.inc({ event });
+    const watched = new WeakSet<WebSocketShard>();
+    // Shards whose connection closed since their session started: if the next thing they
+    // report is a new session (ready) rather than a resume, the old one was invalidated.
+    const reconnecting = new Set<number>();
+    this.client.on(Events.ShardReady, (shardId) => {
+      // Only the shard itself reports the close code of a connection that will be resumed
+      // (client-level shardDisconnect is emitted only for closes discord.js gives up on).
+      const shard = this.client.ws.shards.get(shardId);
+      if (shard && !watched.has(shard)) {
+        watched.add(shard);
+        shard.on('close', ({ code }) => {
+          if (this.stopping) return;
+          count('disconnect');
+          const reason = closeReason(code);
+          // A close during a reconnect is the same outage going on (a resume refused, a new
+          // connection lost), not a new one.
+          if (reconnecting.has(shardId))
+            logger.info({ shardId, code, reason }, 'gateway connection closed again while reconnecting');
+          else logger.warn({ shardId, code, reason }, 'gateway disconnected');
+          reconnecting.add(shardId);
+        });
+      }
+      if (reconnecting.delete(shardId)) {
+        // Whatever Discord sent between the close and the new session (interactions included) is lost.
+        count('invalidated');
+        logger.warn({ shardId }, 'gateway session could not be resumed; started a new one');
+      }
+    });
+    this.client.on(Events.ShardReconnecting, (shardId) => {
+      if (this.stopping) return;
+      count('reconnecting');
+      logger.info({ shardId }, 'gateway reconnecting');
+    });
+    this.client.on(Events.ShardResume, (shardId, replayedEvents) => {
+      reconnecting.delete(shardId);
+      count('resume');
+      logger.info({ shardId, replayedEvents }, 'gateway session resumed');
+    });
+    this.client.on(Events.ShardDisconnect, ({ code }, shardId) =>
+      logger.error(
+        { shardId, code, reason: closeReason(code) },
+        'gateway disconnected for good: discord.js will not reconnect this shard',
+      ),
+    );
+    this.client.on(Events.ShardError, (error, shardId) =>
+      logger.warn({ shardId, err: error }, 'gateway connection error'),
     );
   }
 
@@ -51,21 +131,19 @@ export class Bot {
     );
   }
 
-  /** Stop accepting work, let requests finish (or fail them cleanly), release everything. */
-  async stop(reason: string, graceMs = 10_000): Promise<void> {
+  /**
+   * Stop accepting work, let requests finish; within the grace period, tell the users of those
+   * that could not finish to run their command again; release everything.
+   */
+  async stop(reason: string, graceMs = this.services.config.SHUTDOWN_GRACE_SECONDS * 1000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     const { logger } = this.services;
-    logger.info({ reason, inFlight: this.router.pending }, 'shutting down');
-    const drained = await this.router.drain(graceMs);
-    if (!drained) {
-      // Fail what is still queued; each request's error boundary tells its user.
-      await this.services.engine.dispose();
-      await this.router.drain(2000);
-    }
+    logger.info({ reason, inFlight: this.router.pending, graceMs }, 'shutting down');
+    const drain = await this.router.drain(graceMs);
     await this.services.dispose();
     await this.client.destroy();
     await new Promise<void>((resolve) => (this.health ? this.health.close(() => resolve()) : resolve()));
-    logger.info({ drained }, 'stopped');
+    logger.info(drain, 'stopped');
   }
 }

@@ -1,3 +1,15 @@
+/** A use of a command that has passed the cooldown check and holds the user's cooldown while it runs. */
+export interface CooldownClaim {
+  allowed: true;
+  /**
+   * The request was not answered (refused for capacity, interrupted by a shutdown, failed on
+   * our side): as far as the cooldown is concerned it never happened.
+   */
+  withdraw(): void;
+}
+
+export type CooldownCheck = CooldownClaim | { allowed: false; waitSeconds: number };
+
 /** Per-user cooldowns per command, and a cap on requests in flight per server. */
 export class FairUse {
   private readonly lastUse = new Map<string, number>();
@@ -9,16 +21,34 @@ export class FairUse {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Seconds the user must still wait before running this command again, or 0 (and the use is recorded). */
-  cooldown(userId: string, command: string): number {
-    if (this.cooldownMs === 0) return 0;
+  /**
+   * Starts a use of `command` by a user, unless their last use is too recent: then says how many
+   * seconds they must still wait. The use counts from now, and while it runs it blocks the next
+   * one as an answered use would (so that a burst cannot slip past the cooldown); a use that
+   * ends without an answer is withdrawn, and the user can try again at once.
+   */
+  claim(userId: string, command: string): CooldownCheck {
+    if (this.cooldownMs === 0) return { allowed: true, withdraw: () => undefined };
     const key = `${userId}:${command}`;
     const now = this.now();
-    const last = this.lastUse.get(key);
-    if (last !== undefined && now - last < this.cooldownMs) return Math.ceil((this.cooldownMs - (now - last)) / 1000);
+    const previous = this.lastUse.get(key);
+    if (previous !== undefined && now - previous < this.cooldownMs)
+      return { allowed: false, waitSeconds: Math.ceil((this.cooldownMs - (now - previous)) / 1000) };
     this.lastUse.set(key, now);
     if (this.lastUse.size > 10_000) this.prune(now);
-    return 0;
+    let withdrawn = false;
+    return {
+      allowed: true,
+      withdraw: () => {
+        if (withdrawn) return;
+        withdrawn = true;
+        // Only while this use is still the latest: a later use, started after the cooldown ran
+        // out, has recorded its own time, and restoring over it would forget that use.
+        if (this.lastUse.get(key) !== now) return;
+        if (previous === undefined) this.lastUse.delete(key);
+        else this.lastUse.set(key, previous);
+      },
+    };
   }
 
   /** Takes a slot for a server; returns false when the server is at its cap. */

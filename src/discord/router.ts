@@ -8,10 +8,12 @@ import {
 } from 'discord.js';
 import type { Services } from '../app.js';
 import type { Command, RichReply } from '../command/definition.js';
-import { describeError, isUserFacing } from '../util/errors.js';
+import { describeError, isUserFacing, type ErrorKind } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
 import { LIMITS, clip, toDiscordEmbeds } from './limits.js';
 import { runCommand } from '../command/run.js';
 import type { DownloadPolicy } from './attachments.js';
+import { deliver, replyDeadline, systemClock, type DeliveryOptions, type RetryClock } from './delivery.js';
 import { FairUse } from './fair-use.js';
 import { chatInputOptions, messageOptions } from './options.js';
 
@@ -19,6 +21,37 @@ type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuComman
 
 const NO_MENTIONS = { parse: [] as never[] };
 const PROGRESS_INTERVAL_MS = 1500;
+/** Part of the drain timeout kept for telling the users of unfinished requests to run them again. */
+const NOTICE_RESERVE_MS = 2000;
+export const RESTART_MESSAGE = "I'm restarting — please run the command again in a minute.";
+/** Errors about what the user sent: an answer to their request, which their cooldown counts. */
+const ANSWER_KINDS: ReadonlySet<ErrorKind> = new Set(['input', 'usage', 'image']);
+
+/**
+ * How a request ended. Only an answered one (its result, or an error about the user's own
+ * input, delivered) starts the user's cooldown.
+ */
+type Outcome = 'answered' | 'refused' | 'failed' | 'interrupted';
+
+/** What a shutdown's drain did. */
+export interface DrainReport {
+  /** Every request in flight finished on its own within the grace period. */
+  drained: boolean;
+  /** Requests stopped at the end of the grace period, whose users were asked to run them again. */
+  interrupted: number;
+  /** Requests still unsettled when the drain timed out (their notice could not be delivered in time). */
+  unsettled: number;
+}
+
+/** Settles when `work` does, or rejects with the signal's reason as soon as it aborts; `work` is left to finish unobserved. */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 /**
  * Turns interactions into command runs: fair-use checks, defer within Discord's 3 s, option
@@ -27,16 +60,20 @@ const PROGRESS_INTERVAL_MS = 1500;
  */
 export class Router {
   private readonly fairUse: FairUse;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Each request in flight, with what stops it when a shutdown cannot wait for it any longer. */
+  private readonly inFlight = new Map<Promise<void>, AbortController>();
   private accepting = true;
+  private readonly clock: RetryClock;
   readonly policy: DownloadPolicy;
 
   constructor(
     private readonly commands: ReadonlyMap<string, Command>,
     private readonly services: Services,
+    options: { clock?: RetryClock } = {},
   ) {
     const { config } = services;
-    this.fairUse = new FairUse(config.COOLDOWN_SECONDS * 1000, config.GUILD_MAX_IN_FLIGHT);
+    this.clock = options.clock ?? systemClock;
+    this.fairUse = new FairUse(config.COOLDOWN_SECONDS * 1000, config.GUILD_MAX_IN_FLIGHT, () => this.clock.now());
     this.policy = {
       allowedHosts: config.ATTACHMENT_HOSTS,
       maxBytes: config.IMAGE_MAX_BYTES,
@@ -49,26 +86,44 @@ export class Router {
     return this.inFlight.size;
   }
 
-  /** Entry point for every interaction; never throws. */
-  handle(interaction: Interaction): void {
-    if (interaction.isAutocomplete()) {
-      void this.autocomplete(interaction);
-      return;
-    }
-    if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand()) return;
-    const task = this.run(interaction).catch((error: unknown) =>
+  /** Entry point for every interaction; never rejects, and settles once the interaction has been dealt with. */
+  handle(interaction: Interaction): Promise<void> {
+    if (interaction.isAutocomplete()) return this.autocomplete(interaction);
+    if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand()) return Promise.resolve();
+    const stop = new AbortController();
+    const task = this.run(interaction, stop.signal).catch((error: unknown) =>
       this.services.logger.error({ err: error }, 'interaction handler failed'),
     );
-    this.inFlight.add(task);
+    this.inFlight.set(task, stop);
     void task.finally(() => this.inFlight.delete(task));
+    return task;
   }
 
-  /** Stops taking new work and waits (up to `timeoutMs`) for requests in flight. */
-  async drain(timeoutMs: number): Promise<boolean> {
+  /**
+   * Stops taking new work and lets requests in flight finish; at the end of the grace period
+   * (the timeout less a short reserve) it stops the rest, wherever they are (downloading,
+   * queued, computing, retrying a reply), and each tells its user privately to run the command
+   * again. Resolves within `timeoutMs`.
+   */
+  async drain(timeoutMs: number): Promise<DrainReport> {
     this.accepting = false;
-    const all = Promise.all([...this.inFlight]).then(() => true);
-    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
-    return Promise.race([all, timeout]);
+    const reserveMs = Math.min(NOTICE_RESERVE_MS, timeoutMs / 2);
+    if (await this.settleWithin(timeoutMs - reserveMs)) return { drained: true, interrupted: 0, unsettled: 0 };
+    const unfinished = [...this.inFlight.values()];
+    for (const stop of unfinished) stop.abort();
+    const settled = await this.settleWithin(reserveMs);
+    return { drained: false, interrupted: unfinished.length, unsettled: settled ? 0 : this.inFlight.size };
+  }
+
+  private async settleWithin(ms: number): Promise<boolean> {
+    if (this.inFlight.size === 0) return true;
+    const timer = new AbortController();
+    const settled = await Promise.race([
+      Promise.all(this.inFlight.keys()).then(() => true),
+      this.clock.sleep(ms, timer.signal).then(() => false),
+    ]);
+    timer.abort();
+    return settled;
   }
 
   private async autocomplete(interaction: AutocompleteInteraction): Promise<void> {
@@ -92,8 +147,9 @@ export class Router {
     });
   }
 
-  private async run(interaction: CommandInteraction): Promise<void> {
+  private async run(interaction: CommandInteraction, stop: AbortSignal): Promise<void> {
     const started = performance.now();
+    const receivedAt = this.clock.now();
     const requestId = randomUUID();
     const log = this.services.logger.child({
       requestId,
@@ -114,26 +170,58 @@ export class Router {
       await this.rejectEphemeral(interaction, 'I am restarting right now; please try again in a minute.');
       return;
     }
-    const wait = this.fairUse.cooldown(interaction.user.id, command.name);
-    if (wait > 0) {
+    const cooldown = this.fairUse.claim(interaction.user.id, command.name);
+    if (!cooldown.allowed) {
       metrics.requests.inc({ command: command.name, outcome: 'cooldown' });
-      await this.rejectEphemeral(interaction, `Slow down a little: you can use /${command.name} again in ${wait} s.`);
+      await this.rejectEphemeral(
+        interaction,
+        `Slow down a little: you can use /${command.name} again in ${cooldown.waitSeconds} s.`,
+      );
       return;
     }
-    if (this.services.engine.queueDepth() >= this.services.config.QUEUE_MAX) {
+    let outcome: Outcome = 'failed';
+    try {
+      outcome = await this.serve(interaction, command, { requestId, log, stop, started, receivedAt });
+    } finally {
+      if (outcome !== 'answered') cooldown.withdraw();
+      metrics.commandSeconds.observe({ command: command.name }, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** Capacity checks, then the command and its reply (or its error); says how the request ended. */
+  private async serve(
+    interaction: CommandInteraction,
+    command: Command,
+    request: { requestId: string; log: Logger; stop: AbortSignal; started: number; receivedAt: number },
+  ): Promise<Outcome> {
+    const { metrics, config } = this.services;
+    const { log, stop } = request;
+    if (this.services.engine.queueDepth() >= config.QUEUE_MAX) {
       metrics.requests.inc({ command: command.name, outcome: 'busy' });
       await this.rejectEphemeral(interaction, 'I am at capacity right now; please try again in a few seconds.');
-      return;
+      return 'refused';
     }
     const guild = interaction.guildId ?? `dm:${interaction.user.id}`;
     if (!this.fairUse.acquire(guild)) {
       metrics.requests.inc({ command: command.name, outcome: 'busy' });
       await this.rejectEphemeral(
         interaction,
-        `This server already has ${this.services.config.GUILD_MAX_IN_FLIGHT} requests running; please try again in a few seconds.`,
+        `This server already has ${config.GUILD_MAX_IN_FLIGHT} requests running; please try again in a few seconds.`,
       );
-      return;
+      return 'refused';
     }
+    const delivery: DeliveryOptions = {
+      deadline: replyDeadline(interaction.createdTimestamp, request.receivedAt),
+      clock: this.clock,
+      signal: stop,
+      onRetry: ({ attempt, reason, delayMs, error }) => {
+        metrics.replyRetries.inc({ reason });
+        log.warn(
+          { attempt, reason, delayMs: Math.round(delayMs), err: error },
+          'Discord did not take the reply; retrying',
+        );
+      },
+    };
     let finished = false;
     try {
       await interaction.deferReply();
@@ -146,17 +234,30 @@ export class Router {
           .editReply({ content: clip(`⏳ ${text}`, LIMITS.content), allowedMentions: NO_MENTIONS })
           .catch(() => undefined);
       };
-      const raw = interaction.isChatInputCommand()
-        ? await chatInputOptions(interaction, this.policy)
-        : await messageOptions(command, interaction, this.policy);
-      const report = await runCommand(command, raw, this.services, progress, requestId);
-      const reply = await command.toEmbeds(report);
+      const raw = await unlessAborted(
+        interaction.isChatInputCommand()
+          ? chatInputOptions(interaction, this.policy)
+          : messageOptions(command, interaction, this.policy),
+        stop,
+      );
+      const report = await unlessAborted(runCommand(command, raw, this.services, progress, request.requestId), stop);
+      const reply = await unlessAborted(Promise.resolve(command.toEmbeds(report)), stop);
       finished = true;
-      await this.reply(interaction, reply);
+      // Computed once: a reply Discord does not take at first is sent again as it is.
+      await this.reply(interaction, reply, delivery);
       metrics.requests.inc({ command: command.name, outcome: 'ok' });
-      log.info({ ms: Math.round(performance.now() - started) }, 'command answered');
+      log.info({ ms: Math.round(performance.now() - request.started) }, 'command answered');
+      return 'answered';
     } catch (error) {
       finished = true;
+      if (stop.aborted) {
+        metrics.requests.inc({ command: command.name, outcome: 'interrupted' });
+        log.info({ reason: describeError(error) }, 'request interrupted by shutdown; asking the user to run it again');
+        await this.fail(interaction, RESTART_MESSAGE, delivery).catch((replyError: unknown) =>
+          log.warn({ err: replyError }, 'could not send the restart notice'),
+        );
+        return 'interrupted';
+      }
       const userFacing = isUserFacing(error);
       metrics.requests.inc({ command: command.name, outcome: 'error' });
       metrics.errors.inc({ command: command.name, kind: userFacing ? 'user' : 'internal' });
@@ -165,32 +266,40 @@ export class Router {
       const message = userFacing
         ? error.message
         : `Something went wrong on my side (${describeError(error).slice(0, 120)}). It has been logged; please try again.`;
-      await this.fail(interaction, message).catch((replyError: unknown) =>
-        log.warn({ err: replyError }, 'could not send the error reply'),
+      const delivered = await this.fail(interaction, message, delivery).then(
+        () => true,
+        (replyError: unknown) => {
+          log.warn({ err: replyError }, 'could not send the error reply');
+          return false;
+        },
       );
+      return delivered && userFacing && ANSWER_KINDS.has(error.kind) ? 'answered' : 'failed';
     } finally {
       this.fairUse.release(guild);
-      metrics.commandSeconds.observe({ command: command.name }, (performance.now() - started) / 1000);
     }
   }
 
-  private async reply(interaction: CommandInteraction, result: RichReply): Promise<void> {
-    await interaction.editReply({
+  private async reply(interaction: CommandInteraction, result: RichReply, delivery: DeliveryOptions): Promise<void> {
+    const payload = {
       content: '',
       embeds: toDiscordEmbeds(result.embeds),
       files: result.files.map((file) => ({ attachment: file.data, name: file.name })),
       allowedMentions: NO_MENTIONS,
-    });
+    };
+    await deliver(() => interaction.editReply(payload), delivery);
   }
 
   /** Errors are ephemeral: replace the public "thinking…" with a private message. */
-  private async fail(interaction: CommandInteraction, message: string): Promise<void> {
+  private async fail(interaction: CommandInteraction, message: string, delivery: DeliveryOptions): Promise<void> {
     const content = clip(`⚠️ ${message}`, LIMITS.content);
     if (!interaction.deferred && !interaction.replied) {
       await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
       return;
     }
-    await interaction.deleteReply().catch(() => undefined);
-    await interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+    await deliver(() => interaction.deleteReply(), delivery).catch(() => undefined);
+    await deliver(
+      () => interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS }),
+      delivery,
+    );
   }
 }

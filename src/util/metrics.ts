@@ -122,6 +122,14 @@ export class Metrics {
     SECONDS,
   );
   readonly batchItems = new Counter('sightread_model_batch_items_total', 'Requests served by batched runs, by model.');
+  readonly replyRetries = new Counter(
+    'sightread_reply_retries_total',
+    'Replies sent to Discord again after a failure, by reason (server_error, network, rate_limit).',
+  );
+  readonly gatewayEvents = new Counter(
+    'sightread_gateway_events_total',
+    'Gateway connection events, by event: disconnect, reconnecting, resume, invalidated (a session that could not be resumed and was started anew).',
+  );
 
   /** Event-loop delay: what a gateway heartbeat or a new interaction would wait right now. */
   readonly eventLoop: IntervalHistogram = monitorEventLoopDelay({ resolution: LAG_TICK_MS });
@@ -164,6 +172,8 @@ export class Metrics {
       this.commandSeconds,
       this.modelSeconds,
       this.batchItems,
+      this.replyRetries,
+      this.gatewayEvents,
       this.eventLoopLag,
     ].flatMap((metric) => metric.render());
     for (const [name, gauge] of Object.entries(gauges))

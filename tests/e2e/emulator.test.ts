@@ -88,3 +88,35 @@ describe('the Discord emulator enforces what Discord enforces', () => {
     expect((await callback(record, { type: 5, data: { flags: 4 } })).status).toBe(400);
   });
 });
+
+describe('the Discord emulator fails on demand', () => {
+  it('answers the calls a fault describes with its status while it lasts, then normally again', async () => {
+    const record = emulator.interact({ name: 'help', type: 1 });
+    await callback(record, { type: 5 });
+    const outage = emulator.inject({
+      method: 'PATCH',
+      path: new RegExp(record.token),
+      answer: { status: 502 },
+      forMs: 1000,
+    });
+    expect((await edit(record, { content: 'a' })).status).toBe(502);
+    advance(999);
+    expect((await edit(record, { content: 'b' })).status).toBe(502);
+    advance(1);
+    expect((await edit(record, { content: 'c' })).status).toBe(200);
+    expect(outage.answered).toHaveLength(2);
+    expect(record.edits.map((e) => e.json.content)).toEqual(['c']);
+  });
+
+  it('rate-limits with Retry-After, and drops connections unanswered', async () => {
+    const record = emulator.interact({ name: 'help', type: 1 });
+    await callback(record, { type: 5 });
+    emulator.inject({ path: new RegExp(record.token), answer: { status: 429, retryAfterSeconds: 2 }, times: 1 });
+    const limited = await edit(record, { content: 'a' });
+    expect([limited.status, limited.headers.get('retry-after')]).toEqual([429, '2']);
+    expect(((await limited.json()) as { retry_after: number }).retry_after).toBe(2);
+    emulator.inject({ path: new RegExp(record.token), answer: 'drop', times: 1 });
+    await expect(edit(record, { content: 'b' })).rejects.toThrow(/fetch failed/);
+    expect((await edit(record, { content: 'c' })).status).toBe(200);
+  });
+});

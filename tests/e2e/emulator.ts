@@ -7,7 +7,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
  * A small Discord emulator for end-to-end tests: the REST routes and gateway events that
  * discord.js needs (facts in ../shared/docs/discord-protocol.md), enforcing the rules real
  * Discord enforces on interactions: a first response within 3 s, one initial response, a
- * 15-minute token, and message/embed limits. It records every REST call.
+ * 15-minute token, and message/embed limits. It records every REST call. Tests can also make
+ * it misbehave as real Discord sometimes does: answer calls with 5xx or 429 or drop their
+ * connection (inject), stall attachment downloads (holdDownloads), and drop the gateway
+ * connection, with or without a session to resume (dropGateway, invalidateSessions).
  */
 
 export interface RecordedCall {
@@ -42,6 +45,38 @@ export interface EmulatorOptions {
    * unless a test passes a clock it moves by hand, to cross a deadline without waiting for it.
    */
   now?: () => number;
+}
+
+/** A failure to answer some REST calls with instead of the normal response. */
+export interface FaultSpec {
+  /** The calls it applies to: their method (any when left out), path and, optionally, anything else. */
+  method?: string;
+  path: RegExp;
+  when?: (call: RecordedCall) => boolean;
+  /** An HTTP status (with a Retry-After header and body for a 429), or 'drop': the connection is destroyed unanswered. */
+  answer: { status: number; retryAfterSeconds?: number } | 'drop';
+  /** At most this many calls. */
+  times?: number;
+  /** For this long, on the emulator's clock, from the first call it answers. */
+  forMs?: number;
+}
+
+/** An injected fault and the calls it has answered so far. */
+export class InjectedFault {
+  readonly answered: RecordedCall[] = [];
+  constructor(
+    readonly spec: FaultSpec,
+    private readonly now: () => number,
+  ) {}
+
+  applies(call: RecordedCall): boolean {
+    const { method, path, when, times, forMs } = this.spec;
+    if (method !== undefined && method !== call.method) return false;
+    if (!path.test(call.path) || (when && !when(call))) return false;
+    if (times !== undefined && this.answered.length >= times) return false;
+    const first = this.answered[0];
+    return forMs === undefined || first === undefined || this.now() - first.at < forMs;
+  }
 }
 
 const APP_ID = '100000000000000001';
@@ -121,7 +156,13 @@ export class DiscordEmulator {
   readonly assets = new Map<string, { type: string; bytes: Buffer; chunked: boolean }>();
   readonly registered = new Map<string, unknown[]>();
   identified = 0;
+  /** RESUME payloads answered with RESUMED. */
+  resumed = 0;
   private readonly server: Server;
+  /** Gateway sessions that a RESUME may continue. */
+  private readonly sessions = new Set<string>();
+  private readonly faults: InjectedFault[] = [];
+  private downloadsHeld: Promise<void> | undefined;
   private readonly gateway: WebSocketServer;
   private sockets = new Set<WebSocket>();
   private sequence = 0;
@@ -168,6 +209,40 @@ export class DiscordEmulator {
     return `http://127.0.0.1:${this.port}/attachments/${id}/${name}`;
   }
 
+  /** From now on, answers the calls `spec` describes with its failure instead, while it lasts. */
+  inject(spec: FaultSpec): InjectedFault {
+    const fault = new InjectedFault(spec, this.now);
+    this.faults.push(fault);
+    return fault;
+  }
+
+  /** Stalls every attachment download until the returned function is called. */
+  holdDownloads(): () => void {
+    let release!: () => void;
+    this.downloadsHeld = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.downloadsHeld = undefined;
+      release();
+    };
+  }
+
+  /**
+   * Closes every gateway connection: with `code`, or without a close frame (1006, as when the
+   * network fails) when it is left out. The client may resume its session unless
+   * invalidateSessions was called first.
+   */
+  dropGateway(code?: number): void {
+    for (const ws of this.sockets) {
+      if (code === undefined) ws.terminate();
+      else ws.close(code, 'emulator: connection dropped');
+    }
+  }
+
+  /** Forgets every gateway session, so that the next RESUME is answered with INVALID_SESSION. */
+  invalidateSessions(): void {
+    this.sessions.clear();
+  }
+
   private send(ws: WebSocket, payload: Record<string, unknown>): void {
     ws.send(JSON.stringify(payload));
   }
@@ -186,11 +261,13 @@ export class DiscordEmulator {
       if (payload.op === 1) this.send(ws, { op: 11 });
       else if (payload.op === 2) {
         this.identified += 1;
+        const sessionId = randomUUID();
+        this.sessions.add(sessionId);
         this.dispatch('READY', {
           v: 10,
           user: BOT_USER,
           guilds: [{ id: GUILD_ID, unavailable: true }],
-          session_id: randomUUID(),
+          session_id: sessionId,
           resume_gateway_url: `ws://127.0.0.1:${this.port}`,
           application: { id: APP_ID, flags: 0 },
         });
@@ -224,7 +301,14 @@ export class DiscordEmulator {
           presences: [],
           voice_states: [],
         });
-      } else if (payload.op === 6) this.send(ws, { op: 9, d: false });
+      } else if (payload.op === 6) {
+        const sessionId = (payload.d as { session_id?: unknown } | null)?.session_id;
+        if (typeof sessionId === 'string' && this.sessions.has(sessionId)) {
+          this.resumed += 1;
+          this.sequence += 1;
+          this.send(ws, { op: 0, t: 'RESUMED', s: this.sequence, d: {} });
+        } else this.send(ws, { op: 9, d: false });
+      }
     });
   }
 
@@ -361,7 +445,27 @@ export class DiscordEmulator {
     this.calls.push(call);
     const json = (parsed.json ?? {}) as Record<string, unknown>;
 
+    const fault = this.faults.find((candidate) => candidate.applies(call));
+    if (fault) {
+      fault.answered.push(call);
+      const { answer } = fault.spec;
+      if (answer === 'drop') {
+        request.socket.destroy();
+        return;
+      }
+      if (answer.status === 429) {
+        const retryAfter = answer.retryAfterSeconds ?? 1;
+        call.status = 429;
+        response
+          .writeHead(429, { 'content-type': 'application/json', 'retry-after': String(retryAfter) })
+          .end(JSON.stringify({ message: 'You are being rate limited.', retry_after: retryAfter, global: false }));
+        return;
+      }
+      return this.reply(response, call, answer.status, { message: `${answer.status}: emulated failure`, code: 0 });
+    }
+
     if (path.startsWith('/attachments/')) {
+      if (this.downloadsHeld) await this.downloadsHeld;
       const asset = this.assets.get(path.slice('/attachments/'.length));
       if (!asset) return this.reply(response, call, 404, { message: 'Not Found', code: 0 });
       call.status = 200;

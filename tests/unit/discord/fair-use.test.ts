@@ -5,16 +5,67 @@ import { downloadAttachment, isPrivateAddress } from '../../../src/discord/attac
 import { FairUse } from '../../../src/discord/fair-use.js';
 
 describe('fair use', () => {
+  /** The seconds to wait, or 0 when allowed (the use is then left standing, as an answered one is). */
+  const waitFor = (fair: FairUse, user: string, command: string): number => {
+    const check = fair.claim(user, command);
+    return check.allowed ? 0 : check.waitSeconds;
+  };
+
   it('makes a user wait out the cooldown per command, and says how long', () => {
     let now = 0;
     const fair = new FairUse(5000, 2, () => now);
-    expect(fair.cooldown('u1', 'classify')).toBe(0);
+    expect(waitFor(fair, 'u1', 'classify')).toBe(0);
     now = 1200;
-    expect(fair.cooldown('u1', 'classify')).toBe(4);
-    expect(fair.cooldown('u1', 'match')).toBe(0);
-    expect(fair.cooldown('u2', 'classify')).toBe(0);
+    expect(waitFor(fair, 'u1', 'classify')).toBe(4);
+    expect(waitFor(fair, 'u1', 'match')).toBe(0);
+    expect(waitFor(fair, 'u2', 'classify')).toBe(0);
     now = 5000;
-    expect(fair.cooldown('u1', 'classify')).toBe(0);
+    expect(waitFor(fair, 'u1', 'classify')).toBe(0);
+  });
+
+  it('does not count a refused or failed request against the cooldown: the retry is allowed at once', () => {
+    let now = 0;
+    const fair = new FairUse(5000, 2, () => now);
+    const refused = fair.claim('u1', 'classify');
+    expect(refused.allowed).toBe(true);
+    // While it runs, it holds the cooldown, so a burst of requests cannot slip past it.
+    now = 10;
+    expect(waitFor(fair, 'u1', 'classify')).toBe(5);
+    if (refused.allowed) refused.withdraw();
+    now = 20;
+    const retry = fair.claim('u1', 'classify');
+    expect(retry.allowed).toBe(true);
+    // The retry was answered (never withdrawn): now the cooldown applies.
+    now = 1020;
+    expect(waitFor(fair, 'u1', 'classify')).toBe(4);
+  });
+
+  it('withdrawing a use gives back the cooldown of the answered use before it, and withdrawing twice changes nothing', () => {
+    let now = 0;
+    const fair = new FairUse(5000, 2, () => now);
+    expect(fair.claim('u1', 'ask').allowed).toBe(true); // answered at 0
+    now = 6000;
+    const failed = fair.claim('u1', 'ask');
+    now = 6500;
+    if (failed.allowed) {
+      failed.withdraw();
+      failed.withdraw();
+    }
+    // The answered use at 0 is long past its cooldown: allowed, and this one stands.
+    expect(waitFor(fair, 'u1', 'ask')).toBe(0);
+    now = 7000;
+    expect(waitFor(fair, 'u1', 'ask')).toBe(5);
+  });
+
+  it('a withdrawn use that a later one has replaced leaves the later one in place', () => {
+    let now = 0;
+    const fair = new FairUse(1000, 2, () => now);
+    const slow = fair.claim('u1', 'classify');
+    now = 1500; // the slow request is still running after its cooldown ran out
+    expect(fair.claim('u1', 'classify').allowed).toBe(true);
+    if (slow.allowed) slow.withdraw();
+    now = 1600;
+    expect(waitFor(fair, 'u1', 'classify')).toBe(1);
   });
 
   it('caps the requests in flight per server', () => {
