@@ -12,6 +12,7 @@ interface AnalyzeTextReport {
 export default messageCommand({
   name: 'Analyze text',
   target: 'text',
+  usesModels: true,
   help: { what: 'Right-click a message to see its sentiment and tokens.' },
 
   async execute(context): Promise<AnalyzeTextReport> {

@@ -5,6 +5,7 @@ import classify from './classify.js';
 export default messageCommand({
   name: 'Classify image',
   target: 'image',
+  usesModels: true,
   help: { what: 'Right-click a message with an image.' },
   execute: (context) => {
     const { image } = context.options;

@@ -39,6 +39,7 @@ export default slashCommand({
     top: option.integer('How many labels to show (1-10, default 5)', { min: 1, max: 10, default: 5 }),
   },
   positional: ['image'],
+  usesModels: true,
 
   async execute({ options: { image, model, top }, services, progress }): Promise<ClassifyReport> {
     const started = performance.now();

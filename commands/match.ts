@@ -31,6 +31,7 @@ export default slashCommand({
     }),
   },
   positional: ['image'],
+  usesModels: true,
 
   async execute({ options: { image, labels }, services, progress }): Promise<MatchReport> {
     const result = await services.vision.match(image.bytes, parseLabels(labels), ({ position }) =>

@@ -25,6 +25,7 @@ export default slashCommand({
   },
   options: { text: option.string('The text to analyse', { required: true, maxLength: 6000 }) },
   positional: ['text'],
+  usesModels: true,
 
   async execute({ options: { text: raw }, services, progress }): Promise<SentimentReport> {
     const prepared = prepareText(raw, services.config.TEXT_MAX_CHARS, { stripMarkup: true });

@@ -68,6 +68,8 @@ export interface CommandHelp {
 interface CommandBase<Report> {
   name: string;
   help: CommandHelp;
+  /** Runs model inference: on Discord it waits its turn in the fair queue; cheap commands never wait behind it. */
+  usesModels?: boolean;
   /** Computes the report: no Discord, no drawing. */
   execute(context: CommandContext<never>): Promise<Report>;
   /** The JSON the CLI prints with --json: one shape per command. */

@@ -67,7 +67,10 @@ const schema = z
     // Plain http and any port, for a local test server only: Discord's CDN is https on 443.
     ATTACHMENT_ALLOW_INSECURE: booleanString.default(false),
     COOLDOWN_SECONDS: nonNegativeInt.default(5),
-    GUILD_MAX_IN_FLIGHT: positiveInt.default(8),
+    // Requests running model inference at once (the rest wait their turn, server by server), and
+    // how many one member may have waiting.
+    INFERENCE_SLOTS: positiveInt.max(256).default(8),
+    MEMBER_MAX_WAITING: positiveInt.default(3),
     SHUTDOWN_GRACE_SECONDS: positiveInt.default(10),
     HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     // Loopback by default: /healthz and /metrics have no authentication.

@@ -10,14 +10,12 @@ export interface CooldownClaim {
 
 export type CooldownCheck = CooldownClaim | { allowed: false; waitSeconds: number };
 
-/** Per-user cooldowns per command, and a cap on requests in flight per server. */
+/** Per-user cooldowns per command (fair turns at the models are the scheduler's). */
 export class FairUse {
   private readonly lastUse = new Map<string, number>();
-  private readonly inFlight = new Map<string, number>();
 
   constructor(
     private readonly cooldownMs: number,
-    private readonly guildMaxInFlight: number,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -49,20 +47,6 @@ export class FairUse {
         else this.lastUse.set(key, previous);
       },
     };
-  }
-
-  /** Takes a slot for a server; returns false when the server is at its cap. */
-  acquire(guildId: string): boolean {
-    const current = this.inFlight.get(guildId) ?? 0;
-    if (current >= this.guildMaxInFlight) return false;
-    this.inFlight.set(guildId, current + 1);
-    return true;
-  }
-
-  release(guildId: string): void {
-    const current = this.inFlight.get(guildId) ?? 0;
-    if (current <= 1) this.inFlight.delete(guildId);
-    else this.inFlight.set(guildId, current - 1);
   }
 
   private prune(now: number): void {

@@ -15,6 +15,7 @@ import { runCommand } from '../command/run.js';
 import type { DownloadPolicy } from './attachments.js';
 import { deliver, replyDeadline, systemClock, type DeliveryOptions, type RetryClock } from './delivery.js';
 import { FairUse } from './fair-use.js';
+import { FairScheduler, type WaitNotice } from './scheduler.js';
 import { chatInputOptions, messageOptions } from './options.js';
 
 type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction;
@@ -24,6 +25,8 @@ const PROGRESS_INTERVAL_MS = 1500;
 /** Part of the drain timeout kept for telling the users of unfinished requests to run them again. */
 const NOTICE_RESERVE_MS = 2000;
 export const RESTART_MESSAGE = "I'm restarting — please run the command again in a minute.";
+/** What a request is assumed to cost at the models until its command has been measured. */
+const DEFAULT_COST_MS = 100;
 /** Errors about what the user sent: an answer to their request, which their cooldown counts. */
 const ANSWER_KINDS: ReadonlySet<ErrorKind> = new Set(['input', 'usage', 'image']);
 
@@ -43,6 +46,18 @@ export interface DrainReport {
   unsettled: number;
 }
 
+const ordinal = (n: number): string => {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th';
+  return `${n}${suffix}`;
+};
+
+/** What a waiting member sees: their place and a rough wait. */
+export function waitingLine(notice: WaitNotice): string {
+  const seconds = Math.max(1, Math.round(notice.estimatedWaitMs / 1000));
+  return `Waiting for a turn at the models: ${ordinal(notice.position)} in line, about ${seconds} s.`;
+}
+
 /** Settles when `work` does, or rejects with the signal's reason as soon as it aborts; `work` is left to finish unobserved. */
 function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -60,6 +75,8 @@ function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
  */
 export class Router {
   private readonly fairUse: FairUse;
+  /** Turns at the models, fair across servers and members. */
+  readonly scheduler: FairScheduler;
   /** Each request in flight, with what stops it when a shutdown cannot wait for it any longer. */
   private readonly inFlight = new Map<Promise<void>, AbortController>();
   private accepting = true;
@@ -73,7 +90,14 @@ export class Router {
   ) {
     const { config } = services;
     this.clock = options.clock ?? systemClock;
-    this.fairUse = new FairUse(config.COOLDOWN_SECONDS * 1000, config.GUILD_MAX_IN_FLIGHT, () => this.clock.now());
+    this.fairUse = new FairUse(config.COOLDOWN_SECONDS * 1000, () => this.clock.now());
+    this.scheduler = new FairScheduler({
+      slots: config.INFERENCE_SLOTS,
+      maxQueued: config.QUEUE_MAX,
+      perUserQueued: config.MEMBER_MAX_WAITING,
+      defaultCostMs: DEFAULT_COST_MS,
+      now: () => this.clock.now(),
+    });
     this.policy = {
       allowedHosts: config.ATTACHMENT_HOSTS,
       maxBytes: config.IMAGE_MAX_BYTES,
@@ -194,22 +218,9 @@ export class Router {
     command: Command,
     request: { requestId: string; log: Logger; stop: AbortSignal; started: number; receivedAt: number },
   ): Promise<Outcome> {
-    const { metrics, config } = this.services;
+    const { metrics } = this.services;
     const { log, stop } = request;
-    if (this.services.engine.queueDepth() >= config.QUEUE_MAX) {
-      metrics.requests.inc({ command: command.name, outcome: 'busy' });
-      await this.rejectEphemeral(interaction, 'I am at capacity right now; please try again in a few seconds.');
-      return 'refused';
-    }
     const guild = interaction.guildId ?? `dm:${interaction.user.id}`;
-    if (!this.fairUse.acquire(guild)) {
-      metrics.requests.inc({ command: command.name, outcome: 'busy' });
-      await this.rejectEphemeral(
-        interaction,
-        `This server already has ${config.GUILD_MAX_IN_FLIGHT} requests running; please try again in a few seconds.`,
-      );
-      return 'refused';
-    }
     const delivery: DeliveryOptions = {
       deadline: replyDeadline(interaction.createdTimestamp, request.receivedAt),
       clock: this.clock,
@@ -223,7 +234,9 @@ export class Router {
       },
     };
     let finished = false;
+    let release: (() => void) | undefined;
     try {
+      // Acknowledged first, within Discord's 3 s, even when the request then waits its turn.
       await interaction.deferReply();
       let lastProgress = 0;
       const progress = (text: string): void => {
@@ -234,6 +247,13 @@ export class Router {
           .editReply({ content: clip(`⏳ ${text}`, LIMITS.content), allowedMentions: NO_MENTIONS })
           .catch(() => undefined);
       };
+      if (command.usesModels) {
+        release = await this.scheduler.turn(
+          { guild, user: interaction.user.id, kind: command.name },
+          (notice) => progress(waitingLine(notice)),
+          stop,
+        );
+      }
       const raw = await unlessAborted(
         interaction.isChatInputCommand()
           ? chatInputOptions(interaction, this.policy)
@@ -242,6 +262,8 @@ export class Router {
       );
       const report = await unlessAborted(runCommand(command, raw, this.services, progress, request.requestId), stop);
       const reply = await unlessAborted(Promise.resolve(command.toEmbeds(report)), stop);
+      // The models are free for the next request while the reply travels (and is retried).
+      release?.();
       finished = true;
       // Computed once: a reply Discord does not take at first is sent again as it is.
       await this.reply(interaction, reply, delivery);
@@ -259,13 +281,22 @@ export class Router {
         return 'interrupted';
       }
       const userFacing = isUserFacing(error);
+      if (userFacing && error.kind === 'capacity') {
+        metrics.requests.inc({ command: command.name, outcome: 'busy' });
+        log.info({ code: error.code, reason: error.message }, 'request refused: no room to wait');
+        await this.fail(interaction, error.message, delivery).catch((replyError: unknown) =>
+          log.warn({ err: replyError }, 'could not send the refusal'),
+        );
+        return 'refused';
+      }
       metrics.requests.inc({ command: command.name, outcome: 'error' });
       metrics.errors.inc({ command: command.name, kind: userFacing ? 'user' : 'internal' });
       if (userFacing) log.info({ code: error.code, reason: error.message }, 'command refused');
       else log.error({ err: error }, 'command failed');
+      // An internal error's text can hold paths or provider bodies: it stays in the log.
       const message = userFacing
         ? error.message
-        : `Something went wrong on my side (${describeError(error).slice(0, 120)}). It has been logged; please try again.`;
+        : `Something went wrong on my side. It has been logged (request ${request.requestId}); please try again.`;
       const delivered = await this.fail(interaction, message, delivery).then(
         () => true,
         (replyError: unknown) => {
@@ -275,7 +306,7 @@ export class Router {
       );
       return delivered && userFacing && ANSWER_KINDS.has(error.kind) ? 'answered' : 'failed';
     } finally {
-      this.fairUse.release(guild);
+      release?.();
     }
   }
 

@@ -77,7 +77,8 @@ export class FairScheduler {
    * Rejects at once (a UserFacingError, code `busy`) when the member or the whole bot has too
    * many requests waiting.
    */
-  turn(ticket: Ticket, onWait?: (notice: WaitNotice) => void): Promise<() => void> {
+  turn(ticket: Ticket, onWait?: (notice: WaitNotice) => void, signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.runningCount < this.options.slots && this.waitingCount === 0) return Promise.resolve(this.begin(ticket));
     if ((this.waitingPerUser.get(ticket.user) ?? 0) >= this.options.perUserQueued) {
       return Promise.reject(
@@ -114,9 +115,35 @@ export class FairScheduler {
       queue.push(waiter);
       this.waitingCount += 1;
       this.waitingPerUser.set(ticket.user, (this.waitingPerUser.get(ticket.user) ?? 0) + 1);
+      // A request given up while it waits (its user's interaction is being shut down) leaves the queue.
+      signal?.addEventListener('abort', () => this.withdraw(waiter, signal.reason), { once: true });
       this.dispatch();
       this.notify();
     });
+  }
+
+  private withdraw(waiter: Waiter, reason: unknown): void {
+    const guild = waiter.ticket.guild;
+    const queue = this.queues.get(guild);
+    const index = queue?.indexOf(waiter) ?? -1;
+    if (!queue || index < 0) return;
+    queue.splice(index, 1);
+    this.waitingCount -= 1;
+    this.forgetWaiting(waiter.ticket.user);
+    if (queue.length === 0) {
+      this.queues.delete(guild);
+      this.ring.splice(this.ring.indexOf(guild), 1);
+      this.deficit.delete(guild);
+      if (this.visiting === guild) this.visiting = undefined;
+    }
+    waiter.refuse(reason);
+    this.notify();
+  }
+
+  private forgetWaiting(user: string): void {
+    const left = (this.waitingPerUser.get(user) ?? 1) - 1;
+    if (left === 0) this.waitingPerUser.delete(user);
+    else this.waitingPerUser.set(user, left);
   }
 
   /** Refuses everything still waiting (shutdown); requests already running finish. */
@@ -186,9 +213,7 @@ export class FairScheduler {
       if (!step.served) continue;
       const { ticket, start } = step.served;
       this.waitingCount -= 1;
-      const left = (this.waitingPerUser.get(ticket.user) ?? 1) - 1;
-      if (left === 0) this.waitingPerUser.delete(ticket.user);
-      else this.waitingPerUser.set(ticket.user, left);
+      this.forgetWaiting(ticket.user);
       start(this.begin(ticket));
     }
   }

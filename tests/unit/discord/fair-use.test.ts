@@ -13,7 +13,7 @@ describe('fair use', () => {
 
   it('makes a user wait out the cooldown per command, and says how long', () => {
     let now = 0;
-    const fair = new FairUse(5000, 2, () => now);
+    const fair = new FairUse(5000, () => now);
     expect(waitFor(fair, 'u1', 'classify')).toBe(0);
     now = 1200;
     expect(waitFor(fair, 'u1', 'classify')).toBe(4);
@@ -25,7 +25,7 @@ describe('fair use', () => {
 
   it('does not count a refused or failed request against the cooldown: the retry is allowed at once', () => {
     let now = 0;
-    const fair = new FairUse(5000, 2, () => now);
+    const fair = new FairUse(5000, () => now);
     const refused = fair.claim('u1', 'classify');
     expect(refused.allowed).toBe(true);
     // While it runs, it holds the cooldown, so a burst of requests cannot slip past it.
@@ -42,7 +42,7 @@ describe('fair use', () => {
 
   it('withdrawing a use gives back the cooldown of the answered use before it, and withdrawing twice changes nothing', () => {
     let now = 0;
-    const fair = new FairUse(5000, 2, () => now);
+    const fair = new FairUse(5000, () => now);
     expect(fair.claim('u1', 'ask').allowed).toBe(true); // answered at 0
     now = 6000;
     const failed = fair.claim('u1', 'ask');
@@ -59,7 +59,7 @@ describe('fair use', () => {
 
   it('a withdrawn use that a later one has replaced leaves the later one in place', () => {
     let now = 0;
-    const fair = new FairUse(1000, 2, () => now);
+    const fair = new FairUse(1000, () => now);
     const slow = fair.claim('u1', 'classify');
     now = 1500; // the slow request is still running after its cooldown ran out
     expect(fair.claim('u1', 'classify').allowed).toBe(true);
@@ -68,17 +68,6 @@ describe('fair use', () => {
     expect(waitFor(fair, 'u1', 'classify')).toBe(1);
   });
 
-  it('caps the requests in flight per server', () => {
-    const fair = new FairUse(0, 2);
-    expect([fair.acquire('g'), fair.acquire('g'), fair.acquire('g'), fair.acquire('other')]).toEqual([
-      true,
-      true,
-      false,
-      true,
-    ]);
-    fair.release('g');
-    expect(fair.acquire('g')).toBe(true);
-  });
 });
 
 describe('attachment downloads', () => {

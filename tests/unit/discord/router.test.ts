@@ -112,6 +112,7 @@ const echo = slashCommand({
   help: { what: 'Echoes.' },
   options: { text: option.string('What to do', { required: true }) },
   positional: ['text'],
+  usesModels: true,
   execute: async ({ options }): Promise<string> => {
     executions += 1;
     if (options.text === 'input') throw new UserFacingError('That text is empty.', { code: 'empty_text' });
@@ -126,7 +127,7 @@ const echo = slashCommand({
 });
 const commands = new Map<string, Command>([['echo', echo as Command]]);
 
-const services = testServices({ COOLDOWN_SECONDS: '30', GUILD_MAX_IN_FLIGHT: '1' });
+const services = testServices({ COOLDOWN_SECONDS: '30', INFERENCE_SLOTS: '1', QUEUE_MAX: '1' });
 afterAll(() => services.dispose());
 
 let users = 0;
@@ -153,16 +154,20 @@ describe('the router', () => {
     const ask = (text: string, user: string): FakeInteraction =>
       new FakeInteraction('echo', text, { id: user }, clock.now());
     waiting.set('slow', gate());
+    // One slot and room for one to wait: alice runs, bob waits his turn, carol is refused.
     const first = router.handle(ask('slow', 'alice') as unknown as Interaction);
-    const refused = await handled(router, ask('hello', 'bob'));
-    expect(refused.answer).toMatch(/already has 1 requests running/);
+    await Promise.resolve();
+    const second = router.handle(ask('queued', 'bob') as unknown as Interaction);
+    await Promise.resolve();
+    const refused = await handled(router, ask('hello', 'carol'));
+    expect(refused.answer).toMatch(/1 requests waiting right now; please try again in about 1 s/);
     waiting.get('slow')!.open();
-    await first;
+    await Promise.all([first, second]);
     clock.time += 1000;
-    const retry = await handled(router, ask('hello', 'bob'));
+    const retry = await handled(router, ask('hello', 'carol'));
     expect(retry.answer).toBe('echo: hello');
     // The answered retry does start the cooldown.
-    expect((await handled(router, ask('hello again', 'bob'))).answer).toMatch(/again in 30 s/);
+    expect((await handled(router, ask('hello again', 'carol'))).answer).toMatch(/again in 30 s/);
   });
 
   it('starts the cooldown for an error about the input, not for one on our side', async () => {
