@@ -67,7 +67,6 @@ describe('fair use', () => {
     now = 1600;
     expect(waitFor(fair, 'u1', 'classify')).toBe(1);
   });
-
 });
 
 describe('attachment downloads', () => {
