@@ -1,6 +1,6 @@
 import { slashCommand, type EmbedField, type EmbedSpec, type ReplyFile } from '../src/command/definition.js';
 import { option } from '../src/command/options.js';
-import { explainClassification, type Explanation } from '../src/knowledge/hooks.js';
+import { explainClassification, type Explanation } from '../src/knowledge/explanations.js';
 import { PALETTE, renderChart } from '../src/render/chart.js';
 import { bar, ms, percent, table } from '../src/render/format.js';
 import { renderPatchGrid } from '../src/render/patch-view.js';

@@ -1,6 +1,6 @@
 import { slashCommand } from '../src/command/definition.js';
 import { option } from '../src/command/options.js';
-import { explainMatch, type Explanation } from '../src/knowledge/hooks.js';
+import { explainMatch, type Explanation } from '../src/knowledge/explanations.js';
 import { PALETTE, renderChart } from '../src/render/chart.js';
 import { bar, ms, percent, table } from '../src/render/format.js';
 import type { MatchResult } from '../src/vision/clip.js';

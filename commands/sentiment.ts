@@ -1,6 +1,6 @@
 import { slashCommand, type EmbedField } from '../src/command/definition.js';
 import { option } from '../src/command/options.js';
-import { explainSentiment, type Explanation } from '../src/knowledge/hooks.js';
+import { explainSentiment, type Explanation } from '../src/knowledge/explanations.js';
 import { ms, percent, table } from '../src/render/format.js';
 import { prepareText } from '../src/text/input.js';
 import type { SentimentReport as EngineReport } from '../src/text/service.js';

@@ -1,6 +1,6 @@
 import { slashCommand, type EmbedField } from '../src/command/definition.js';
 import { option } from '../src/command/options.js';
-import { explainTokenization, type Explanation } from '../src/knowledge/hooks.js';
+import { explainTokenization, type Explanation } from '../src/knowledge/explanations.js';
 import { table } from '../src/render/format.js';
 import { prepareText } from '../src/text/input.js';
 import { TOKENIZER_NAMES } from '../src/text/service.js';
