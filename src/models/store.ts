@@ -7,7 +7,10 @@ import type { Logger } from '../util/logger.js';
 import { ChecksumError, downloadFile, sha256File, terminalProgress } from './download.js';
 import { getModel, weightFiles, type Manifest, type ModelEntry, type ModelFile, type Precision } from './manifest.js';
 
-const lockSchema = z.record(z.string(), z.object({ sha256: z.string().regex(/^[a-f0-9]{64}$/), size: z.number(), source: z.string() }));
+const lockSchema = z.record(
+  z.string(),
+  z.object({ sha256: z.string().regex(/^[a-f0-9]{64}$/), size: z.number(), source: z.string() }),
+);
 type Lock = z.infer<typeof lockSchema>;
 
 export interface StoreOptions {
@@ -54,7 +57,9 @@ export class ModelStore {
 
   /** The folder holding a model's files: its local source, or `<MODELS_DIR>/<id>`. */
   modelDir(entry: ModelEntry): string {
-    return entry.source.type === 'local' ? resolve(this.options.manifest.baseDir, entry.source.path) : join(this.modelsDir, entry.id);
+    return entry.source.type === 'local'
+      ? resolve(this.options.manifest.baseDir, entry.source.path)
+      : join(this.modelsDir, entry.id);
   }
 
   /** Makes sure every file the model needs at this precision is present and verified. */
@@ -77,9 +82,12 @@ export class ModelStore {
       if (existsSync(path)) return path;
     }
     if (entry.source.type === 'local') {
-      throw new UserFacingError(`Model "${entry.id}" is missing ${file.path}: expected at ${path} (its manifest entry points at a local folder).`, {
-        code: 'model_missing',
-      });
+      throw new UserFacingError(
+        `Model "${entry.id}" is missing ${file.path}: expected at ${path} (its manifest entry points at a local folder).`,
+        {
+          code: 'model_missing',
+        },
+      );
     }
     const url = this.urlOf(entry, file);
     if (!this.options.allowDownloads) {
@@ -103,7 +111,13 @@ export class ModelStore {
           { code: 'checksum_mismatch' },
         );
       }
-      throw this.missingError(entry, file, path, url, (error as Error).cause ? String((error as Error).cause) : (error as Error).message);
+      throw this.missingError(
+        entry,
+        file,
+        path,
+        url,
+        (error as Error).cause ? String((error as Error).cause) : (error as Error).message,
+      );
     }
     if (!pinned) await this.record(key, sha256, path, url);
     this.verified.set(path, sha256);
@@ -116,7 +130,9 @@ export class ModelStore {
       const base = this.options.hubEndpoint.replace(/\/+$/, '');
       return `${base}/${entry.source.repo}/resolve/${encodeURIComponent(entry.source.revision)}/${file.path}`;
     }
-    throw new UserFacingError(`Model "${entry.id}" has no download address for ${file.path}.`, { code: 'model_missing' });
+    throw new UserFacingError(`Model "${entry.id}" has no download address for ${file.path}.`, {
+      code: 'model_missing',
+    });
   }
 
   private missingError(entry: ModelEntry, file: ModelFile, path: string, url: string, reason: string): UserFacingError {
@@ -141,7 +157,10 @@ export class ModelStore {
     if (actual !== expected) {
       await rm(path, { force: true });
       this.verified.delete(path);
-      this.options.logger.warn({ model: entry.id, file: file.path, expected, actual }, 'checksum mismatch; deleted the file');
+      this.options.logger.warn(
+        { model: entry.id, file: file.path, expected, actual },
+        'checksum mismatch; deleted the file',
+      );
       if (!this.options.allowDownloads || entry.source.type === 'local') {
         throw new UserFacingError(
           `${key} at ${path} does not match its checksum (expected ${expected}, got ${actual}); the file was deleted. ` +

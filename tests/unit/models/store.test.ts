@@ -23,7 +23,10 @@ beforeAll(async () => {
     const match = /bytes=(\d+)-/.exec(request.headers.range ?? '');
     if (match) {
       const start = Number(match[1]);
-      response.writeHead(206, { 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` });
+      response.writeHead(206, {
+        'content-length': body.length - start,
+        'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+      });
       response.end(body.subarray(start));
       return;
     }
@@ -52,7 +55,14 @@ function store(dir: string, file: Record<string, unknown>, allowDownloads = true
     },
     dir,
   );
-  return new ModelStore({ manifest, modelsDir: dir, hubEndpoint: base, allowDownloads, downloadTimeoutMs: 5000, logger: silentLogger });
+  return new ModelStore({
+    manifest,
+    modelsDir: dir,
+    hubEndpoint: base,
+    allowDownloads,
+    downloadTimeoutMs: 5000,
+    logger: silentLogger,
+  });
 }
 
 describe('model store', () => {
@@ -68,7 +78,9 @@ describe('model store', () => {
   it('deletes a download whose checksum does not match and never uses it', async () => {
     const dir = await tempDir();
     const s = store(dir, { sha256: sha(payload), url: `${base}/corrupt` });
-    await expect(s.ensureFile(s.entry('m'), s.entry('m').files[0]!)).rejects.toThrow(/does not match its checksum.*deleted/);
+    await expect(s.ensureFile(s.entry('m'), s.entry('m').files[0]!)).rejects.toThrow(
+      /does not match its checksum.*deleted/,
+    );
     expect(existsSync(join(dir, 'm/onnx/model.onnx'))).toBe(false);
     expect(existsSync(join(dir, 'm/onnx/model.onnx.part'))).toBe(false);
   });
@@ -88,7 +100,10 @@ describe('model store', () => {
     const s = store(dir, {});
     const file = s.entry('m').files[0]!;
     const path = await s.ensureFile(s.entry('m'), file);
-    const lock = JSON.parse(await readFile(join(dir, 'models.lock.json'), 'utf8')) as Record<string, { sha256: string }>;
+    const lock = JSON.parse(await readFile(join(dir, 'models.lock.json'), 'utf8')) as Record<
+      string,
+      { sha256: string }
+    >;
     expect(lock['m/onnx/model.onnx']?.sha256).toBe(sha(payload));
 
     await writeFile(path, 'tampered');
@@ -112,11 +127,27 @@ describe('model store', () => {
     const manifest = parseManifest(
       {
         $schemaVersion: 1,
-        models: [{ id: 'm', name: 'm', task: 'tokenizer', architecture: 'tokenizer', source: { type: 'url' }, files: [{ path: 'w.onnx', url: 'http://127.0.0.1:9/w.onnx' }] }],
+        models: [
+          {
+            id: 'm',
+            name: 'm',
+            task: 'tokenizer',
+            architecture: 'tokenizer',
+            source: { type: 'url' },
+            files: [{ path: 'w.onnx', url: 'http://127.0.0.1:9/w.onnx' }],
+          },
+        ],
       },
       dir,
     );
-    const s = new ModelStore({ manifest, modelsDir: dir, hubEndpoint: base, allowDownloads: true, downloadTimeoutMs: 2000, logger: silentLogger });
+    const s = new ModelStore({
+      manifest,
+      modelsDir: dir,
+      hubEndpoint: base,
+      allowDownloads: true,
+      downloadTimeoutMs: 2000,
+      logger: silentLogger,
+    });
     const error = await rejectionOf(s.ensureFile(s.entry('m'), s.entry('m').files[0]!), UserFacingError);
     expect(error.message).toContain('m/w.onnx is missing');
     expect(error.message).toContain(join(dir, 'm/w.onnx'));
