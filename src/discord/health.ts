@@ -6,7 +6,7 @@ export interface HealthState {
   models: () => Record<string, string> | undefined;
 }
 
-/** /healthz (200 when logged in and models loaded, else 503) and /metrics (Prometheus text). */
+/** /healthz (200 once logged in with every default model loaded, else 503 and why) and /metrics (Prometheus text). */
 export function startHealthServer(
   port: number,
   services: Services,
@@ -17,11 +17,13 @@ export function startHealthServer(
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path === '/healthz') {
       const models = state.models();
-      const ready = state.loggedIn() && models !== undefined;
+      // Ready: every default model loaded (Services.modelStatus says which, and why not).
+      const ready =
+        state.loggedIn() && models !== undefined && Object.values(models).every((status) => status === 'loaded');
       response.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
       response.end(
         JSON.stringify({
-          status: ready ? 'ready' : 'starting',
+          status: ready ? 'ready' : models === undefined ? 'starting' : 'not ready',
           loggedIn: state.loggedIn(),
           models: models ?? 'loading',
           executionProvider: services.engine.activeProvider,

@@ -168,3 +168,21 @@ export function weightFiles(entry: ModelEntry, wanted: Precision): { precision: 
   if (!chosen) return { precision: wanted, files: [] };
   return { precision: chosen, files: weighted.filter((file) => file.precision === chosen) };
 }
+
+const ROLES: Record<ModelEntry['architecture'], string> = {
+  cnn: 'CNN',
+  vit: 'ViT',
+  clip: 'CLIP',
+  transformer: 'transformer',
+  tokenizer: 'tokenizer',
+};
+
+/**
+ * How a reply names a model, so that a reader who does not know the manifest ids knows which side
+ * of the comparison is missing: "the ViT-B/16 (google/vit-base-patch16-224)", "the CNN MobileNetV2
+ * (ONNX Model Zoo, int8)": its role, unless its name already says it. Starts with a capital letter.
+ */
+export function describeModel(entry: ModelEntry): string {
+  const role = ROLES[entry.architecture];
+  return entry.name.toLowerCase().includes(role.toLowerCase()) ? `The ${entry.name}` : `The ${role} ${entry.name}`;
+}
