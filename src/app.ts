@@ -7,6 +7,8 @@ import { loadManifest } from './models/manifest.js';
 import { ModelStore } from './models/store.js';
 import { warmChartText } from './render/chart.js';
 import { TextService } from './text/service.js';
+import { systemClock, type Clock } from './util/clock.js';
+import { describeError } from './util/errors.js';
 import { SharedLoads } from './util/load-once.js';
 import type { Logger } from './util/logger.js';
 import { Metrics } from './util/metrics.js';
@@ -33,6 +35,20 @@ export interface StatusReport {
   uptimeSeconds: number;
 }
 
+/** How long a default model that failed to load waits before a readiness check tries it again. */
+export const MODEL_RECHECK_MS = 30_000;
+
+/** Where one default model stands, as of its last load attempt. */
+type ModelState =
+  | { status: 'loading' }
+  | { status: 'loaded' }
+  | { status: 'unavailable'; reason: string; checkedAt: number; checking: boolean };
+
+export interface ServicesOptions {
+  /** The wall clock unless a test moves its own: download backoff, readiness re-checks. */
+  clock?: Clock;
+}
+
 /**
  * Everything a command may use, built once per process: the vision and text services (models
  * load lazily on first use and are shared; a failed load is retried on the next request), the
@@ -47,12 +63,16 @@ export class Services {
   readonly store: ModelStore;
   readonly engine: InferenceEngine;
   private readonly loads = new SharedLoads();
+  private readonly clock: Clock;
+  private readonly modelStates = new Map<string, ModelState>();
   private notes: ReadonlyMap<string, Topic> | undefined;
 
   constructor(
     readonly config: Config,
     readonly logger: Logger,
+    options: ServicesOptions = {},
   ) {
+    this.clock = options.clock ?? systemClock;
     this.precision = preferredPrecision(config);
     this.store = new ModelStore({
       manifest: loadManifest(config.MODELS_MANIFEST),
@@ -61,6 +81,7 @@ export class Services {
       allowDownloads: config.MODEL_DOWNLOADS,
       downloadTimeoutMs: config.DOWNLOAD_TIMEOUT_MS,
       logger,
+      clock: this.clock,
     });
     this.engine = new InferenceEngine({
       executionProvider: config.EXECUTION_PROVIDER,
@@ -144,33 +165,87 @@ export class Services {
     };
   }
 
-  /** Loads every model the bot serves, so the first user does not wait; failures are logged, not fatal. */
-  async preload(): Promise<Record<string, string>> {
+  /**
+   * The configured default models, each with its loader: the CNN and the ViT (/classify), CLIP
+   * (/match) and the sentiment transformer (/sentiment). The bot is ready only when all of them
+   * have loaded: each is one side of a comparison a default command shows, and a command that
+   * quietly answers with half of it is not what the operator deployed.
+   */
+  private defaultModels(): Map<string, () => Promise<unknown>> {
     const { vision, text, config } = this;
-    const jobs: Record<string, () => Promise<unknown>> = {
-      [config.VISION_CNN_MODEL]: () => vision.classifier(config.VISION_CNN_MODEL),
-      [config.VISION_VIT_MODEL]: () => vision.classifier(config.VISION_VIT_MODEL),
-      [config.CLIP_MODEL]: () => vision.clipMatcher(),
-      [config.SENTIMENT_MODEL]: () => text.classifier(),
-    };
-    const status: Record<string, string> = {};
-    // The chart fonts too: preparing them is the first chart's one-off cost, not a user's.
-    await Promise.all([
-      warmChartText(),
-      ...Object.entries(jobs).map(async ([id, load]) => {
-        try {
-          await load();
-          status[id] = 'loaded';
-        } catch (error) {
-          status[id] = `unavailable: ${(error as Error).message}`;
-          this.logger.warn({ model: id, reason: (error as Error).message }, 'model unavailable at start-up');
-        }
-      }),
+    return new Map<string, () => Promise<unknown>>([
+      [config.VISION_CNN_MODEL, () => vision.classifier(config.VISION_CNN_MODEL)],
+      [config.VISION_VIT_MODEL, () => vision.classifier(config.VISION_VIT_MODEL)],
+      [config.CLIP_MODEL, () => vision.clipMatcher()],
+      [config.SENTIMENT_MODEL, () => text.classifier()],
     ]);
-    return status;
+  }
+
+  /**
+   * Loads every default model, so the first user does not wait, and from then on retries failed
+   * downloads in the background: only the long-running bot preloads. Failures are logged, not
+   * fatal; the result is {@link modelStatus}'s.
+   */
+  async preload(): Promise<Record<string, string>> {
+    this.store.retryDownloadsInBackground();
+    // The chart fonts too: preparing them is the first chart's one-off cost, not a user's.
+    await Promise.all([warmChartText(), ...[...this.defaultModels()].map(([id, load]) => this.track(id, load))]);
+    return this.describeModels();
+  }
+
+  /**
+   * Each default model, by manifest id: "loaded", "loading", or "unavailable: <why>" (the message a
+   * user would get). For readiness (/healthz): ready means every one says "loaded". A model that
+   * failed is tried again when this is asked at least {@link MODEL_RECHECK_MS} after its last try,
+   * without waiting for it, so readiness follows an operator's `npm run models:pull` or a
+   * background download without a restart and without a user having to ask first.
+   */
+  modelStatus(): Record<string, string> {
+    const now = this.clock.now();
+    for (const [id, load] of this.defaultModels()) {
+      const state = this.modelStates.get(id);
+      if (state?.status === 'unavailable' && !state.checking && now - state.checkedAt >= MODEL_RECHECK_MS) {
+        void this.track(id, load);
+      }
+    }
+    return this.describeModels();
+  }
+
+  private describeModels(): Record<string, string> {
+    return Object.fromEntries(
+      [...this.defaultModels().keys()].map((id) => {
+        const state = this.modelStates.get(id);
+        const text =
+          state === undefined
+            ? 'not loaded yet'
+            : state.status === 'unavailable'
+              ? `unavailable: ${state.reason}`
+              : state.status;
+        return [id, text];
+      }),
+    );
+  }
+
+  /** Loads one default model and records how that went; never rejects. */
+  private async track(id: string, load: () => Promise<unknown>): Promise<void> {
+    const before = this.modelStates.get(id);
+    this.modelStates.set(id, before?.status === 'unavailable' ? { ...before, checking: true } : { status: 'loading' });
+    try {
+      await load();
+      this.modelStates.set(id, { status: 'loaded' });
+      if (before?.status === 'unavailable') this.logger.info({ model: id }, 'model available again');
+    } catch (error) {
+      const reason = describeError(error);
+      this.modelStates.set(id, { status: 'unavailable', reason, checkedAt: this.clock.now(), checking: false });
+      // Said once per reason, not at every readiness check.
+      if (before?.status !== 'unavailable' || before.reason !== reason) {
+        this.logger.warn({ model: id, reason }, 'model unavailable');
+      }
+    }
   }
 
   async dispose(): Promise<void> {
+    this.store.close();
     await this.engine.dispose();
   }
 }

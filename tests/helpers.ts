@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { pino } from 'pino';
 import { Services } from '../src/app.js';
 import { parseConfig, type Config } from '../src/config/config.js';
+import type { Clock } from '../src/util/clock.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const FIXTURES_DIR = join(ROOT, 'tests/fixtures/generated');
@@ -19,6 +20,60 @@ export const SHARED_SKIP_REASON = `../shared is absent (looked in ${SHARED}): sk
 if (!HAS_SHARED) console.warn(SHARED_SKIP_REASON);
 
 export const silentLogger = pino({ level: 'silent' });
+
+/** A logger that keeps every entry (as parsed JSON) for a test to read. */
+export function recordingLogger(): { logger: pino.Logger; entries: Array<Record<string, unknown>> } {
+  const entries: Array<Record<string, unknown>> = [];
+  const logger = pino(
+    { level: 'debug' },
+    { write: (line: string) => entries.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  return { logger, entries };
+}
+
+/**
+ * A clock a test moves by hand: `advance` runs the timers that come due, in order, at their due
+ * time, without waiting. What a timer starts (a download) is the test's to await.
+ */
+export class ManualClock implements Clock {
+  private current: number;
+  private readonly timers: Array<{ at: number; order: number; callback: () => void }> = [];
+  private scheduled = 0;
+
+  constructor(start = Date.UTC(2025, 0, 1)) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimer(callback: () => void, delayMs: number): () => void {
+    const timer = { at: this.current + delayMs, order: (this.scheduled += 1), callback };
+    this.timers.push(timer);
+    return () => {
+      const index = this.timers.indexOf(timer);
+      if (index >= 0) this.timers.splice(index, 1);
+    };
+  }
+
+  /** Timers not yet run, by how long from now each is due. */
+  get pending(): number[] {
+    return this.timers.map((timer) => timer.at - this.current).sort((a, b) => a - b);
+  }
+
+  advance(ms: number): void {
+    const until = this.current + ms;
+    for (;;) {
+      const due = this.timers.filter((timer) => timer.at <= until).sort((a, b) => a.at - b.at || a.order - b.order)[0];
+      if (!due) break;
+      this.timers.splice(this.timers.indexOf(due), 1);
+      this.current = due.at;
+      due.callback();
+    }
+    this.current = until;
+  }
+}
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return parseConfig({

@@ -115,7 +115,10 @@ export class Bot {
       this.health = await startHealthServer(
         config.HEALTH_PORT,
         this.services,
-        { loggedIn: () => this.client.isReady(), models: () => this.models },
+        {
+          loggedIn: () => this.client.isReady(),
+          models: () => (this.models ? this.services.modelStatus() : undefined),
+        },
         () => this.router.pending,
       );
       logger.info({ port: config.HEALTH_PORT }, 'health server listening');

@@ -34,7 +34,7 @@ function listenProblem(error: NodeJS.ErrnoException, host: string, port: number)
 }
 
 /**
- * /healthz (200 when logged in and models loaded, else 503) and /metrics (Prometheus text), on
+ * /healthz (200 once logged in with every default model loaded, else 503) and /metrics (Prometheus text), on
  * `HEALTH_HOST` (loopback unless the operator opens it). A port that cannot be bound rejects
  * with a ConfigError naming the variable, so the bot stops with one line instead of a stack.
  */
@@ -49,11 +49,13 @@ export function startHealthServer(
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path === '/healthz') {
       const models = state.models();
-      const ready = state.loggedIn() && models !== undefined;
+      // Ready: every default model loaded (Services.modelStatus says which, and why not).
+      const ready =
+        state.loggedIn() && models !== undefined && Object.values(models).every((status) => status === 'loaded');
       response.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
       response.end(
         JSON.stringify({
-          status: ready ? 'ready' : 'starting',
+          status: ready ? 'ready' : models === undefined ? 'starting' : 'not ready',
           loggedIn: state.loggedIn(),
           models: models ? modelStatus(models) : 'loading',
           executionProvider: services.engine.activeProvider,

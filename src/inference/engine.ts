@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserFacingError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -159,12 +159,11 @@ export class InferenceEngine {
       );
       return { session, executionProvider: 'cpu', path, loadMs: performance.now() - started };
     } catch (error) {
+      // onnxruntime's message names the absolute path: it goes to the log, the reply names the file only.
+      this.options.logger.error({ path, err: error }, 'onnxruntime could not load a model file');
       throw new UserFacingError(
-        `The model file ${path} could not be loaded by onnxruntime: ${(error as Error).message.split('\n')[0]}`,
-        {
-          code: 'model_invalid',
-          cause: error,
-        },
+        `The model file ${basename(path)} could not be loaded by onnxruntime (operators: the log has the path and why).`,
+        { code: 'model_invalid', cause: error },
       );
     }
   }

@@ -1,4 +1,4 @@
-import type { ModelEntry, Precision } from '../models/manifest.js';
+import { describeModel, type ModelEntry, type Precision } from '../models/manifest.js';
 import type { ModelStore } from '../models/store.js';
 import { UserFacingError } from '../util/errors.js';
 import type { MicroBatcher, SubmitOptions } from './batcher.js';
@@ -100,7 +100,13 @@ export async function loadModel(
     }
     return path;
   });
-  const loaded = await Promise.all(paths.map((path) => context.engine.session(path)));
+  const loaded = await Promise.all(paths.map((path) => context.engine.session(path))).catch((error: unknown) => {
+    if (!(error instanceof UserFacingError) || error.code !== 'model_invalid') throw error;
+    throw new UserFacingError(
+      `${describeModel(entry)} could not be loaded: onnxruntime refused its weights (operators: the log says which file and why).`,
+      { code: 'model_invalid', cause: error },
+    );
+  });
   const sessions = Object.fromEntries(parts.map((part, index) => [part, loaded[index]!]));
   const identity: ModelIdentity = {
     id,

@@ -166,14 +166,16 @@ function wrappingOf(modelId: string, pipeline: TokenizerPipeline): { before: num
 }
 
 /**
- * The store pins a file's checksum in models.lock.json the first time it sees it, so a damaged
- * copy placed by hand stays pinned: the advice removes the pin too, or the fresh download would
- * fail its check.
+ * The store records a file's checksum in models.lock.json the first time it sees it whole, and
+ * only a file that parses gets that far; one that parses but is not a tokenizer may be recorded, so
+ * the advice removes that record too, or the fresh download would fail its check. The reply names
+ * the file as `<model id>/<file>`: the absolute path is the operator's, not the channel's.
  */
 function damaged(modelId: string, path: string, problem: string, cause?: unknown): UserFacingError {
+  const file = `${modelId}/${basename(path)}`;
   return new UserFacingError(
-    `The tokenizer of model "${modelId}" is damaged: ${path} ${problem}. ` +
-      `Delete that file and its "${modelId}/${basename(path)}" entry in models.lock.json, then run \`npm run models:pull ${modelId}\` to download it again.`,
+    `The tokenizer of model "${modelId}" is damaged: ${file} ${problem}. ` +
+      `Operators: delete that file and its "${file}" entry in models.lock.json, then run \`npm run models:pull ${modelId}\` to download it again.`,
     { code: 'model_invalid', cause },
   );
 }
@@ -183,10 +185,12 @@ async function readJson(modelId: string, path: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UserFacingError(`Model "${modelId}" has no readable ${basename(path)}: ${(error as Error).message}.`, {
-      code: 'model_missing',
-      cause: error,
-    });
+    // The file system's message carries the absolute path; its code says enough.
+    const code = (error as { code?: unknown }).code;
+    throw new UserFacingError(
+      `Model "${modelId}" has no readable ${basename(path)} (${typeof code === 'string' ? code : 'unreadable'}).`,
+      { code: 'model_missing', cause: error },
+    );
   }
   try {
     return JSON.parse(text) as unknown;

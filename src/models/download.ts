@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { systemClock, type Clock } from '../util/clock.js';
 
 export type Progress = (received: number, total: number | undefined) => void;
 
@@ -33,10 +34,23 @@ async function sizeOf(path: string): Promise<number> {
   }
 }
 
+/** A download that arrived whole but is not the file it should be (an error page, a cut file). */
+export class InvalidFileError extends Error {
+  constructor(
+    readonly url: string,
+    /** What is wrong with it, as a phrase: "is not valid JSON (…)". */
+    readonly problem: string,
+  ) {
+    super(`${url} ${problem}`);
+    this.name = 'InvalidFileError';
+  }
+}
+
 /**
  * Downloads `url` to `dest` through `dest.part`, resuming a partial file with a Range request.
- * The file is renamed into place only after its sha256 matches `expectedSha256` (when given);
- * a mismatching download is deleted. Returns the file's sha256.
+ * The file is renamed into place only after its sha256 matches `expectedSha256` (when given) and
+ * `inspect` finds nothing wrong with it (when given); a download that fails either is deleted.
+ * Returns the file's sha256.
  */
 export async function downloadFile(options: {
   url: string;
@@ -44,16 +58,22 @@ export async function downloadFile(options: {
   expectedSha256?: string | undefined;
   timeoutMs: number;
   onProgress?: Progress | undefined;
+  /** Says what is wrong with the downloaded file, or undefined when it looks whole. */
+  inspect?: ((path: string) => Promise<string | undefined>) | undefined;
+  /** Times the idle timeout; the wall clock unless a test moves its own. */
+  clock?: Clock | undefined;
 }): Promise<string> {
   const partial = `${options.dest}.part`;
   await mkdir(dirname(options.dest), { recursive: true });
   const already = await sizeOf(partial);
 
   const controller = new AbortController();
-  let idle = setTimeout(() => controller.abort(), options.timeoutMs);
+  const clock = options.clock ?? systemClock;
+  // An idle timeout, not a total one: a large file on a slow line is fine as long as bytes arrive.
+  let cancelIdle = clock.setTimer(() => controller.abort(), options.timeoutMs);
   const touch = (): void => {
-    clearTimeout(idle);
-    idle = setTimeout(() => controller.abort(), options.timeoutMs);
+    cancelIdle();
+    cancelIdle = clock.setTimer(() => controller.abort(), options.timeoutMs);
   };
   try {
     const response = await fetch(options.url, {
@@ -80,13 +100,18 @@ export async function downloadFile(options: {
       await pipeline(body, createWriteStream(partial, { flags: resumed ? 'a' : 'w' }));
     }
   } finally {
-    clearTimeout(idle);
+    cancelIdle();
   }
 
   const actual = await sha256File(partial);
   if (options.expectedSha256 && actual !== options.expectedSha256) {
     await rm(partial, { force: true });
     throw new ChecksumError(options.url, options.expectedSha256, actual);
+  }
+  const problem = await options.inspect?.(partial);
+  if (problem) {
+    await rm(partial, { force: true });
+    throw new InvalidFileError(options.url, problem);
   }
   await rename(partial, options.dest);
   return actual;

@@ -7,7 +7,10 @@ const sha256 = z.string().regex(/^[a-f0-9]{64}$/, 'must be 64 lowercase hex digi
 const relativePath = z
   .string()
   .min(1)
-  .refine((value) => !isAbsolute(value) && !value.split(/[\\/]/).includes('..'), 'must be a relative path inside the model folder');
+  .refine(
+    (value) => !isAbsolute(value) && !value.split(/[\\/]/).includes('..'),
+    'must be a relative path inside the model folder',
+  );
 const precision = z.enum(['fp32', 'fp16', 'q8', 'int8']);
 export type Precision = z.infer<typeof precision>;
 
@@ -39,7 +42,10 @@ const imagePreprocess = z.strictObject({
   shorterSide: z.number().int().positive().optional(),
   size: z.strictObject({ width: z.number().int().positive(), height: z.number().int().positive() }),
   interpolation: z.enum(['bilinear', 'bicubic', 'nearest']).default('bilinear'),
-  rescale: z.number().positive().default(1 / 255),
+  rescale: z
+    .number()
+    .positive()
+    .default(1 / 255),
   mean: triple,
   std: triple,
   channelOrder: z.enum(['rgb', 'bgr']).default('rgb'),
@@ -76,10 +82,18 @@ const modelEntry = z
   .superRefine((entry, ctx) => {
     if (entry.source.type === 'url') {
       entry.files.forEach((file, index) => {
-        if (!file.url) ctx.addIssue({ code: 'custom', path: ['files', index, 'url'], message: 'is required when source.type is "url"' });
+        if (!file.url)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['files', index, 'url'],
+            message: 'is required when source.type is "url"',
+          });
       });
     }
-    if ((entry.task === 'image-classification' || entry.task === 'zero-shot-image-classification') && !entry.preprocess) {
+    if (
+      (entry.task === 'image-classification' || entry.task === 'zero-shot-image-classification') &&
+      !entry.preprocess
+    ) {
       ctx.addIssue({ code: 'custom', path: ['preprocess'], message: `is required for ${entry.task}` });
     }
     if ((entry.task === 'image-classification' || entry.task === 'text-classification') && !entry.labels) {
@@ -93,7 +107,8 @@ const manifestSchema = z
   .superRefine((manifest, ctx) => {
     const seen = new Set<string>();
     manifest.models.forEach((model, index) => {
-      if (seen.has(model.id)) ctx.addIssue({ code: 'custom', path: ['models', index, 'id'], message: `duplicate id "${model.id}"` });
+      if (seen.has(model.id))
+        ctx.addIssue({ code: 'custom', path: ['models', index, 'id'], message: `duplicate id "${model.id}"` });
       seen.add(model.id);
     });
   });
@@ -127,7 +142,9 @@ export function loadManifest(path: string): Manifest {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new UserFacingError(`The model manifest ${path} is not valid JSON: ${(error as Error).message}`, { code: 'manifest_invalid' });
+    throw new UserFacingError(`The model manifest ${path} is not valid JSON: ${(error as Error).message}`, {
+      code: 'manifest_invalid',
+    });
   }
   return parseManifest(json, dirname(resolve(path)));
 }
@@ -135,7 +152,9 @@ export function loadManifest(path: string): Manifest {
 export function getModel(manifest: Manifest, id: string): ModelEntry {
   const entry = manifest.models.get(id);
   if (!entry) {
-    throw new UserFacingError(`Unknown model "${id}". Known models: ${[...manifest.models.keys()].join(', ')}.`, { code: 'unknown_model' });
+    throw new UserFacingError(`Unknown model "${id}". Known models: ${[...manifest.models.keys()].join(', ')}.`, {
+      code: 'unknown_model',
+    });
   }
   return entry;
 }
@@ -148,4 +167,22 @@ export function weightFiles(entry: ModelEntry, wanted: Precision): { precision: 
   const chosen = order.find((candidate) => available.includes(candidate));
   if (!chosen) return { precision: wanted, files: [] };
   return { precision: chosen, files: weighted.filter((file) => file.precision === chosen) };
+}
+
+const ROLES: Record<ModelEntry['architecture'], string> = {
+  cnn: 'CNN',
+  vit: 'ViT',
+  clip: 'CLIP',
+  transformer: 'transformer',
+  tokenizer: 'tokenizer',
+};
+
+/**
+ * How a reply names a model, so that a reader who does not know the manifest ids knows which side
+ * of the comparison is missing: "the ViT-B/16 (google/vit-base-patch16-224)", "the CNN MobileNetV2
+ * (ONNX Model Zoo, int8)": its role, unless its name already says it. Starts with a capital letter.
+ */
+export function describeModel(entry: ModelEntry): string {
+  const role = ROLES[entry.architecture];
+  return entry.name.toLowerCase().includes(role.toLowerCase()) ? `The ${entry.name}` : `The ${role} ${entry.name}`;
 }

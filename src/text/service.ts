@@ -51,7 +51,7 @@ export class TextService {
   private readonly tokenizers: TokenizerRegistry;
 
   constructor(private readonly settings: TextSettings) {
-    this.tokenizers = new TokenizerRegistry(settings.context.store);
+    this.tokenizers = new TokenizerRegistry(settings.context.store, settings.logger);
   }
 
   classifier(): Promise<TextClassifier> {

@@ -1,6 +1,7 @@
 import { UserFacingError } from '../util/errors.js';
 import { loadOnce } from '../util/load-once.js';
 import type { ModelStore } from '../models/store.js';
+import type { Logger } from '../util/logger.js';
 import {
   loadTokenizer,
   type NormalizerSpec,
@@ -89,7 +90,11 @@ function normalizationOf(spec: TokenizerSpec): { lowercases: boolean; stripsAcce
 export class TokenizerRegistry {
   private readonly loaded = new Map<string, Promise<LoadedTokenizer>>();
 
-  constructor(private readonly store: ModelStore) {}
+  constructor(
+    private readonly store: ModelStore,
+    /** Told where a tokenizer that cannot be loaded lives: replies name only the model and file. */
+    private readonly logger?: Logger,
+  ) {}
 
   get(id: string): Promise<LoadedTokenizer> {
     return loadOnce(this.loaded, id, () => this.load(id));
@@ -102,7 +107,11 @@ export class TokenizerRegistry {
       throw new UserFacingError(`Model "${id}" has no tokenizer.json in the manifest.`, { code: 'unknown_model' });
     }
     for (const file of files) await this.store.ensureFile(entry, file);
-    const tokenizer = await loadTokenizer(this.store.modelDir(entry), id);
+    const dir = this.store.modelDir(entry);
+    const tokenizer = await loadTokenizer(dir, id).catch((error: unknown) => {
+      this.logger?.warn({ model: id, dir, err: error }, 'tokenizer could not be loaded');
+      throw error;
+    });
     return { id, tokenizer, algorithm: algorithmOf(tokenizer.spec), ...normalizationOf(tokenizer.spec) };
   }
 }

@@ -18,6 +18,10 @@ const ERROR_KINDS = {
   not_an_image: 'image',
   // A model the bot serves: an operator has to act.
   model_missing: 'model',
+  // A file failed its checksum or inspection and was moved aside.
+  model_corrupt: 'model',
+  // Downloading it failed; the store tries again after a backoff.
+  model_unavailable: 'model',
   model_invalid: 'model',
   unknown_model: 'model',
   manifest_invalid: 'model',

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { InferenceEngine, ort, type EngineOptions } from '../../../src/inference/engine.js';
 import type { SessionLike } from '../../../src/inference/remote-session.js';
 import { writeSlowModel } from '../../fixtures/slow-model.js';
-import { FIXTURES_DIR, silentLogger } from '../../helpers.js';
+import { UserFacingError } from '../../../src/util/errors.js';
+import { FIXTURES_DIR, recordingLogger, rejectionOf, silentLogger } from '../../helpers.js';
 
 const batch = { maxBatchSize: 4, maxWaitMs: 2, maxQueue: 8, timeoutMs: 5000 };
 const model = join(FIXTURES_DIR, 'tiny-cnn/model.onnx');
@@ -76,11 +77,14 @@ describe('inference engine', () => {
     expect(seen[0]).toMatchObject({ graphOptimizationLevel: 'all', intraOpNumThreads: 2, interOpNumThreads: 1 });
   });
 
-  it('turns an unreadable model file into a clear error', async () => {
-    engine = engineWith();
-    await expect(engine.session(join(FIXTURES_DIR, 'manifest.json'))).rejects.toThrow(
-      /could not be loaded by onnxruntime/,
-    );
+  it('turns an unreadable model file into a clear error that names the file, with its path in the log', async () => {
+    const { logger, entries } = recordingLogger();
+    engine = engineWith({ logger });
+    const path = join(FIXTURES_DIR, 'manifest.json');
+    const error = await rejectionOf(engine.session(path), UserFacingError);
+    expect(error.message).toMatch(/The model file manifest\.json could not be loaded by onnxruntime/);
+    expect(error.message).not.toContain(FIXTURES_DIR);
+    expect(entries.find((entry) => entry.msg === 'onnxruntime could not load a model file')).toMatchObject({ path });
   });
 });
 

@@ -5,21 +5,36 @@ import { getModel, loadManifest, parseManifest, weightFiles } from '../../../src
 import { UserFacingError } from '../../../src/util/errors.js';
 import { ROOT, thrownBy } from '../../helpers.js';
 
-const shipped = JSON.parse(readFileSync(join(ROOT, 'models/manifest.json'), 'utf8')) as { models: Array<Record<string, unknown>> };
+const shipped = JSON.parse(readFileSync(join(ROOT, 'models/manifest.json'), 'utf8')) as {
+  models: Array<Record<string, unknown>>;
+};
 
 describe('model manifest', () => {
   it('accepts the shipped manifest and pins MobileNetV2 by sha256', () => {
     const manifest = loadManifest(join(ROOT, 'models/manifest.json'));
     const mobilenet = getModel(manifest, 'mobilenetv2-int8');
     expect(mobilenet.files[0]?.sha256).toBe('83530ad811bc31d2b60a5599a21265a5057608c9b044b4ee758cc22f2309f54f');
-    expect(mobilenet.preprocess).toMatchObject({ shorterSide: 256, size: { width: 224, height: 224 }, mean: [0.485, 0.456, 0.406] });
-    for (const id of ['resnet-50', 'vit-base-patch16-224', 'clip-vit-base-patch32', 'distilbert-sst2', 'bert-base-uncased', 'gpt2']) {
+    expect(mobilenet.preprocess).toMatchObject({
+      shorterSide: 256,
+      size: { width: 224, height: 224 },
+      mean: [0.485, 0.456, 0.406],
+    });
+    for (const id of [
+      'resnet-50',
+      'vit-base-patch16-224',
+      'clip-vit-base-patch32',
+      'distilbert-sst2',
+      'bert-base-uncased',
+      'gpt2',
+    ]) {
       expect(manifest.models.has(id)).toBe(true);
     }
   });
 
   it('ships an ImageNet label file with 1000 classes where 967 is espresso', () => {
-    const labels = JSON.parse(readFileSync(join(ROOT, 'models/labels/imagenet-1k.json'), 'utf8')) as { labels: string[] };
+    const labels = JSON.parse(readFileSync(join(ROOT, 'models/labels/imagenet-1k.json'), 'utf8')) as {
+      labels: string[];
+    };
     expect(labels.labels).toHaveLength(1000);
     expect(labels.labels[967]).toBe('espresso');
     expect(labels.labels[281]).toBe('tabby');
@@ -42,7 +57,9 @@ describe('model manifest', () => {
   });
 
   it('rejects duplicate ids', () => {
-    expect(() => parseManifest({ $schemaVersion: 1, models: [shipped.models[0], shipped.models[0]] }, ROOT)).toThrow(/duplicate id "mobilenetv2-int8"/);
+    expect(() => parseManifest({ $schemaVersion: 1, models: [shipped.models[0], shipped.models[0]] }, ROOT)).toThrow(
+      /duplicate id "mobilenetv2-int8"/,
+    );
   });
 
   it('names the known models when an id is unknown', () => {
@@ -52,9 +69,14 @@ describe('model manifest', () => {
 
   it('picks the int8 file on request and falls back to what a model ships', () => {
     const manifest = loadManifest(join(ROOT, 'models/manifest.json'));
-    expect(weightFiles(getModel(manifest, 'resnet-50'), 'q8').files.map((f) => f.path)).toEqual(['onnx/model_quantized.onnx']);
+    expect(weightFiles(getModel(manifest, 'resnet-50'), 'q8').files.map((f) => f.path)).toEqual([
+      'onnx/model_quantized.onnx',
+    ]);
     expect(weightFiles(getModel(manifest, 'resnet-50'), 'fp32').files.map((f) => f.path)).toEqual(['onnx/model.onnx']);
     expect(weightFiles(getModel(manifest, 'mobilenetv2-int8'), 'fp32').precision).toBe('int8');
-    expect(weightFiles(getModel(manifest, 'clip-vit-base-patch32'), 'q8').files.map((f) => f.part)).toEqual(['text', 'vision']);
+    expect(weightFiles(getModel(manifest, 'clip-vit-base-patch32'), 'q8').files.map((f) => f.part)).toEqual([
+      'text',
+      'vision',
+    ]);
   });
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../../src/models/manifest.js';
 import { ModelStore } from '../../../src/models/store.js';
 import { UserFacingError } from '../../../src/util/errors.js';
-import { rejectionOf, silentLogger, tempDir } from '../../helpers.js';
+import { recordingLogger, rejectionOf, silentLogger, tempDir } from '../../helpers.js';
 
 const payload = Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 31) % 251));
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -23,7 +23,10 @@ beforeAll(async () => {
     const match = /bytes=(\d+)-/.exec(request.headers.range ?? '');
     if (match) {
       const start = Number(match[1]);
-      response.writeHead(206, { 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` });
+      response.writeHead(206, {
+        'content-length': body.length - start,
+        'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+      });
       response.end(body.subarray(start));
       return;
     }
@@ -52,7 +55,14 @@ function store(dir: string, file: Record<string, unknown>, allowDownloads = true
     },
     dir,
   );
-  return new ModelStore({ manifest, modelsDir: dir, hubEndpoint: base, allowDownloads, downloadTimeoutMs: 5000, logger: silentLogger });
+  return new ModelStore({
+    manifest,
+    modelsDir: dir,
+    hubEndpoint: base,
+    allowDownloads,
+    downloadTimeoutMs: 5000,
+    logger: silentLogger,
+  });
 }
 
 describe('model store', () => {
@@ -68,7 +78,9 @@ describe('model store', () => {
   it('deletes a download whose checksum does not match and never uses it', async () => {
     const dir = await tempDir();
     const s = store(dir, { sha256: sha(payload), url: `${base}/corrupt` });
-    await expect(s.ensureFile(s.entry('m'), s.entry('m').files[0]!)).rejects.toThrow(/does not match its checksum.*deleted/);
+    await expect(s.ensureFile(s.entry('m'), s.entry('m').files[0]!)).rejects.toThrow(
+      /did not match its checksum and was deleted/,
+    );
     expect(existsSync(join(dir, 'm/onnx/model.onnx'))).toBe(false);
     expect(existsSync(join(dir, 'm/onnx/model.onnx.part'))).toBe(false);
   });
@@ -85,15 +97,19 @@ describe('model store', () => {
 
   it('records the hash of an unpinned download in the lock file and checks it on later loads', async () => {
     const dir = await tempDir();
-    const s = store(dir, {});
+    // A kind of file the store does not inspect: the payload is not a real model.
+    const s = store(dir, { path: 'vocab.txt' });
     const file = s.entry('m').files[0]!;
     const path = await s.ensureFile(s.entry('m'), file);
-    const lock = JSON.parse(await readFile(join(dir, 'models.lock.json'), 'utf8')) as Record<string, { sha256: string }>;
-    expect(lock['m/onnx/model.onnx']?.sha256).toBe(sha(payload));
+    const lock = JSON.parse(await readFile(join(dir, 'models.lock.json'), 'utf8')) as Record<
+      string,
+      { sha256: string }
+    >;
+    expect(lock['m/vocab.txt']?.sha256).toBe(sha(payload));
 
     await writeFile(path, 'tampered');
-    const later = store(dir, {}, false);
-    await expect(later.ensureFile(later.entry('m'), file)).rejects.toThrow(/does not match its checksum/);
+    const later = store(dir, { path: 'vocab.txt' }, false);
+    await expect(later.ensureFile(later.entry('m'), file)).rejects.toThrow(/vocab\.txt failed its checksum/);
     expect(existsSync(path)).toBe(false);
   });
 
@@ -107,19 +123,42 @@ describe('model store', () => {
     expect(requests.length).toBe(before);
   });
 
-  it('says which file is missing, where, and how to get it when the network is unreachable', async () => {
+  it('says which model is missing and how to get it when the network is unreachable; the path and address go to the log', async () => {
     const dir = await tempDir();
     const manifest = parseManifest(
       {
         $schemaVersion: 1,
-        models: [{ id: 'm', name: 'm', task: 'tokenizer', architecture: 'tokenizer', source: { type: 'url' }, files: [{ path: 'w.onnx', url: 'http://127.0.0.1:9/w.onnx' }] }],
+        models: [
+          {
+            id: 'm',
+            name: 'm',
+            task: 'tokenizer',
+            architecture: 'tokenizer',
+            source: { type: 'url' },
+            files: [{ path: 'w.onnx', url: 'http://127.0.0.1:9/w.onnx' }],
+          },
+        ],
       },
       dir,
     );
-    const s = new ModelStore({ manifest, modelsDir: dir, hubEndpoint: base, allowDownloads: true, downloadTimeoutMs: 2000, logger: silentLogger });
+    const { logger, entries } = recordingLogger();
+    const s = new ModelStore({
+      manifest,
+      modelsDir: dir,
+      hubEndpoint: base,
+      allowDownloads: true,
+      downloadTimeoutMs: 2000,
+      logger,
+    });
     const error = await rejectionOf(s.ensureFile(s.entry('m'), s.entry('m').files[0]!), UserFacingError);
-    expect(error.message).toContain('m/w.onnx is missing');
-    expect(error.message).toContain(join(dir, 'm/w.onnx'));
-    expect(error.message).toContain('npm run models:pull m');
+    expect(error.message).toBe(
+      "The tokenizer m isn't installed yet: its download failed (the server could not be reached) (operators: `npm run models:pull m`).",
+    );
+    expect(
+      entries.find((entry) => entry.msg === 'model download failed; remembered, retried after a backoff'),
+    ).toMatchObject({
+      path: join(dir, 'm/w.onnx'),
+      url: 'http://127.0.0.1:9/w.onnx',
+    });
   });
 });

@@ -1,4 +1,6 @@
+import { mkdtempSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SPECIAL_TOKENS, tinyWordPieceTokenizer } from '../../../scripts/fixtures/tiny-models.js';
@@ -26,7 +28,8 @@ function registry(dirs: Record<string, string>): TokenizerRegistry {
   return new TokenizerRegistry(
     new ModelStore({
       manifest,
-      modelsDir: '/nonexistent',
+      // A folder of its own for the lock file: a shared one would carry hashes from test to test.
+      modelsDir: mkdtempSync(join(tmpdir(), 'sightread-tokenizers-')),
       hubEndpoint: 'http://127.0.0.1:9',
       allowDownloads: false,
       downloadTimeoutMs: 100,
@@ -91,7 +94,7 @@ describe('tokenizers on tiny vocabularies built here', () => {
     expect(unknown.unknownCount).toBe(1);
   });
 
-  it('a cut-short tokenizer.json is a model_invalid error naming the manifest id, not a JSON stack', async () => {
+  it('a cut-short tokenizer.json is reported corrupted by the store, naming the manifest id, not a JSON stack', async () => {
     const files = tinyWordPieceTokenizer([...SPECIAL_TOKENS, 'the'], 32);
     const whole = JSON.stringify(files.tokenizer);
     const dir = await writeTokenizer(files);
@@ -100,8 +103,10 @@ describe('tokenizers on tiny vocabularies built here', () => {
       .get('tiny-bert')
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UserFacingError);
-    expect(error).toMatchObject({ code: 'model_invalid' });
-    expect((error as Error).message).toMatch(/"tiny-bert" is damaged.*npm run models:pull tiny-bert/s);
+    expect(error).toMatchObject({ code: 'model_corrupt' });
+    expect((error as Error).message).toMatch(
+      /tiny-bert on this bot is corrupted: tokenizer\.json is not valid JSON.*put a good copy back in its local folder/s,
+    );
   });
 
   it('BPE applies its merges in order', async () => {
