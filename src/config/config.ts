@@ -71,6 +71,8 @@ const schema = z
     // how many one member may have waiting.
     INFERENCE_SLOTS: positiveInt.max(256).default(8),
     MEMBER_MAX_WAITING: positiveInt.default(3),
+    // Requests one server may have running at once, so a class's burst leaves slots for the next server.
+    SERVER_MAX_RUNNING: positiveInt.default(2),
     SHUTDOWN_GRACE_SECONDS: positiveInt.default(10),
     HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     // Loopback by default: /healthz and /metrics have no authentication.

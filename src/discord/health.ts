@@ -8,14 +8,16 @@ export interface HealthState {
   models: () => Record<string, string> | undefined;
 }
 
+/** An absolute path (two or more segments) or a URL: operators' detail, which stays in the log. */
+const PATH_OR_URL = /\b[a-z][a-z0-9+.-]*:\/\/\S+|(?:\/[\w.@~-]+){2,}\/?/gi;
+
 /**
- * Each model by id as loaded or unavailable, without the reason: reasons name absolute paths
- * and hub URLs, and these endpoints have no authentication. The reason is in the log.
+ * Each model by id with its state, and for one that is not loaded the reason a user would be
+ * given (which names the fix, e.g. the models:pull command). These endpoints have no
+ * authentication, so any path or URL left in a reason is cut out.
  */
-function modelStatus(models: Record<string, string>): Record<string, 'loaded' | 'unavailable'> {
-  return Object.fromEntries(
-    Object.entries(models).map(([id, status]) => [id, status === 'loaded' ? 'loaded' : 'unavailable']),
-  );
+function modelStatus(models: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(models).map(([id, status]) => [id, status.replace(PATH_OR_URL, '…')]));
 }
 
 /** Why the health server could not listen, in one sentence an operator can act on. */

@@ -95,6 +95,7 @@ export class Router {
       slots: config.INFERENCE_SLOTS,
       maxQueued: config.QUEUE_MAX,
       perUserQueued: config.MEMBER_MAX_WAITING,
+      perGuildRunning: config.SERVER_MAX_RUNNING,
       defaultCostMs: DEFAULT_COST_MS,
       now: () => this.clock.now(),
     });

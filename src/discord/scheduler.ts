@@ -21,6 +21,12 @@ export interface SchedulerOptions {
   maxQueued: number;
   /** Requests one member may have waiting; past it, that member's new ones are refused. */
   perUserQueued: number;
+  /**
+   * Requests one server may have running at once. Below the slots, so that a burst from one
+   * server (a class told "try it now") cannot take every slot before the next server's first
+   * request arrives.
+   */
+  perGuildRunning: number;
   /** What a request is assumed to cost (ms) until its command has been measured. */
   defaultCostMs: number;
   now?: () => number;
@@ -51,6 +57,7 @@ export class FairScheduler {
   private visiting: string | undefined;
   private readonly waitingPerUser = new Map<string, number>();
   private readonly costs = new Map<string, number>();
+  private readonly runningPerGuild = new Map<string, number>();
   private runningCount = 0;
   private waitingCount = 0;
   private readonly now: () => number;
@@ -79,7 +86,9 @@ export class FairScheduler {
    */
   turn(ticket: Ticket, onWait?: (notice: WaitNotice) => void, signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.runningCount < this.options.slots && this.waitingCount === 0) return Promise.resolve(this.begin(ticket));
+    if (this.runningCount < this.options.slots && this.waitingCount === 0 && this.hasRoom(ticket.guild)) {
+      return Promise.resolve(this.begin(ticket));
+    }
     if ((this.waitingPerUser.get(ticket.user) ?? 0) >= this.options.perUserQueued) {
       return Promise.reject(
         new UserFacingError(
@@ -206,11 +215,29 @@ export class FairScheduler {
     return { served: undefined, visiting: undefined };
   }
 
+  private hasRoom(guild: string): boolean {
+    return (this.runningPerGuild.get(guild) ?? 0) < this.options.perGuildRunning;
+  }
+
   private dispatch(): void {
-    while (this.runningCount < this.options.slots && this.ring.length > 0) {
+    // Passes without serving anyone: past two full turns of the ring, every server left is at its cap.
+    let passes = 0;
+    while (this.runningCount < this.options.slots && this.ring.length > 0 && passes < 2 * this.ring.length) {
+      const guild = this.ring[0]!;
+      if (!this.hasRoom(guild)) {
+        // Its turn goes to the next server; it keeps its deficit for its next visit.
+        this.ring.push(this.ring.shift()!);
+        if (this.visiting === guild) this.visiting = undefined;
+        passes += 1;
+        continue;
+      }
       const step = this.step(this.queues, this.ring, this.deficit, this.visiting);
       this.visiting = step.visiting;
-      if (!step.served) continue;
+      if (!step.served) {
+        passes += 1;
+        continue;
+      }
+      passes = 0;
       const { ticket, start } = step.served;
       this.waitingCount -= 1;
       this.forgetWaiting(ticket.user);
@@ -220,12 +247,16 @@ export class FairScheduler {
 
   private begin(ticket: Ticket): () => void {
     this.runningCount += 1;
+    this.runningPerGuild.set(ticket.guild, (this.runningPerGuild.get(ticket.guild) ?? 0) + 1);
     const startedAt = this.now();
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.runningCount -= 1;
+      const left = (this.runningPerGuild.get(ticket.guild) ?? 1) - 1;
+      if (left === 0) this.runningPerGuild.delete(ticket.guild);
+      else this.runningPerGuild.set(ticket.guild, left);
       this.learn(ticket.kind, this.now() - startedAt);
       this.dispatch();
       this.notify();

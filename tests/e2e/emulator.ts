@@ -313,7 +313,12 @@ export class DiscordEmulator {
   }
 
   /** Sends a slash command (type 1) or message context-menu command (type 3); returns its record. */
-  interact(data: Record<string, unknown>, options: { userId?: string; type?: number } = {}): InteractionRecord {
+  /** An interaction from a member (`userId`) of a server (`guildId`, the emulator's own by default). */
+  interact(
+    data: Record<string, unknown>,
+    options: { userId?: string; type?: number; guildId?: string } = {},
+  ): InteractionRecord {
+    const guild = options.guildId ?? GUILD_ID;
     const id = nextId();
     const token = `token-${randomUUID()}`;
     const record: InteractionRecord = {
@@ -333,9 +338,9 @@ export class DiscordEmulator {
       type: options.type ?? 2,
       token,
       version: 1,
-      guild_id: GUILD_ID,
+      guild_id: guild,
       channel_id: CHANNEL_ID,
-      channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: 'general' },
+      channel: { id: CHANNEL_ID, type: 0, guild_id: guild, name: 'general' },
       member: {
         user,
         roles: [],
@@ -349,7 +354,7 @@ export class DiscordEmulator {
       locale: 'en-US',
       guild_locale: 'en-US',
       entitlements: [],
-      authorizing_integration_owners: { '0': GUILD_ID },
+      authorizing_integration_owners: { '0': guild },
       context: 0,
       attachment_size_limit: 10 * 1024 * 1024,
       data: { id: nextId(), ...data },

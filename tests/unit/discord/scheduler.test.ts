@@ -9,6 +9,7 @@ function classroom(options: Partial<ConstructorParameters<typeof FairScheduler>[
     slots: 1,
     maxQueued: 64,
     perUserQueued: 3,
+    perGuildRunning: 8,
     defaultCostMs: 100,
     now: () => clock,
     ...options,
@@ -107,6 +108,33 @@ describe('fair turns for a whole class', () => {
       message: expect.stringMatching(/4 requests waiting.*about 1 s/),
     });
     expect(scheduler.waiting).toBe(4);
+  });
+
+  it('keeps a burst from one server from taking every slot before the next server arrives', async () => {
+    const { ask, started, scheduler } = classroom({ slots: 8, perGuildRunning: 2 });
+    // A whole class per server, sent server by server: A's ten arrive before B's first.
+    for (const guild of ['A', 'B', 'C', 'D']) {
+      for (let i = 1; i <= 10; i += 1) void ask(`${guild}${i}`, { guild });
+      await turn();
+    }
+    // Two per server run at once, so every server's first two are in the first eight.
+    expect(started).toEqual(['A1', 'A2', 'B1', 'B2', 'C1', 'C2', 'D1', 'D2']);
+    expect([scheduler.running, scheduler.waiting]).toEqual([8, 32]);
+  });
+
+  it('gives a freed slot to the server whose turn it is', async () => {
+    const { ask, started, finish } = classroom({ slots: 2, perGuildRunning: 1 });
+    for (const name of ['A1', 'A2', 'A3']) void ask(name, { guild: 'A' });
+    for (const name of ['B1', 'B2']) void ask(name, { guild: 'B' });
+    await turn();
+    expect(started).toEqual(['A1', 'B1']);
+    // A's slot frees: A is next in the ring and has room again.
+    await finish('A1');
+    expect(started).toEqual(['A1', 'B1', 'A2']);
+    // B's slot frees: B2, then A3 once A2 is done.
+    await finish('B1');
+    await finish('A2');
+    expect(started).toEqual(['A1', 'B1', 'A2', 'B2', 'A3']);
   });
 
   it('refuses everything still waiting at shutdown and lets running requests finish', async () => {

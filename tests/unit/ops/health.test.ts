@@ -51,17 +51,23 @@ describe('the health server', () => {
     expect((await start({ HEALTH_HOST: '127.0.0.2' })).address()).toMatchObject({ address: '127.0.0.2' });
   });
 
-  it('shows each model by id as loaded or unavailable, never a path or a URL', async () => {
-    // The reason it hides is a real one, with the path and the hub in it.
-    expect(models['resnet-50']).toMatch(/unavailable: .*weights\/resnet-50.*hub\.internal\.example/);
+  it('shows each model by id as loaded or unavailable with the fix, never a path or a URL', async () => {
+    expect(models['resnet-50']).toMatch(/^unavailable: .*npm run models:pull resnet-50/);
     const { port } = (await start()).address() as AddressInfo;
     const response = await fetch(`http://127.0.0.1:${port}/healthz`);
     const body = await response.text();
-    expect(response.status).toBe(200);
+    // A default model (resnet-50 here) is unavailable: not ready, and it says which and why.
+    expect(response.status).toBe(503);
     expect(JSON.parse(body)).toMatchObject({
-      models: { 'tiny-cnn': 'loaded', 'resnet-50': 'unavailable', 'tiny-clip': 'loaded', 'tiny-sentiment': 'loaded' },
+      status: 'not ready',
+      models: {
+        'tiny-cnn': 'loaded',
+        'resnet-50': expect.stringMatching(/^unavailable: .*npm run models:pull resnet-50/),
+        'tiny-clip': 'loaded',
+        'tiny-sentiment': 'loaded',
+      },
     });
-    expect(body).not.toMatch(/\/|hub\.internal|sightread-test-models/);
+    expect(body).not.toMatch(/hub\.internal|sightread-test-models|https?:|\/tmp\//);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).not.toMatch(/hub\.internal|sightread-test-models|https?:/);
   });
