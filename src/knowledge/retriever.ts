@@ -200,6 +200,26 @@ function namesIn(texts: Iterable<string>): Set<string> {
   return new Set([...capitalised].filter(([term, count]) => count > (lower.get(term) ?? 0)).map(([term]) => term));
 }
 
+/**
+ * A note's body as the passages /ask can show: its paragraphs, with a lead-in that ends in a
+ * colon ("Why it is faster on a CPU:") joined to the list it introduces, since alone it answers
+ * nothing; without the closing "Try it" paragraph, which is about a command to run.
+ */
+function passagesOf(body: string): string[] {
+  const passages: string[] = [];
+  let leadIn = '';
+  for (const paragraph of body.split(/\n\s*\n/)) {
+    if (paragraph.startsWith('**Try it:**')) continue;
+    if (paragraph.trimEnd().endsWith(':')) leadIn += `${paragraph}\n\n`;
+    else {
+      passages.push(leadIn + paragraph);
+      leadIn = '';
+    }
+  }
+  if (leadIn) passages.push(leadIn.trimEnd());
+  return passages;
+}
+
 export interface Passage {
   topicId: string;
   title: string;
@@ -288,8 +308,7 @@ export class TopicRetriever extends BaseRetriever<TopicMetadata> {
       return { counts: countTerms(list), length: list.length };
     };
     this.notes = [...topics].map((topic) => {
-      // The closing "Try it" paragraph is about a command to run, not about the topic.
-      const paragraphs = topic.body.split(/\n\s*\n/).filter((paragraph) => !paragraph.startsWith('**Try it:**'));
+      const paragraphs = passagesOf(topic.body);
       return {
         topic,
         fields: {
@@ -373,8 +392,8 @@ export class TopicRetriever extends BaseRetriever<TopicMetadata> {
   /**
    * BM25 of one paragraph without length normalisation, to choose the passage shown for a note:
    * the passage should hold the answer, and of two paragraphs with the same matches the longer
-   * one explains more ("Stemming is not a cheap lemmatizer" names both words; the list that
-   * defines them is the better answer).
+   * one (search takes it on a tie) explains more ("Stemming is not a cheap lemmatizer" names
+   * both words; the list that defines them is the better answer).
    */
   private paragraphScore(query: Query, paragraph: IndexedNote['paragraphs'][number]): number {
     const termScore = (term: string): number => this.termWeight(term, paragraph.counts.get(term) ?? 0);
@@ -414,7 +433,9 @@ export class TopicRetriever extends BaseRetriever<TopicMetadata> {
         let bestScore = 0;
         for (const paragraph of note.paragraphs) {
           const paragraphScore = this.paragraphScore(query, paragraph);
-          if (paragraphScore > bestScore) [best, bestScore] = [paragraph.text, paragraphScore];
+          const longerTie = paragraphScore === bestScore && paragraph.text.length > best.length;
+          if (paragraphScore > bestScore || (paragraphScore > 0 && longerTie))
+            [best, bestScore] = [paragraph.text, paragraphScore];
         }
         return {
           topicId: note.topic.id,

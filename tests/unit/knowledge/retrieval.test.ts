@@ -6,7 +6,7 @@ import { retrieveNotes } from '../../../src/knowledge/ask.js';
 import { evaluateRetrieval, loadRetrievalQuestions } from '../../../src/knowledge/retrieval-eval.js';
 import { indexRelatedTerms, terms, TopicRetriever } from '../../../src/knowledge/retriever.js';
 import { porterStem } from '../../../src/knowledge/stemmer.js';
-import { loadTopics } from '../../../src/knowledge/topics.js';
+import { loadTopics, type Topic } from '../../../src/knowledge/topics.js';
 
 const topics = loadTopics();
 const retriever = new TopicRetriever(topics.values());
@@ -85,6 +85,46 @@ describe('how the retriever reads notes and questions', () => {
     expect(() => indexRelatedTerms({ 'the which': 'saliency' })).toThrow(/one or two words/);
     expect(() => indexRelatedTerms({ 'three whole words': 'saliency' })).toThrow(/one or two words/);
     expect(() => indexRelatedTerms({ photos: 'saliency', photo: 'attention' })).toThrow(/like another entry/);
+  });
+});
+
+describe('the passage shown for a note', () => {
+  const note = (id: string, body: string): Topic => ({
+    id,
+    title: `Notes on ${id}`,
+    keywords: [id, 'notes', 'study'],
+    commands: ['ask'],
+    summary: `A note about ${id} for the tests of the passage choice.`,
+    body,
+    words: body.split(/\s+/).length,
+    file: `${id}.md`,
+  });
+  const notes = [
+    note(
+      'quantization',
+      [
+        'Weights are stored as 8-bit integers.',
+        'Why int8 is faster on a CPU:',
+        '- **Memory.** int8 weights take a quarter of the bytes.\n- **Arithmetic.** More multiply-adds per instruction.',
+        'Stemming is unlike lemmatization.',
+        '- **Stemming** chops suffixes with rules, as the Porter stemmer does.\n- **Lemmatization** finds the dictionary form of each word.',
+        '**Try it:** `/classify` a photo and read the footer, faster than any CPU.',
+      ].join('\n\n'),
+    ),
+    note('robustness', 'Noise and blur lower accuracy.'),
+  ];
+  const shown = (question: string): string | undefined => new TopicRetriever(notes).search(question, 1)[0]?.text;
+
+  it('joins a lead-in that ends in a colon to the list it introduces', () => {
+    expect(shown('Why is int8 faster on a CPU?')).toMatch(/^Why int8 is faster on a CPU:\n\n- \*\*Memory/);
+  });
+
+  it('prefers the paragraph that explains over a shorter one that only names the words', () => {
+    expect(shown('What is the difference between stemming and lemmatization?')).toMatch(/Porter/);
+  });
+
+  it('never shows the "Try it" line', () => {
+    expect(shown('What do 8-bit weights and the footer of /classify show?')).not.toMatch(/Try it/);
   });
 });
 
