@@ -8,10 +8,13 @@ import { isUserFacing, UserFacingError } from '../src/util/errors.js';
 import { createLogger } from '../src/util/logger.js';
 import { evaluateSentiment } from '../src/text/sentiment-eval.js';
 import type { ModelIdentity } from '../src/inference/pipeline.js';
+import { TopicRetriever } from '../src/knowledge/retriever.js';
+import { evaluateRetrieval, loadRetrievalQuestions, QUESTIONS_FILE } from '../src/knowledge/retrieval-eval.js';
 
 /**
  * `npm run eval -- classify --model <id> --images <dir> --truth <file> [--json]`
  * `npm run eval -- sentiment --truth <file> [--json]`
+ * `npm run eval -- ask [--questions <file>] [--json]`
  */
 const truthSchema = z.record(z.string(), z.union([z.number().int().nonnegative(), z.string().min(1)]));
 
@@ -96,7 +99,14 @@ async function main(): Promise<number> {
           flags.truth,
         )),
       };
-    } else throw new UserFacingError('Usage: npm run eval -- classify|sentiment [options] [--json]', { code: 'usage' });
+    } else if (task === 'ask') {
+      // Retrieval only, as /ask runs without an LLM: which notes come back, and whether an
+      // off-topic question is declined.
+      const questionsFile = typeof flags.questions === 'string' ? flags.questions : QUESTIONS_FILE;
+      const questions = loadRetrievalQuestions(new Set(services.topics.keys()), questionsFile);
+      report = { ...evaluateRetrieval(new TopicRetriever(services.topics.values()), questions) };
+    } else
+      throw new UserFacingError('Usage: npm run eval -- classify|sentiment|ask [options] [--json]', { code: 'usage' });
     if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else
       process.stdout.write(
