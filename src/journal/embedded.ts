@@ -110,13 +110,15 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Da
   }
 
   // 1. The folder exists and takes a write: fail here, with the errno, rather than deep in PGlite.
+  // On a full disk the probe file is created and then cannot be written: it is removed either way.
+  const probe = join(dataDir, `.write-probe-${process.pid}`);
   try {
     await fs.mkdir(dataDir, { recursive: true });
-    const probe = join(dataDir, `.write-probe-${process.pid}`);
     await fs.writeFile(probe, 'sightread checks that DATA_DIR is writable\n'.repeat(64), { flush: true });
-    await fs.rm(probe, { force: true });
   } catch (error) {
     throw diskError(classifyDiskFailure(error), dataDir, 'cannot write there', error);
+  } finally {
+    await fs.rm(probe, { force: true }).catch(() => undefined);
   }
 
   // 2. One process per folder.

@@ -79,14 +79,20 @@ describe('an unusable DATA_DIR stops start-up with a clear message and its exit 
     expect(await readdir(dataDir)).toEqual([]);
   });
 
-  it('a full disk (ENOSPC injected into the write check): 74', async () => {
+  it('a full disk (ENOSPC injected into the write check): 74, and the half-written check file is removed', async () => {
     const dataDir = join(await tempDataDir(), 'data');
-    const error = await rejectionOf(
-      openEmbeddedDatabase({ dataDir, logger, fs: failing('writeFile', errnoError('ENOSPC', 'write')) }),
-      StorageError,
-    );
+    // As on a real full disk: the file is created, then its first write fails.
+    const fs: DataDirFs = {
+      ...fsPromises,
+      writeFile: async (path: Parameters<typeof fsPromises.writeFile>[0]) => {
+        await fsPromises.writeFile(path, '');
+        throw errnoError('ENOSPC', 'write');
+      },
+    };
+    const error = await rejectionOf(openEmbeddedDatabase({ dataDir, logger, fs }), StorageError);
     expect([error.failure, error.exitCode]).toEqual(['no_space', 74]);
     expect(error.message).toContain('free some space on that disk');
+    expect(await readdir(dataDir)).toEqual([]);
   });
 
   it('a disk that fills while the cluster is created (PGlite’s ErrnoError 51): 74, and no half-made cluster is left', async () => {
