@@ -308,6 +308,33 @@ export class InteractionJournal {
     return rows.map((row) => expiredRow.parse(row)).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }
 
+  /**
+   * The periodic chores, for a timer (every minute or so) and for start-up after the replay:
+   * closes what ran out of time or attempts, logging each (ids and command, never content), and
+   * purges what is past retention.
+   */
+  async maintain(now = this.clock.now()): Promise<{ expired: FinishedByExpiry[]; purged: number }> {
+    const expired = await this.expire(now);
+    for (const entry of expired) {
+      this.logger.warn(
+        {
+          interactionId: entry.id,
+          command: entry.commandName,
+          user: entry.userId,
+          guild: entry.guildId,
+          createdAt: entry.createdAt.toISOString(),
+          attempts: entry.attempts,
+          outcome: entry.outcome,
+        },
+        entry.outcome === 'expired'
+          ? 'an interaction expired before it was answered'
+          : 'gave up on an interaction after its last attempt',
+      );
+    }
+    const purged = await this.purge(now);
+    return { expired, purged };
+  }
+
   /** Deletes finished rows (done, failed, expired) older than the retention period; returns how many. */
   async purge(now = this.clock.now()): Promise<number> {
     const { rowCount } = await this.database.query(

@@ -295,6 +295,26 @@ for (const backend of BACKENDS) {
       expect(await storedRow(open.id)).toBeDefined();
     });
 
+    it('maintenance logs what expired (ids, never content) and purges what is past retention', async () => {
+      const stale = sampleInteraction(T0);
+      const done = sampleInteraction(T0 + 1);
+      await journal.record(stale);
+      await journal.record(done);
+      await journal.markDone(done.id);
+      await journal.release();
+
+      const { expired, purged } = await journal.maintain(T0 + TOKEN_LIFETIME_MS);
+      expect([expired.map((entry) => entry.id), purged]).toEqual([[stale.id], 0]);
+      const [line, ...others] = logger.lines;
+      expect(others).toEqual([]);
+      expect(line?.message).toBe('an interaction expired before it was answered');
+      expect(line?.details).toMatchObject({ interactionId: stale.id, command: 'sentiment', outcome: 'expired' });
+      expect(JSON.stringify(line)).not.toContain(stale.token);
+      expect(JSON.stringify(line)).not.toContain('Not bad at all');
+
+      expect((await journal.maintain(T0 + 25 * 60 * MINUTE)).purged).toBe(2);
+    });
+
     it('refuses options that carry image bytes, and stores nothing', async () => {
       const withBytes = sampleInteraction(T0, {
         commandName: 'classify',
