@@ -8,7 +8,10 @@ import { migrate } from './migrations.js';
 import { StorageError, adviceFor, classifyDiskFailure, errnoName, type StorageFailure } from './storage-error.js';
 
 /** The file operations on DATA_DIR; tests replace one to fail it on demand (ENOSPC, EROFS). */
-export type DataDirFs = Pick<typeof fsPromises, 'mkdir' | 'writeFile' | 'readFile' | 'rm' | 'rename' | 'readdir'>;
+export type DataDirFs = Pick<
+  typeof fsPromises,
+  'mkdir' | 'writeFile' | 'readFile' | 'rm' | 'rename' | 'readdir' | 'link'
+>;
 
 /** What the journal needs of a PGlite instance; tests may hand in one that fails. */
 export type PGliteHandle = Pick<PGlite, 'query' | 'exec' | 'transaction' | 'close'>;
@@ -105,25 +108,31 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Da
     },
   };
 
+  // Claimed before the first await, so that two opens racing in one process cannot both pass.
   if (openHere.has(dataDir)) {
     throw new StorageError('in_use', `DATA_DIR ${dataDir} is already open in this process; ${adviceFor('in_use')}.`);
   }
-
-  // 1. The folder exists and takes a write: fail here, with the errno, rather than deep in PGlite.
-  // On a full disk the probe file is created and then cannot be written: it is removed either way.
-  const probe = join(dataDir, `.write-probe-${process.pid}`);
-  try {
-    await fs.mkdir(dataDir, { recursive: true });
-    await fs.writeFile(probe, 'sightread checks that DATA_DIR is writable\n'.repeat(64), { flush: true });
-  } catch (error) {
-    throw diskError(classifyDiskFailure(error), dataDir, 'cannot write there', error);
-  } finally {
-    await fs.rm(probe, { force: true }).catch(() => undefined);
-  }
-
-  // 2. One process per folder.
-  await takeLock(fs, dataDir, lockPath, options.logger);
   openHere.add(dataDir);
+
+  try {
+    // 1. The folder exists and takes a write: fail here, with the errno, rather than deep in PGlite.
+    // On a full disk the probe file is created and then cannot be written: it is removed either way.
+    const probe = join(dataDir, `.write-probe-${process.pid}`);
+    try {
+      await fs.mkdir(dataDir, { recursive: true });
+      await fs.writeFile(probe, 'sightread checks that DATA_DIR is writable\n'.repeat(64), { flush: true });
+    } catch (error) {
+      throw diskError(classifyDiskFailure(error), dataDir, 'cannot write there', error);
+    } finally {
+      await fs.rm(probe, { force: true }).catch(() => undefined);
+    }
+
+    // 2. One process per folder.
+    await takeLock(fs, dataDir, lockPath, options.logger);
+  } catch (error) {
+    openHere.delete(dataDir);
+    throw error;
+  }
 
   let pglite: PGliteHandle | undefined;
   try {
@@ -193,38 +202,45 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Da
 
 async function takeLock(fs: DataDirFs, dataDir: string, lockPath: string, logger: JournalLogger): Promise<void> {
   const mine = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
+  // Written whole under a private name, then linked into place: link() fails if the lock exists,
+  // and a process reading the lock never sees it half-written.
+  const draft = `${lockPath}.${process.pid}`;
   try {
-    await fs.writeFile(lockPath, mine, { flag: 'wx' });
-    return;
-  } catch (error) {
-    if (errnoName(error) !== 'EEXIST') {
-      throw diskError(classifyDiskFailure(error), dataDir, 'cannot write its lock file', error);
+    await fs.writeFile(draft, mine);
+    try {
+      await fs.link(draft, lockPath);
+      return;
+    } catch (error) {
+      if (errnoName(error) !== 'EEXIST') throw error;
     }
-  }
-  const holder = lockFile.safeParse(
-    await fs
-      .readFile(lockPath, 'utf8')
-      .then((text) => JSON.parse(text) as unknown)
-      .catch(() => undefined),
-  );
-  // A lock left by a process that is gone (or by an earlier life of this very pid, as after a
-  // container restart) is stale. A holder on another host cannot be checked, only reported.
-  if (holder.success && holder.data.host !== hostname()) {
-    logger.warn(
-      { lockPath, holder: holder.data },
-      'DATA_DIR was locked by a process on another host; taking the lock over (never share DATA_DIR between hosts)',
+    const holder = lockFile.safeParse(
+      await fs
+        .readFile(lockPath, 'utf8')
+        .then((text) => JSON.parse(text) as unknown)
+        .catch(() => undefined),
     );
-  } else if (holder.success && holder.data.pid !== process.pid && isAlive(holder.data.pid)) {
-    throw new StorageError(
-      'in_use',
-      `DATA_DIR ${dataDir} is in use by process ${holder.data.pid} (since ${holder.data.since}); ${adviceFor('in_use')}. ` +
-        `If no such process runs, delete ${lockPath}.`,
-    );
-  }
-  try {
-    await fs.writeFile(lockPath, mine);
+    // A lock left by a process that is gone (or by an earlier life of this very pid, as after a
+    // container restart) is stale. A holder on another host cannot be checked, only reported.
+    if (!holder.success) {
+      logger.warn({ lockPath }, 'DATA_DIR had an unreadable lock file; taking the lock over');
+    } else if (holder.data.host !== hostname()) {
+      logger.warn(
+        { lockPath, holder: holder.data },
+        'DATA_DIR was locked by a process on another host; taking the lock over (never share DATA_DIR between hosts)',
+      );
+    } else if (holder.data.pid !== process.pid && isAlive(holder.data.pid)) {
+      throw new StorageError(
+        'in_use',
+        `DATA_DIR ${dataDir} is in use by process ${holder.data.pid} (since ${holder.data.since}); ${adviceFor('in_use')}. ` +
+          `If no such process runs, delete ${lockPath}.`,
+      );
+    }
+    await fs.rename(draft, lockPath);
   } catch (error) {
+    if (error instanceof StorageError) throw error;
     throw diskError(classifyDiskFailure(error), dataDir, 'cannot write its lock file', error);
+  } finally {
+    await fs.rm(draft, { force: true }).catch(() => undefined);
   }
 }
 

@@ -177,14 +177,19 @@ describe('an unusable DATA_DIR stops start-up with a clear message and its exit 
 });
 
 describe('one process per DATA_DIR (PGlite has no lock of its own)', () => {
-  it('refuses a second open in the same process', async () => {
+  it('refuses a second open in the same process, even one racing the first', async () => {
     const dataDir = await tempDataDir();
-    const first = await openEmbeddedDatabase({ dataDir, logger, openPGlite: stubPGlite });
+    const [first, racing] = await Promise.allSettled([
+      openEmbeddedDatabase({ dataDir, logger, openPGlite: stubPGlite }),
+      openEmbeddedDatabase({ dataDir, logger, openPGlite: stubPGlite }),
+    ]);
+    if (first.status !== 'fulfilled') throw first.reason;
     try {
-      const error = await rejectionOf(openEmbeddedDatabase({ dataDir, logger, openPGlite: stubPGlite }), StorageError);
-      expect([error.failure, error.exitCode]).toEqual(['in_use', 78]);
+      expect(racing.status).toBe('rejected');
+      const error = racing.status === 'rejected' ? (racing.reason as StorageError) : undefined;
+      expect([error?.failure, error?.exitCode]).toEqual(['in_use', 78]);
     } finally {
-      await first.close();
+      await first.value.close();
     }
     const again = await openEmbeddedDatabase({ dataDir, logger, openPGlite: stubPGlite });
     await again.close();
