@@ -19,7 +19,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY commands ./commands
-COPY scripts/deploy-commands.ts scripts/pull-models.ts ./scripts/
+COPY scripts/deploy-commands.ts scripts/pull-models.ts scripts/journal-copy.ts ./scripts/
 RUN npm run build
 
 FROM node:26-trixie-slim AS runtime
