@@ -5,7 +5,7 @@
  */
 import { openEmbeddedDatabase } from '../../../src/journal/embedded.js';
 import { InteractionJournal } from '../../../src/journal/journal.js';
-import { CapturingLogger, sampleInteraction } from './support.js';
+import { CapturingLogger, sampleInteraction } from './samples.js';
 
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error('usage: record-then-crash.ts <DATA_DIR>');

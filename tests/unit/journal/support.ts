@@ -3,94 +3,21 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { Clock, Database, JournalLogger } from '../../../src/journal/database.js';
+import { afterAll } from 'vitest';
+import type { Database, JournalLogger } from '../../../src/journal/database.js';
 import { openEmbeddedDatabase } from '../../../src/journal/embedded.js';
-import { snowflakeAt, type InteractionToRecord } from '../../../src/journal/entry.js';
 import { openServerDatabase } from '../../../src/journal/server.js';
+import { CapturingLogger } from './samples.js';
 
-/** A clock that moves only when a test says so; `sleep` waits for the test to advance past it. */
-export class FakeClock implements Clock {
-  private sleepers: Array<{ until: number; wake: () => void }> = [];
-  /** Every sleep asked for, in ms, in order: the backoff a test checks. */
-  readonly requestedSleeps: number[] = [];
+export { CapturingLogger, FakeClock, MINUTE, T0, sampleInteraction, type LogLine } from './samples.js';
 
-  constructor(private current: number) {}
-
-  now(): number {
-    return this.current;
-  }
-
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    this.requestedSleeps.push(ms);
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const sleeper = { until: this.current + ms, wake: resolve };
-      this.sleepers.push(sleeper);
-      signal?.addEventListener('abort', () => resolve(), { once: true });
-    });
-  }
-
-  /** Moves time forward and wakes every sleeper whose time has come. */
-  advance(ms: number): void {
-    this.current += ms;
-    const due = this.sleepers.filter((sleeper) => sleeper.until <= this.current);
-    this.sleepers = this.sleepers.filter((sleeper) => sleeper.until > this.current);
-    for (const sleeper of due) sleeper.wake();
-  }
-
-  /** Resolves once something sleeps `count` times in all (the code under test reached its wait). */
-  async sleptTimes(count: number): Promise<void> {
-    while (this.requestedSleeps.length < count) await new Promise((resolve) => setImmediate(resolve));
-  }
+const madeHere: string[] = [];
+/** A new empty folder, removed with everything in it when the test file is done. */
+export async function tempDataDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sightread-journal-'));
+  madeHere.push(dir);
+  return dir;
 }
-
-export interface LogLine {
-  level: 'info' | 'warn' | 'error';
-  message: string;
-  details: Record<string, unknown>;
-}
-
-/** A logger that keeps what it was told, for tests that check what an operator would read. */
-export class CapturingLogger implements JournalLogger {
-  readonly lines: LogLine[] = [];
-  info(details: object, message: string): void {
-    this.lines.push({ level: 'info', message, details: details as Record<string, unknown> });
-  }
-  warn(details: object, message: string): void {
-    this.lines.push({ level: 'warn', message, details: details as Record<string, unknown> });
-  }
-  error(details: object, message: string): void {
-    this.lines.push({ level: 'error', message, details: details as Record<string, unknown> });
-  }
-  messages(level?: LogLine['level']): string[] {
-    return this.lines.filter((line) => level === undefined || line.level === level).map((line) => line.message);
-  }
-}
-
-export const T0 = Date.parse('2026-12-01T12:00:00.000Z');
-export const MINUTE = 60_000;
-
-let sequence = 0;
-/** An interaction created at `createdAt` (its id is a snowflake of that moment), as the router would record it. */
-export function sampleInteraction(
-  createdAt: number,
-  overrides: Partial<InteractionToRecord> = {},
-): InteractionToRecord {
-  sequence = (sequence + 1) % 4096;
-  return {
-    id: snowflakeAt(createdAt, sequence),
-    applicationId: '1100000000000000001',
-    token: `aW50ZXJhY3Rpb246${randomBytes(12).toString('hex')}`,
-    commandName: 'sentiment',
-    options: { text: 'Not bad at all' },
-    guildId: '1200000000000000002',
-    channelId: '1300000000000000003',
-    userId: '1400000000000000004',
-    ...overrides,
-  };
-}
-
-export const tempDataDir = (): Promise<string> => mkdtemp(join(tmpdir(), 'sightread-journal-'));
 
 /** A database under test and how to get a second connection to it and to throw it away. */
 export interface TestDatabase {
@@ -128,6 +55,11 @@ const noLog = new CapturingLogger();
  * one. So each test file builds one migrated cluster and every test opens a copy of its own.
  */
 let template: Promise<string> | undefined;
+// Registered from here for every test file that imports this module: its folders (a cluster is
+// tens of MB) go when the file's tests are done.
+afterAll(async () => {
+  for (const dir of madeHere.splice(0)) await rm(dir, { recursive: true, force: true });
+});
 function embeddedTemplate(): Promise<string> {
   template ??= (async () => {
     const dataDir = await tempDataDir();
