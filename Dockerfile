@@ -19,7 +19,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY commands ./commands
-COPY scripts/deploy-commands.ts scripts/pull-models.ts ./scripts/
+COPY scripts/deploy-commands.ts scripts/pull-models.ts scripts/journal-copy.ts ./scripts/
 RUN npm run build
 
 FROM node:26-trixie-slim AS runtime
@@ -30,7 +30,7 @@ WORKDIR /app
 # The health server stays on the container's loopback (HEALTH_HOST's default): the HEALTHCHECK
 # runs inside the container and reaches it there. To publish the port, set HEALTH_HOST=0.0.0.0
 # and publish it on the host's loopback (docker-compose.yml does both).
-ENV NODE_ENV=production MODELS_DIR=/models HEALTH_PORT=8080
+ENV NODE_ENV=production MODELS_DIR=/models DATA_DIR=/data HEALTH_PORT=8080
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
@@ -39,9 +39,10 @@ COPY models/labels ./models/labels
 # VADER's lexicons (vaderSentiment 3.3.2, MIT), read at run time by src/text/vader.ts.
 COPY models/vader ./models/vader
 COPY prompts ./prompts
-RUN mkdir -p /models && chown node:node /models
+RUN mkdir -p /models /data && chown node:node /models /data
 USER node
-VOLUME ["/models"]
+# /data: the interaction journal (embedded PostgreSQL), unless DATABASE_URL names a server.
+VOLUME ["/models", "/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

@@ -16,6 +16,7 @@ export const LAYERS = {
   vision: ['src/vision'],
   text: ['src/text'],
   knowledge: ['src/knowledge'],
+  journal: ['src/journal'],
   services: ['src/app.ts'],
   command: ['src/command'],
   commands: ['commands'],
@@ -35,13 +36,16 @@ export const ALLOWED = {
   text: ['inference', 'models', 'util', 'config'],
   // Explanations are chosen for the results of vision and text models.
   knowledge: ['vision', 'text', 'util', 'config'],
-  services: ['vision', 'text', 'knowledge', 'inference', 'models', 'render', 'util', 'config'],
+  // The interaction journal stores plain data: it knows nothing of discord.js, commands or models.
+  journal: ['util', 'config'],
+  services: ['vision', 'text', 'knowledge', 'journal', 'inference', 'models', 'render', 'util', 'config'],
   command: ['services', 'render', 'util', 'config'],
   // Commands compute through the services' facades: never the engine or the model store.
   commands: ['command', 'services', 'vision', 'text', 'knowledge', 'render', 'util', 'config'],
-  discord: ['command', 'commands', 'services', 'render', 'util', 'config'],
-  cli: ['command', 'commands', 'services', 'render', 'util', 'config'],
-  entry: ['discord', 'cli', 'command', 'services', 'util', 'config'],
+  discord: ['command', 'commands', 'services', 'journal', 'render', 'util', 'config'],
+  cli: ['command', 'commands', 'services', 'journal', 'render', 'util', 'config'],
+  // The entry points open the journal first: an unusable DATA_DIR stops start-up with its exit code.
+  entry: ['discord', 'cli', 'command', 'services', 'journal', 'util', 'config'],
 };
 
 /** import-x/no-restricted-paths zones: for each layer, every other layer it may not import. */

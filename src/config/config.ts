@@ -15,7 +15,7 @@ const csv = z.string().transform((value) =>
 );
 
 /** Variables whose values must never be printed, logged or echoed in an error. */
-export const SECRET_VARIABLES = ['DISCORD_TOKEN', 'LLM_API_KEY'] as const;
+export const SECRET_VARIABLES = ['DISCORD_TOKEN', 'LLM_API_KEY', 'DATABASE_URL'] as const;
 
 const schema = z
   .object({
@@ -83,6 +83,15 @@ const schema = z
     LLM_MODEL: z.string().min(1).optional(),
     LLM_API_KEY: z.string().min(1).optional(),
     LLM_TIMEOUT_MS: positiveInt.default(20_000),
+
+    DATA_DIR: z.string().min(1).default('data/'),
+    DATABASE_URL: z
+      .string()
+      .refine((value) => /^postgres(ql)?:\/\/[^/\s]/.test(value) && URL.canParse(value), {
+        error: 'must be a postgres:// or postgresql:// URL',
+      })
+      .optional(),
+    JOURNAL_RETENTION_HOURS: nonNegativeInt.max(24 * 366).default(24),
   })
   .superRefine((env, ctx) => {
     if (env.LLM_PROVIDER !== 'none' && !env.LLM_MODEL) {
@@ -154,14 +163,22 @@ const SECRET_SHAPES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\b[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}/g, '[Discord token redacted]'],
 ];
 
+/** The password inside a database URL: it can surface on its own (a driver quoting its settings). */
+function urlPassword(url: string | undefined): string | undefined {
+  if (!url || !URL.canParse(url)) return undefined;
+  const password = new URL(url).password;
+  return password ? decodeURIComponent(password) : undefined;
+}
+
 /**
  * Replaces every configured secret value found in a text, as it is and as it appears inside a
  * JSON string, and anything shaped like a credential; used on anything that may reach a log.
  */
 export function redactSecrets(text: string, config: Pick<Config, (typeof SECRET_VARIABLES)[number]>): string {
   let redacted = text;
-  for (const name of SECRET_VARIABLES) {
-    const secret = config[name];
+  const secrets: Array<[string, string | undefined]> = SECRET_VARIABLES.map((name) => [name, config[name]]);
+  secrets.push(['DATABASE_URL password', urlPassword(config.DATABASE_URL)]);
+  for (const [name, secret] of secrets) {
     if (!secret || secret.length < 4) continue;
     for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)]))
       redacted = redacted.split(form).join(`[${name} redacted]`);

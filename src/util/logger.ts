@@ -1,9 +1,9 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { redactSecrets, type Config } from '../config/config.js';
+import { redactSecrets, type Config, type SECRET_VARIABLES } from '../config/config.js';
 
 export type { Logger } from 'pino';
 
-type SecretSettings = Pick<Config, 'DISCORD_TOKEN' | 'LLM_API_KEY'>;
+type SecretSettings = Pick<Config, (typeof SECRET_VARIABLES)[number]>;
 
 /**
  * The last step before a log line leaves the process: every configured secret, and anything

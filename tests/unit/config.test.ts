@@ -59,4 +59,31 @@ describe('config', () => {
       'token [DISCORD_TOKEN redacted] and key [LLM_API_KEY redacted]',
     );
   });
+
+  it('keeps the journal in data/ for 24 hours unless told otherwise', () => {
+    const config = parseConfig({});
+    expect([config.DATA_DIR, config.DATABASE_URL, config.JOURNAL_RETENTION_HOURS]).toEqual(['data/', undefined, 24]);
+    expect(parseConfig({ DATABASE_URL: 'postgresql://bot@db:5432/sightread' }).DATABASE_URL).toBe(
+      'postgresql://bot@db:5432/sightread',
+    );
+  });
+
+  it('accepts only a postgres:// or postgresql:// DATABASE_URL, without echoing it', () => {
+    for (const url of ['mysql://bot:pw-in-url@db/sightread', 'postgres:/bot@missing-a-slash', 'db.example:5432']) {
+      const error = thrownBy(() => parseConfig({ DATABASE_URL: url }), ConfigError);
+      expect(error.problems).toEqual(['DATABASE_URL: must be a postgres:// or postgresql:// URL']);
+      expect(error.message).not.toContain(url);
+    }
+    expect(() => parseConfig({ JOURNAL_RETENTION_HOURS: '-1' })).toThrow(/JOURNAL_RETENTION_HOURS/);
+  });
+
+  it('redacts DATABASE_URL, and its password wherever it appears alone', () => {
+    const config = parseConfig({ DATABASE_URL: 'postgres://bot:s3cret%21pw@db:5432/sightread' });
+    expect(redactSecrets('connecting to postgres://bot:s3cret%21pw@db:5432/sightread', config)).toBe(
+      'connecting to [DATABASE_URL redacted]',
+    );
+    expect(redactSecrets('password "s3cret!pw" was refused', config)).toBe(
+      'password "[DATABASE_URL password redacted]" was refused',
+    );
+  });
 });

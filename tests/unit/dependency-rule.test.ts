@@ -38,6 +38,14 @@ describe('the dependency rule (dependency-rule.js)', () => {
     expect(messages).toEqual([expect.stringContaining('text may not import vision')]);
   });
 
+  it('fails the journal reaching up into the Discord front end', async () => {
+    const messages = await ruleMessages(
+      'src/journal/planted.ts',
+      "import { Router } from '../discord/router.js';\nexport const router = Router;\n",
+    );
+    expect(messages).toEqual([expect.stringContaining('journal may not import discord')]);
+  });
+
   it('allows imports that point down the layers', async () => {
     const messages = await ruleMessages(
       'src/vision/planted.ts',

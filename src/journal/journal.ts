@@ -1,0 +1,347 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { systemClock, type Clock, type Database, type JournalLogger } from './database.js';
+import {
+  OPEN_ROW_COLUMNS,
+  interactionToRecord,
+  openRow,
+  snowflakeTime,
+  type InteractionToRecord,
+  type JournaledInteraction,
+} from './entry.js';
+
+/** Discord accepts webhook calls with an interaction token for 15 minutes after the interaction. */
+export const TOKEN_LIFETIME_MS = 15 * 60_000;
+
+export interface JournalOptions {
+  logger: JournalLogger;
+  clock?: Pick<Clock, 'now'>;
+  /** Who claims rows; defaults to host:pid:random, unique per process start. */
+  workerId?: string;
+  /**
+   * How long a claim holds before another worker may take the row over. Longer than any run
+   * (download and inference deadlines) so that only a dead worker's rows are taken; `renew`
+   * extends it for a run that waits long in a queue.
+   */
+  leaseMs?: number;
+  /** Claims per interaction before it is given up (a request that crashes the process must not loop). */
+  maxAttempts?: number;
+  /** JOURNAL_RETENTION_HOURS: finished rows (ids and outcome only) are deleted after this. */
+  retentionHours?: number;
+}
+
+/** `record` was handed something it must not store (image bytes) or that is not an interaction. */
+export class JournalInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JournalInputError';
+  }
+}
+
+export interface FinishedByExpiry {
+  id: string;
+  commandName: string;
+  userId: string;
+  guildId: string | null;
+  createdAt: Date;
+  /** expired: its token ran out before an answer; gave_up: it used every attempt. */
+  outcome: 'expired' | 'gave_up';
+  attempts: number;
+}
+
+const expiredRow = z
+  .object({
+    interaction_id: z.string(),
+    command_name: z.string(),
+    user_id: z.string(),
+    guild_id: z.string().nullable(),
+    created_at: z.date(),
+    state: z.enum(['expired', 'failed']),
+    attempts: z.number().int(),
+  })
+  .transform((row): FinishedByExpiry => ({
+    id: row.interaction_id,
+    commandName: row.command_name,
+    userId: row.user_id,
+    guildId: row.guild_id,
+    createdAt: row.created_at,
+    outcome: row.state === 'expired' ? 'expired' : 'gave_up',
+    attempts: row.attempts,
+  }));
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Where in `options` a value is binary data, if anywhere: those are refused, never stripped. */
+function binaryPath(value: unknown, path: string): string | undefined {
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return path;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = binaryPath(inner, `${path}.${key}`);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The interaction journal: every accepted interaction is recorded before it is acknowledged,
+ * answered once, and forgotten after the retention period.
+ *
+ * States: `record` inserts a row already `running` and claimed by this worker (so no replay can
+ * take it while it is answered here). `markDone` / `markFailed` finish it and clear its token and
+ * options. A worker that dies leaves its rows `running` until their lease lapses; `release` (on a
+ * clean shutdown) puts them back to `pending` at once. `unfinished` lists what can be claimed
+ * within the token's 15 minutes; `claim` takes one in a single conditional UPDATE, so of two
+ * replays racing for a row exactly one gets it; `expire` closes what ran out of time or attempts;
+ * `purge` deletes finished rows after the retention period.
+ */
+export class InteractionJournal {
+  readonly workerId: string;
+  private readonly logger: JournalLogger;
+  private readonly clock: Pick<Clock, 'now'>;
+  private readonly leaseMs: number;
+  private readonly maxAttempts: number;
+  private readonly retentionMs: number;
+
+  constructor(
+    private readonly database: Database,
+    options: JournalOptions,
+  ) {
+    this.logger = options.logger;
+    this.clock = options.clock ?? systemClock;
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.leaseMs = options.leaseMs ?? 120_000;
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.retentionMs = (options.retentionHours ?? 24) * 3_600_000;
+  }
+
+  /** False while the database cannot be reached (a server that is down): /healthz should say 503. */
+  ready(): boolean {
+    return this.database.ready();
+  }
+
+  /**
+   * Records an interaction before it is acknowledged, claimed by this worker. Returns false when
+   * it was already recorded (Discord delivered it twice, or another replica has it): then it must
+   * not be answered here. Refuses (JournalInputError) options with binary data: an attachment is
+   * journaled as a reference (url, name, size, contentType) to download again, never as bytes.
+   */
+  async record(interaction: InteractionToRecord): Promise<boolean> {
+    const binary = binaryPath((interaction as { options?: unknown }).options, 'options');
+    if (binary) {
+      throw new JournalInputError(
+        `${binary} is binary data; the journal stores attachments as references ({ kind: 'attachment', url, name, size, contentType }), never their bytes`,
+      );
+    }
+    const parsed = interactionToRecord.safeParse(interaction);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map(
+        (issue) => `${issue.path.join('.') || '(interaction)'} ${issue.message}`,
+      );
+      throw new JournalInputError(`not a journalable interaction: ${problems.join('; ')}`);
+    }
+    const entry = parsed.data;
+    const now = this.clock.now();
+    const { rowCount } = await this.database.query(
+      `INSERT INTO interaction_journal (interaction_id, application_id, token, command_name, options, guild_id,
+         channel_id, user_id, created_at, recorded_at, state, claimed_by, lease_until, attempts)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9::timestamptz, $10::timestamptz, 'running', $11,
+         $12::timestamptz, 1)
+       ON CONFLICT (interaction_id) DO NOTHING`,
+      [
+        entry.id,
+        entry.applicationId,
+        entry.token,
+        entry.commandName,
+        JSON.stringify(entry.options),
+        entry.guildId,
+        entry.channelId,
+        entry.userId,
+        snowflakeTime(entry.id).toISOString(),
+        iso(now),
+        this.workerId,
+        iso(now + this.leaseMs),
+      ],
+    );
+    return rowCount === 1;
+  }
+
+  /**
+   * Takes an unfinished interaction for `workerId`: a pending one, or a running one whose lease
+   * has lapsed (its worker died), while its token lives and attempts remain. One conditional
+   * UPDATE decides, so two claims racing for a row cannot both win: PostgreSQL re-checks the
+   * second against the row the first committed. Returns the interaction, or undefined if another
+   * worker has it, it is finished or expired, or its row is unreadable (then it is failed and logged).
+   */
+  async claim(id: string, workerId = this.workerId): Promise<JournaledInteraction | undefined> {
+    const now = this.clock.now();
+    const { rows } = await this.database.query(
+      `UPDATE interaction_journal
+       SET state = 'running', claimed_by = $2, lease_until = $3::timestamptz, attempts = attempts + 1
+       WHERE interaction_id = $1
+         AND created_at > $4::timestamptz
+         AND attempts < $5
+         AND (state = 'pending' OR (state = 'running' AND lease_until <= $6::timestamptz))
+       RETURNING ${OPEN_ROW_COLUMNS}`,
+      [id, workerId, iso(now + this.leaseMs), iso(now - TOKEN_LIFETIME_MS), this.maxAttempts, iso(now)],
+    );
+    const [row] = rows;
+    if (row === undefined) return undefined;
+    const parsed = openRow.safeParse(row);
+    if (parsed.success) return parsed.data;
+    await this.quarantine(id, parsed.error);
+    return undefined;
+  }
+
+  /** Extends this worker's lease on a row it is still answering; false if it is no longer its own. */
+  async renew(id: string, workerId = this.workerId): Promise<boolean> {
+    const { rowCount } = await this.database.query(
+      `UPDATE interaction_journal SET lease_until = $3::timestamptz
+       WHERE interaction_id = $1 AND claimed_by = $2 AND state = 'running'`,
+      [id, workerId, iso(this.clock.now() + this.leaseMs)],
+    );
+    return rowCount === 1;
+  }
+
+  /**
+   * The final reply was sent. Clears the token and options. False if this worker no longer holds
+   * the row (its lease lapsed and another took it over): that is worth a warning in the log.
+   */
+  markDone(id: string, workerId = this.workerId): Promise<boolean> {
+    return this.finish(id, workerId, 'done', null);
+  }
+
+  /** The interaction was answered with an error, or cannot be answered; `reason` is for operators, not content. */
+  markFailed(id: string, reason: string, workerId = this.workerId): Promise<boolean> {
+    return this.finish(id, workerId, 'failed', reason.slice(0, 300));
+  }
+
+  private async finish(
+    id: string,
+    workerId: string,
+    state: 'done' | 'failed',
+    reason: string | null,
+  ): Promise<boolean> {
+    const { rowCount } = await this.database.query(
+      `UPDATE interaction_journal
+       SET state = $3, token = NULL, options = NULL, lease_until = NULL, finished_at = $4::timestamptz,
+           failure_reason = $5
+       WHERE interaction_id = $1 AND claimed_by = $2 AND state = 'running'`,
+      [id, workerId, state, iso(this.clock.now()), reason],
+    );
+    return rowCount === 1;
+  }
+
+  /**
+   * On a clean shutdown: this worker's rows still running go back to pending, so the next start
+   * resumes them at once instead of waiting for their lease. The attempt is not counted.
+   */
+  async release(workerId = this.workerId): Promise<number> {
+    const { rowCount } = await this.database.query(
+      `UPDATE interaction_journal
+       SET state = 'pending', claimed_by = NULL, lease_until = NULL, attempts = GREATEST(attempts - 1, 0)
+       WHERE claimed_by = $1 AND state = 'running'`,
+      [workerId],
+    );
+    return rowCount;
+  }
+
+  /**
+   * Interactions to resume now: unfinished, inside their token's 15 minutes, with attempts left,
+   * and not held by a live lease. Oldest first. A row that fails its schema is logged, marked
+   * failed and left out; it never stops the others.
+   */
+  async unfinished(now = this.clock.now()): Promise<JournaledInteraction[]> {
+    const { rows } = await this.database.query(
+      `SELECT ${OPEN_ROW_COLUMNS} FROM interaction_journal
+       WHERE state IN ('pending', 'running')
+         AND created_at > $1::timestamptz
+         AND attempts < $2
+         AND (state = 'pending' OR lease_until <= $3::timestamptz)
+       ORDER BY created_at, interaction_id`,
+      [iso(now - TOKEN_LIFETIME_MS), this.maxAttempts, iso(now)],
+    );
+    const resumable: JournaledInteraction[] = [];
+    for (const row of rows) {
+      const parsed = openRow.safeParse(row);
+      if (parsed.success) resumable.push(parsed.data);
+      else await this.quarantine((row as { interaction_id?: unknown }).interaction_id, parsed.error);
+    }
+    return resumable;
+  }
+
+  /** Logs an unreadable row (which columns failed, never their values) and fails it so it is not read again. */
+  private async quarantine(id: unknown, error: z.ZodError): Promise<void> {
+    const problems = error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).slice(0, 5);
+    this.logger.warn({ interactionId: id, problems }, 'skipped an unreadable journal row');
+    if (typeof id !== 'string') return;
+    try {
+      await this.database.query(
+        `UPDATE interaction_journal
+         SET state = 'failed', token = NULL, options = NULL, lease_until = NULL, finished_at = $2::timestamptz,
+             failure_reason = $3
+         WHERE interaction_id = $1 AND state IN ('pending', 'running')`,
+        [id, iso(this.clock.now()), `unreadable journal row: ${problems.join('; ')}`.slice(0, 300)],
+      );
+    } catch (quarantineError) {
+      this.logger.error({ interactionId: id, err: quarantineError }, 'could not mark an unreadable journal row failed');
+    }
+  }
+
+  /**
+   * Closes what can no longer be answered: rows whose token is 15 minutes old (expired) and rows
+   * out of attempts that nobody holds (gave_up). Returns them for the log; their content is cleared.
+   */
+  async expire(now = this.clock.now()): Promise<FinishedByExpiry[]> {
+    const { rows } = await this.database.query(
+      `UPDATE interaction_journal
+       SET state = CASE WHEN created_at <= $1::timestamptz THEN 'expired' ELSE 'failed' END,
+           failure_reason = CASE WHEN created_at <= $1::timestamptz THEN 'token expired before an answer'
+                                 ELSE 'gave up after ' || attempts || ' attempts' END,
+           token = NULL, options = NULL, lease_until = NULL, finished_at = $2::timestamptz
+       WHERE state IN ('pending', 'running')
+         AND (created_at <= $1::timestamptz
+              OR (attempts >= $3 AND (state = 'pending' OR lease_until <= $2::timestamptz)))
+       RETURNING interaction_id, command_name, user_id, guild_id, created_at, state, attempts`,
+      [iso(now - TOKEN_LIFETIME_MS), iso(now), this.maxAttempts],
+    );
+    return rows.map((row) => expiredRow.parse(row)).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  /**
+   * The periodic chores, for a timer (every minute or so) and for start-up after the replay:
+   * closes what ran out of time or attempts, logging each (ids and command, never content), and
+   * purges what is past retention.
+   */
+  async maintain(now = this.clock.now()): Promise<{ expired: FinishedByExpiry[]; purged: number }> {
+    const expired = await this.expire(now);
+    for (const entry of expired) {
+      this.logger.warn(
+        {
+          interactionId: entry.id,
+          command: entry.commandName,
+          user: entry.userId,
+          guild: entry.guildId,
+          createdAt: entry.createdAt.toISOString(),
+          attempts: entry.attempts,
+          outcome: entry.outcome,
+        },
+        entry.outcome === 'expired'
+          ? 'an interaction expired before it was answered'
+          : 'gave up on an interaction after its last attempt',
+      );
+    }
+    const purged = await this.purge(now);
+    return { expired, purged };
+  }
+
+  /** Deletes finished rows (done, failed, expired) older than the retention period; returns how many. */
+  async purge(now = this.clock.now()): Promise<number> {
+    const { rowCount } = await this.database.query(
+      `DELETE FROM interaction_journal
+       WHERE state IN ('done', 'failed', 'expired') AND finished_at <= $1::timestamptz`,
+      [iso(now - this.retentionMs)],
+    );
+    return rowCount;
+  }
+}

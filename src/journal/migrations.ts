@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import type { SqlExecutor } from './database.js';
+import { StorageError } from './storage-error.js';
+
+export interface Migration {
+  /** Applied in increasing order; never renumber or edit one that has shipped, add a new one. */
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The whole schema, for both backends. Rows that are still open (pending, running) hold what a
+ * replay needs to answer (the token, the options); the constraints make a finished row unable to
+ * keep either, so privacy does not depend on every code path remembering to clear them.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'interaction journal',
+    sql: `
+      CREATE TABLE interaction_journal (
+        interaction_id text PRIMARY KEY,
+        application_id text NOT NULL,
+        token text,
+        command_name text NOT NULL,
+        options jsonb,
+        guild_id text,
+        channel_id text,
+        user_id text NOT NULL,
+        created_at timestamptz NOT NULL,
+        recorded_at timestamptz NOT NULL,
+        state text NOT NULL,
+        claimed_by text,
+        lease_until timestamptz,
+        attempts integer NOT NULL DEFAULT 0,
+        finished_at timestamptz,
+        failure_reason text,
+        CONSTRAINT interaction_journal_known_state
+          CHECK (state IN ('pending', 'running', 'done', 'failed', 'expired')),
+        CONSTRAINT interaction_journal_open_rows_can_be_answered
+          CHECK (state NOT IN ('pending', 'running') OR (token IS NOT NULL AND options IS NOT NULL)),
+        CONSTRAINT interaction_journal_finished_rows_keep_no_content
+          CHECK (state IN ('pending', 'running') OR (token IS NULL AND options IS NULL AND finished_at IS NOT NULL))
+      );
+      CREATE INDEX interaction_journal_open ON interaction_journal (created_at)
+        WHERE state IN ('pending', 'running');
+      CREATE INDEX interaction_journal_finished ON interaction_journal (finished_at)
+        WHERE state IN ('done', 'failed', 'expired');
+    `,
+  },
+];
+
+/** Any constant: the advisory lock that keeps two processes starting at once from migrating together. */
+const MIGRATION_LOCK_KEY = 7_140_314;
+
+const appliedRow = z.object({ version: z.number().int() });
+
+export interface MigrationOutcome {
+  /** Versions this call applied (empty when the schema was already current). */
+  applied: number[];
+  /** The schema version afterwards. */
+  version: number;
+}
+
+/**
+ * Brings the schema up to date in one transaction: either every missing migration is applied
+ * and recorded in `schema_migrations`, or (on any error) none is. Safe to run on every start and
+ * from several processes at once (an advisory lock serialises them; the second finds nothing to do).
+ */
+export async function migrate(
+  database: { transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> },
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<MigrationOutcome> {
+  const latest = Math.max(0, ...migrations.map((migration) => migration.version));
+  return database.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
+    await tx.query(`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const { rows } = await tx.query('SELECT version FROM schema_migrations');
+    const done = new Set(rows.map((row) => appliedRow.parse(row).version));
+    const newest = Math.max(0, ...done);
+    if (newest > latest) {
+      throw new StorageError(
+        'schema_too_new',
+        `The journal's schema is at version ${newest}, newer than this release knows (${latest}).`,
+      );
+    }
+    const applied: number[] = [];
+    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (done.has(migration.version)) continue;
+      await tx.exec(migration.sql);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
+      applied.push(migration.version);
+    }
+    return { applied, version: Math.max(newest, latest) };
+  });
+}
