@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { FIXTURE_MANIFEST, ROOT } from '../helpers.js';
-import type { DiscordEmulator } from './emulator.js';
+import type { DiscordEmulator, InteractionRecord } from './emulator.js';
 
 export interface BotProcess {
   child: ChildProcess;
@@ -92,3 +92,7 @@ export async function until<T>(check: () => T | undefined, timeoutMs = 10_000, w
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** The interaction's final answer: the edit of its reply that carries embeds. */
+export const finalEdit = (record: InteractionRecord): InteractionRecord['edits'][number] | undefined =>
+  record.edits.find((edit) => Array.isArray(edit.json.embeds) && (edit.json.embeds as unknown[]).length > 0);

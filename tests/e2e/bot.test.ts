@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, solidPng } from '../helpers.js';
-import { botEnv, startBot, until, type BotProcess } from './bot-process.js';
+import { botEnv, finalEdit, startBot, until, type BotProcess } from './bot-process.js';
 import { DiscordEmulator, type InteractionRecord } from './emulator.js';
 
 const emulator = new DiscordEmulator();
@@ -25,9 +25,6 @@ afterAll(async () => {
   if (bot.child.exitCode === null) bot.child.kill('SIGKILL');
   await emulator.stop();
 });
-
-const finalEdit = (record: InteractionRecord): InteractionRecord['edits'][number] | undefined =>
-  record.edits.find((edit) => Array.isArray(edit.json.embeds) && (edit.json.embeds as unknown[]).length > 0);
 
 /** Waits for the final answer: an edit with embeds, or an ephemeral follow-up (errors). */
 const answered = (record: InteractionRecord, timeoutMs = 15_000): Promise<true> =>

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { solidPng } from '../helpers.js';
-import { startBot, until, type BotProcess } from './bot-process.js';
+import { finalEdit, startBot, until, type BotProcess } from './bot-process.js';
 import { DiscordEmulator, type InteractionRecord } from './emulator.js';
 
 /**
@@ -22,9 +22,6 @@ afterAll(async () => {
   if (bot.child.exitCode === null) bot.child.kill('SIGKILL');
   await emulator.stop();
 });
-
-const finalEdit = (record: InteractionRecord): InteractionRecord['edits'][number] | undefined =>
-  record.edits.find((edit) => Array.isArray(edit.json.embeds) && (edit.json.embeds as unknown[]).length > 0);
 
 const allAnswered = (records: InteractionRecord[], timeoutMs: number): Promise<true> =>
   until(
