@@ -278,14 +278,21 @@ export class FairScheduler {
 
   /** Tells each waiting request its place when it changed. */
   private notify(): void {
+    // A server runs at most perGuildRunning at once, so the work ahead of a request in its own
+    // server's queue can bound its wait more than the work ahead of it in all.
+    const guildSlots = Math.min(this.options.perGuildRunning, this.options.slots);
+    const aheadInGuild = new Map<string, number>();
     let ahead = 0;
     this.servingOrder().forEach((waiter, index) => {
       const position = index + 1;
+      const guild = waiter.ticket.guild;
+      const sameGuild = aheadInGuild.get(guild) ?? 0;
       if (position !== waiter.lastPosition) {
         waiter.lastPosition = position;
-        waiter.onWait?.({ position, estimatedWaitMs: ahead / this.options.slots });
+        waiter.onWait?.({ position, estimatedWaitMs: Math.max(ahead / this.options.slots, sameGuild / guildSlots) });
       }
       ahead += waiter.cost;
+      aheadInGuild.set(guild, sameGuild + waiter.cost);
     });
   }
 }

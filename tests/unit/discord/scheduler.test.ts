@@ -85,6 +85,17 @@ describe('fair turns for a whole class', () => {
     expect(notices.get('b1')!.at(-1)).toEqual({ position: 1, estimatedWaitMs: 0 });
   });
 
+  it('estimates the wait of a server whose class fills its own queue from what that server may run at once', async () => {
+    const { ask, notices } = classroom({ slots: 8, perGuildRunning: 2 });
+    for (const name of ['r1', 'r2']) void ask(name, { guild: 'A' });
+    await turn();
+    for (const name of ['w1', 'w2', 'w3', 'w4', 'w5']) void ask(name, { guild: 'A' });
+    await turn();
+    // w5 has four requests of 100 ms ahead of it in A's queue and A runs two at a time: 200 ms,
+    // not the 50 ms the eight slots alone would suggest.
+    expect(notices.get('w5')!.at(-1)).toEqual({ position: 5, estimatedWaitMs: 200 });
+  });
+
   it('lets one member have only a few requests waiting, without refusing the rest of the class', async () => {
     const { ask, scheduler } = classroom({ perUserQueued: 2 });
     void ask('running', { guild: 'A' });
