@@ -1,6 +1,8 @@
 import { Services } from './app.js';
 import { loadCommands } from './command/loader.js';
+import { join } from 'node:path';
 import { Bot } from './discord/bot.js';
+import { openJournalOrExit } from './journal/open.js';
 import { ConfigError } from './config/config.js';
 import { loadConfigRequiring } from './config/env.js';
 import { createLogger } from './util/logger.js';
@@ -11,8 +13,17 @@ const logger = createLogger(config);
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
 process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception'));
 
+// Under start:sharded every shard is its own process, and an embedded database is one process's
+// alone: each shard keeps its journal in its own folder (ShardingManager sets SHARDS).
+const shard = process.env.SHARDS;
+const journaling = config.JOURNAL_ENABLED
+  ? await openJournalOrExit(
+      shard && !config.DATABASE_URL ? { ...config, DATA_DIR: join(config.DATA_DIR, `shard-${shard}`) } : config,
+      { logger },
+    )
+  : undefined;
 const services = new Services(config, logger);
-const bot = new Bot(services, await loadCommands());
+const bot = new Bot(services, await loadCommands(), journaling);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     void bot.stop(signal).then(
@@ -28,6 +39,7 @@ try {
   await bot.start(config.DISCORD_TOKEN);
 } catch (error) {
   await services.dispose();
+  await journaling?.database.close().catch(() => undefined);
   if (error instanceof ConfigError) {
     // A setting the bot cannot run with, such as a HEALTH_PORT another process holds: the
     // operator needs the variable and what to do, not a stack; 78 as for any bad setting.

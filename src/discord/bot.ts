@@ -3,8 +3,20 @@ import { GatewayCloseCodes } from 'discord-api-types/v10';
 import { Client, Events, GatewayIntentBits, type WebSocketShard } from 'discord.js';
 import type { Services } from '../app.js';
 import type { Command } from '../command/definition.js';
+import type { Database } from '../journal/database.js';
+import type { InteractionJournal } from '../journal/journal.js';
 import { startHealthServer } from './health.js';
+import { tokenResponder } from './responder.js';
 import { Router } from './router.js';
+
+/** How often the journal closes what ran out of time or attempts and purges what is past retention. */
+const JOURNAL_CHORES_MS = 60_000;
+
+/** The interaction journal and the database it lives in, when the bot keeps one. */
+export interface BotJournal {
+  journal: InteractionJournal;
+  database: Database;
+}
 
 /** Close codes that are not Discord's own gateway codes (those are named by GatewayCloseCodes). */
 const WEBSOCKET_CLOSE_NAMES: Readonly<Record<number, string>> = {
@@ -29,10 +41,12 @@ export class Bot {
   private health: Server | undefined;
   private models: Record<string, string> | undefined;
   private stopping = false;
+  private chores: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly services: Services,
     commands: ReadonlyMap<string, Command>,
+    private readonly journaling?: BotJournal,
   ) {
     this.client = new Client({
       intents: [GatewayIntentBits.Guilds],
@@ -45,7 +59,7 @@ export class Bot {
         rejectOnRateLimit: (limit) => limit.route.startsWith('/webhooks/'),
       },
     });
-    this.router = new Router(commands, services);
+    this.router = new Router(commands, services, journaling ? { journal: journaling.journal } : {});
     this.client.on(Events.InteractionCreate, (interaction) => void this.router.handle(interaction));
     this.client.on(Events.Error, (error) => services.logger.error({ err: error }, 'discord client error'));
     this.watchGateway();
@@ -118,6 +132,7 @@ export class Bot {
         {
           loggedIn: () => this.client.isReady(),
           models: () => (this.models ? this.services.modelStatus() : undefined),
+          journal: () => (this.journaling ? this.journaling.journal.ready() : undefined),
         },
         () => this.router.pending,
       );
@@ -132,6 +147,52 @@ export class Bot {
       { models: this.models, executionProvider: this.services.engine.activeProvider },
       'models loaded; ready',
     );
+    if (this.journaling) await this.resumeUnfinished(this.journaling);
+  }
+
+  /**
+   * What the last run accepted and did not answer: each interaction whose token still lives is
+   * answered now (through the router like any request); those that used every attempt are told
+   * so; the rest is closed and logged by the journal's chores, which then run every minute.
+   */
+  private async resumeUnfinished({ journal, database }: BotJournal): Promise<void> {
+    const { logger, metrics } = this.services;
+    const client = this.client;
+    if (!client.isReady()) return;
+    try {
+      // The embedded database is this process's alone (DATA_DIR's lock): what is still running there was cut off.
+      const adopted = database.backend === 'embedded' ? await journal.adoptOrphans() : 0;
+      for (const entry of await journal.takeExhausted()) {
+        metrics.journalEvents.inc({ event: 'gave_up' });
+        logger.warn(
+          { interactionId: entry.id, command: entry.commandName, attempts: entry.attempts },
+          'gave up on an interaction after its last attempt; telling its user',
+        );
+        await this.router.giveUp(entry, tokenResponder(client, entry.applicationId, entry.token));
+      }
+      let resumed = 0;
+      for (const candidate of await journal.unfinished()) {
+        const entry = await journal.claim(candidate.id);
+        if (!entry) continue;
+        resumed += 1;
+        void this.router.resume(entry, tokenResponder(client, entry.applicationId, entry.token));
+      }
+      logger.info({ resumed, adopted, database: database.backend }, 'journal replayed');
+    } catch (error) {
+      logger.error({ err: error }, 'could not replay the journal; unfinished requests will be retried by the chores');
+    }
+    await this.journalChores(journal);
+    this.chores = setInterval(() => void this.journalChores(journal), JOURNAL_CHORES_MS);
+    this.chores.unref();
+  }
+
+  private async journalChores(journal: InteractionJournal): Promise<void> {
+    try {
+      const { expired } = await journal.maintain();
+      for (const entry of expired) this.services.metrics.journalEvents.inc({ event: entry.outcome });
+    } catch (error) {
+      this.services.logger.warn({ err: error }, 'journal chores failed; will try again');
+    }
   }
 
   /**
@@ -144,9 +205,25 @@ export class Bot {
     const { logger } = this.services;
     logger.info({ reason, inFlight: this.router.pending, graceMs }, 'shutting down');
     const drain = await this.router.drain(graceMs);
+    clearInterval(this.chores);
+    if (this.journaling) await this.closeJournal(this.journaling);
     await this.services.dispose();
     await this.client.destroy();
     await new Promise<void>((resolve) => (this.health ? this.health.close(() => resolve()) : resolve()));
     logger.info(drain, 'stopped');
+  }
+
+  /** What the drain interrupted goes back to pending, for the next start to answer at once. */
+  private async closeJournal({ journal, database }: BotJournal): Promise<void> {
+    const { logger } = this.services;
+    try {
+      const released = await journal.release();
+      if (released > 0) logger.info({ released }, 'unfinished requests left in the journal for the next start');
+    } catch (error) {
+      logger.warn({ err: error }, 'could not release journal rows; the next start takes them over');
+    }
+    await database
+      .close()
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not close the journal database'));
   }
 }

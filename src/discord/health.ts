@@ -6,6 +6,8 @@ export interface HealthState {
   loggedIn: () => boolean;
   /** Each model's start-up status by manifest id: 'loaded', or why it is unavailable. */
   models: () => Record<string, string> | undefined;
+  /** Whether the interaction journal's database can be used; undefined when the bot keeps no journal. */
+  journal?: () => boolean | undefined;
 }
 
 /** An absolute path (two or more segments) or a URL: operators' detail, which stays in the log. */
@@ -51,15 +53,21 @@ export function startHealthServer(
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path === '/healthz') {
       const models = state.models();
-      // Ready: every default model loaded (Services.modelStatus says which, and why not).
+      const journal = state.journal?.();
+      // Ready: every default model loaded (Services.modelStatus says which, and why not), and
+      // the journal's database reachable (without it, a crash would lose accepted requests).
       const ready =
-        state.loggedIn() && models !== undefined && Object.values(models).every((status) => status === 'loaded');
+        state.loggedIn() &&
+        journal !== false &&
+        models !== undefined &&
+        Object.values(models).every((status) => status === 'loaded');
       response.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
       response.end(
         JSON.stringify({
           status: ready ? 'ready' : models === undefined ? 'starting' : 'not ready',
           loggedIn: state.loggedIn(),
           models: models ? modelStatus(models) : 'loading',
+          journal: journal === undefined ? 'off' : journal ? 'ready' : 'unavailable',
           executionProvider: services.engine.activeProvider,
         }),
       );

@@ -1,6 +1,7 @@
 import { ApplicationCommandOptionType } from 'discord-api-types/v10';
 import type { ChatInputCommandInteraction, Message, MessageContextMenuCommandInteraction } from 'discord.js';
 import type { Command } from '../command/definition.js';
+import type { AttachmentReference, JournaledOptions } from '../journal/entry.js';
 import { UserFacingError } from '../util/errors.js';
 import { downloadAttachment, type AttachmentRef, type DownloadPolicy } from './attachments.js';
 
@@ -20,27 +21,39 @@ export function firstImage(message: Pick<Message, 'attachments' | 'embeds'>): At
   return undefined;
 }
 
-/** Raw options of a slash command, with attachments downloaded into memory. */
-export async function chatInputOptions(
-  interaction: ChatInputCommandInteraction,
-  policy: DownloadPolicy,
-): Promise<Record<string, unknown>> {
-  const raw: Record<string, unknown> = {};
-  for (const option of interaction.options.data) {
-    if (option.type === ApplicationCommandOptionType.Attachment && option.attachment) {
-      const { url, name, size, contentType } = option.attachment;
-      raw[option.name] = { name, bytes: await downloadAttachment({ url, name, size, contentType }, policy) };
-    } else if (option.value !== undefined) raw[option.name] = option.value;
-  }
-  return raw;
+function reference(ref: AttachmentRef): AttachmentReference {
+  return {
+    kind: 'attachment',
+    url: ref.url,
+    name: ref.name,
+    size: ref.size ?? null,
+    contentType: ref.contentType ?? null,
+  };
 }
 
-/** Raw options of a message context-menu command, taken from the target message. */
-export async function messageOptions(
-  command: Command,
-  interaction: MessageContextMenuCommandInteraction,
-  policy: DownloadPolicy,
-): Promise<Record<string, unknown>> {
+/**
+ * What a request needs to be run, now or after a restart, without the bytes: the values of a
+ * slash command's options, attachments as references to download. This is what the journal
+ * keeps; nothing has been fetched yet.
+ */
+export function chatInputOptions(interaction: ChatInputCommandInteraction): JournaledOptions {
+  const options: JournaledOptions = {};
+  for (const option of interaction.options.data) {
+    if (option.type === ApplicationCommandOptionType.Attachment && option.attachment) {
+      options[option.name] = reference(option.attachment);
+    } else if (
+      typeof option.value === 'string' ||
+      typeof option.value === 'number' ||
+      typeof option.value === 'boolean'
+    ) {
+      options[option.name] = option.value;
+    }
+  }
+  return options;
+}
+
+/** The same for a message context-menu command, taken from the target message (its image, or its text). */
+export function messageOptions(command: Command, interaction: MessageContextMenuCommandInteraction): JournaledOptions {
   const message = interaction.targetMessage;
   if (command.kind === 'message' && command.target === 'image') {
     const image = firstImage(message);
@@ -48,11 +61,24 @@ export async function messageOptions(
       throw new UserFacingError('That message has no image attachment or embedded image to classify.', {
         code: 'no_image',
       });
-    return { image: { name: image.name, bytes: await downloadAttachment(image, policy) } };
+    return { image: reference(image) };
   }
   if (!message.content.trim())
     throw new UserFacingError('That message has no text to analyse (only attachments or embeds).', {
       code: 'empty_text',
     });
   return { text: message.content };
+}
+
+/** Raw options for the command: every attachment reference downloaded into memory, under the policy's limits. */
+export async function resolveOptions(
+  options: JournaledOptions,
+  policy: DownloadPolicy,
+): Promise<Record<string, unknown>> {
+  const raw: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(options)) {
+    raw[name] =
+      typeof value === 'object' ? { name: value.name, bytes: await downloadAttachment(value, policy) } : value;
+  }
+  return raw;
 }

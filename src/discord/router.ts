@@ -16,7 +16,10 @@ import type { DownloadPolicy } from './attachments.js';
 import { deliver, replyDeadline, systemClock, type DeliveryOptions, type RetryClock } from './delivery.js';
 import { FairUse } from './fair-use.js';
 import { FairScheduler, type WaitNotice } from './scheduler.js';
-import { chatInputOptions, messageOptions } from './options.js';
+import { chatInputOptions, messageOptions, resolveOptions } from './options.js';
+import { interactionResponder, type Responder } from './responder.js';
+import type { InteractionJournal } from '../journal/journal.js';
+import type { JournaledInteraction, JournaledOptions } from '../journal/entry.js';
 
 type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction;
 
@@ -25,6 +28,13 @@ const PROGRESS_INTERVAL_MS = 1500;
 /** Part of the drain timeout kept for telling the users of unfinished requests to run them again. */
 const NOTICE_RESERVE_MS = 2000;
 export const RESTART_MESSAGE = "I'm restarting — please run the command again in a minute.";
+/** What a journaled request interrupted by a shutdown shows until the next start answers it. */
+export const RESUME_NOTICE = "⏳ I'm restarting. Your request is saved and will be answered as soon as I'm back.";
+/**
+ * The longest the journal may take to record a request before it is acknowledged anyway:
+ * Discord wants the acknowledgement within 3 s of the interaction, which also has to travel.
+ */
+const RECORD_TIMEOUT_MS = 1000;
 /** What a request is assumed to cost at the models until its command has been measured. */
 const DEFAULT_COST_MS = 100;
 /** Errors about what the user sent: an answer to their request, which their cooldown counts. */
@@ -35,6 +45,28 @@ const ANSWER_KINDS: ReadonlySet<ErrorKind> = new Set(['input', 'usage', 'image']
  * input, delivered) starts the user's cooldown.
  */
 type Outcome = 'answered' | 'refused' | 'failed' | 'interrupted';
+
+/** One request to answer, live or resumed from the journal after a restart. */
+interface Job {
+  /** The interaction's id (the journal's key). */
+  id: string;
+  requestId: string;
+  log: Logger;
+  stop: AbortSignal;
+  /** performance.now() when it arrived here. */
+  started: number;
+  receivedAt: number;
+  command: Command;
+  userId: string;
+  guildId: string | null;
+  /** Option values, attachments as references still to download. */
+  options: JournaledOptions;
+  responder: Responder;
+  /** No reply retry starts after this (the token's lifetime). */
+  deadline: number;
+  /** It has a row in the journal to close. */
+  journaled: boolean;
+}
 
 /** What a shutdown's drain did. */
 export interface DrainReport {
@@ -82,14 +114,17 @@ export class Router {
   private accepting = true;
   private readonly clock: RetryClock;
   readonly policy: DownloadPolicy;
+  /** Where accepted interactions are recorded until answered; without it, a restart loses them. */
+  private readonly journal: InteractionJournal | undefined;
 
   constructor(
     private readonly commands: ReadonlyMap<string, Command>,
     private readonly services: Services,
-    options: { clock?: RetryClock } = {},
+    options: { clock?: RetryClock; journal?: InteractionJournal } = {},
   ) {
     const { config } = services;
     this.clock = options.clock ?? systemClock;
+    this.journal = options.journal;
     this.fairUse = new FairUse(config.COOLDOWN_SECONDS * 1000, () => this.clock.now());
     this.scheduler = new FairScheduler({
       slots: config.INFERENCE_SLOTS,
@@ -172,16 +207,21 @@ export class Router {
     });
   }
 
+  private requestLog(requestId: string, command: string, user: string, guild: string | null, interactionId: string) {
+    return this.services.logger.child({ requestId, command, user, guild, interactionId });
+  }
+
   private async run(interaction: CommandInteraction, stop: AbortSignal): Promise<void> {
     const started = performance.now();
     const receivedAt = this.clock.now();
     const requestId = randomUUID();
-    const log = this.services.logger.child({
+    const log = this.requestLog(
       requestId,
-      command: interaction.commandName,
-      user: interaction.user.id,
-      guild: interaction.guildId,
-    });
+      interaction.commandName,
+      interaction.user.id,
+      interaction.guildId,
+      interaction.id,
+    );
     const { metrics } = this.services;
     const command = this.commands.get(interaction.commandName);
     if (!command) {
@@ -206,24 +246,191 @@ export class Router {
     }
     let outcome: Outcome = 'failed';
     try {
-      outcome = await this.serve(interaction, command, { requestId, log, stop, started, receivedAt });
+      outcome = await this.intake(interaction, command, { requestId, log, stop, started, receivedAt });
     } finally {
       if (outcome !== 'answered') cooldown.withdraw();
       metrics.commandSeconds.observe({ command: command.name }, (performance.now() - started) / 1000);
     }
   }
 
-  /** Capacity checks, then the command and its reply (or its error); says how the request ended. */
-  private async serve(
+  /**
+   * A live interaction, before any work: its options as references (a context menu's target
+   * message read now), recorded in the journal, then acknowledged within Discord's 3 s.
+   */
+  private async intake(
     interaction: CommandInteraction,
     command: Command,
     request: { requestId: string; log: Logger; stop: AbortSignal; started: number; receivedAt: number },
   ): Promise<Outcome> {
-    const { metrics } = this.services;
-    const { log, stop } = request;
-    const guild = interaction.guildId ?? `dm:${interaction.user.id}`;
-    const delivery: DeliveryOptions = {
+    const { log } = request;
+    let options: JournaledOptions;
+    try {
+      options = interaction.isChatInputCommand() ? chatInputOptions(interaction) : messageOptions(command, interaction);
+    } catch (error) {
+      if (!isUserFacing(error)) throw error;
+      // Nothing to run (a context menu on a message without an image or text): answered at once, privately.
+      log.info({ code: error.code, reason: error.message }, 'command refused');
+      await this.rejectEphemeral(interaction, `⚠️ ${error.message}`);
+      return 'answered';
+    }
+    const journaled = await this.record(interaction, command, options, log);
+    if (journaled === 'duplicate') return 'failed';
+    try {
+      // Acknowledged first, within Discord's 3 s, even when the request then waits its turn.
+      await interaction.deferReply();
+    } catch (error) {
+      log.warn({ err: error }, 'could not acknowledge the interaction');
+      if (journaled === 'recorded') await this.finishJournal(interaction.id, 'failed', log, 'not acknowledged');
+      throw error;
+    }
+    return this.serve({
+      ...request,
+      id: interaction.id,
+      command,
+      userId: interaction.user.id,
+      guildId: interaction.guildId,
+      options,
+      responder: interactionResponder(interaction),
       deadline: replyDeadline(interaction.createdTimestamp, request.receivedAt),
+      journaled: journaled === 'recorded',
+    });
+  }
+
+  /**
+   * Journals an interaction before it is acknowledged, so that a crash or a restart loses
+   * nothing. Bounded: Discord wants the acknowledgement within 3 s, so a database that is down
+   * or slower than RECORD_TIMEOUT_MS is answered without (and logged); the request is not refused.
+   */
+  private async record(
+    interaction: CommandInteraction,
+    command: Command,
+    options: JournaledOptions,
+    log: Logger,
+  ): Promise<'recorded' | 'unrecorded' | 'duplicate'> {
+    const { journal } = this;
+    if (!journal) return 'unrecorded';
+    const { journalEvents } = this.services.metrics;
+    if (!journal.ready()) {
+      journalEvents.inc({ event: 'unrecorded' });
+      log.warn('the journal database is unavailable; answering without recording the request');
+      return 'unrecorded';
+    }
+    const recording = journal.record({
+      id: interaction.id,
+      applicationId: interaction.applicationId,
+      token: interaction.token,
+      commandName: command.name,
+      options,
+      guildId: interaction.guildId,
+      channelId: interaction.channelId,
+      userId: interaction.user.id,
+    });
+    const timer = new AbortController();
+    const result = await Promise.race([
+      recording.then(
+        (inserted) => (inserted ? ('recorded' as const) : ('duplicate' as const)),
+        (error: unknown) => {
+          log.warn({ err: error }, 'could not record the request in the journal; answering without it');
+          return 'unrecorded' as const;
+        },
+      ),
+      this.clock.sleep(RECORD_TIMEOUT_MS, timer.signal).then(() => 'slow' as const),
+    ]);
+    timer.abort();
+    if (result === 'slow') {
+      log.warn(
+        { timeoutMs: RECORD_TIMEOUT_MS },
+        'the journal was too slow to record the request; answering without it',
+      );
+      // Answered here without the journal: a row that lands later must not be resumed after a restart.
+      void recording.then(
+        (inserted) => inserted && journal.markFailed(interaction.id, 'recorded too late; answered without the journal'),
+        () => undefined,
+      );
+      journalEvents.inc({ event: 'unrecorded' });
+      return 'unrecorded';
+    }
+    if (result === 'duplicate') log.info('interaction already recorded (delivered twice): answered elsewhere');
+    journalEvents.inc({ event: result });
+    return result;
+  }
+
+  /**
+   * An interaction from the journal after a restart: answered through its token, with the same
+   * scheduling, options (attachments downloaded again) and replies as a live one. Shutdown
+   * drains it like any other request. Never rejects.
+   */
+  resume(entry: JournaledInteraction, responder: Responder): Promise<void> {
+    const stop = new AbortController();
+    const task = this.resumeNow(entry, responder, stop.signal).catch((error: unknown) =>
+      this.services.logger.error({ err: error, interactionId: entry.id }, 'resumed interaction failed'),
+    );
+    this.inFlight.set(task, stop);
+    void task.finally(() => this.inFlight.delete(task));
+    return task;
+  }
+
+  private async resumeNow(entry: JournaledInteraction, responder: Responder, stop: AbortSignal): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const log = this.requestLog(requestId, entry.commandName, entry.userId, entry.guildId, entry.id);
+    const created = entry.createdAt.getTime();
+    const delivery = this.deliveryOptions(replyDeadline(created, created), stop, log);
+    log.info({ attempt: entry.attempts, ageMs: this.clock.now() - created }, 'resuming an interaction after a restart');
+    this.services.metrics.journalEvents.inc({ event: 'resumed' });
+    const command = this.commands.get(entry.commandName);
+    if (!command) {
+      await this.fail(
+        responder,
+        'I was restarted with a new version that no longer has this command. Try `/help`.',
+        delivery,
+      ).catch((error: unknown) => log.warn({ err: error }, 'could not send the error reply'));
+      await this.finishJournal(entry.id, 'failed', log, 'command no longer exists');
+      return;
+    }
+    // The user has watched "thinking…" through the restart: say what is happening.
+    void responder
+      .edit({ content: '⏳ I restarted while working on this; picking it up again now.', allowedMentions: NO_MENTIONS })
+      .catch(() => undefined);
+    const outcome = await this.serve({
+      id: entry.id,
+      requestId,
+      log,
+      stop,
+      started,
+      receivedAt: created,
+      command,
+      userId: entry.userId,
+      guildId: entry.guildId,
+      options: entry.options,
+      responder,
+      deadline: delivery.deadline,
+      journaled: true,
+    });
+    this.services.metrics.commandSeconds.observe({ command: command.name }, (performance.now() - started) / 1000);
+    log.info({ outcome }, 'resumed interaction settled');
+  }
+
+  /**
+   * An interaction the journal gave up on (it used every attempt: the process stopped while
+   * answering it each time): its user is told, privately, instead of being left on "thinking…".
+   */
+  async giveUp(entry: JournaledInteraction, responder: Responder): Promise<void> {
+    const log = this.requestLog(randomUUID(), entry.commandName, entry.userId, entry.guildId, entry.id);
+    const created = entry.createdAt.getTime();
+    const delivery = this.deliveryOptions(replyDeadline(created, created), new AbortController().signal, log);
+    await this.fail(
+      responder,
+      `I could not answer this /${entry.commandName}: I stopped while working on it ${entry.attempts} times. ` +
+        'Please try again, perhaps with a smaller image or shorter text.',
+      delivery,
+    ).catch((error: unknown) => log.warn({ err: error }, 'could not tell the user their request was given up'));
+  }
+
+  private deliveryOptions(deadline: number, stop: AbortSignal, log: Logger): DeliveryOptions {
+    const { metrics } = this.services;
+    return {
+      deadline,
       clock: this.clock,
       signal: stop,
       onRetry: ({ attempt, reason, delayMs, error }) => {
@@ -234,104 +441,157 @@ export class Router {
         );
       },
     };
+  }
+
+  /** Closes the journal's row for an interaction; a failure to do so is logged, never thrown. */
+  private async finishJournal(id: string, state: 'done' | 'failed', log: Logger, reason = ''): Promise<void> {
+    const { journal } = this;
+    if (!journal) return;
+    try {
+      const closed = state === 'done' ? await journal.markDone(id) : await journal.markFailed(id, reason);
+      this.services.metrics.journalEvents.inc({ event: state });
+      // Another worker took the row over (this one was presumed dead): the user may get two answers.
+      if (!closed) log.warn({ state }, 'the journal row was no longer held by this process');
+    } catch (error) {
+      log.warn({ err: error, state }, 'could not close the journal row; it may be answered again after a restart');
+    }
+  }
+
+  /** Capacity checks, then the command and its reply (or its error); says how the request ended. */
+  private async serve(job: Job): Promise<Outcome> {
+    const { metrics } = this.services;
+    const { log, stop, command, responder } = job;
+    const guild = job.guildId ?? `dm:${job.userId}`;
+    const delivery = this.deliveryOptions(job.deadline, stop, log);
     let finished = false;
     let release: (() => void) | undefined;
+    // A request that waits long in the queue keeps its claim on the journal row.
+    const renewal = job.journaled && this.journal ? this.keepClaim(job.id, log) : undefined;
     try {
-      // Acknowledged first, within Discord's 3 s, even when the request then waits its turn.
-      await interaction.deferReply();
       let lastProgress = 0;
       const progress = (text: string): void => {
         const now = Date.now();
         if (finished || now - lastProgress < PROGRESS_INTERVAL_MS) return;
         lastProgress = now;
-        void interaction
-          .editReply({ content: clip(`⏳ ${text}`, LIMITS.content), allowedMentions: NO_MENTIONS })
+        void responder
+          .edit({ content: clip(`⏳ ${text}`, LIMITS.content), allowedMentions: NO_MENTIONS })
           .catch(() => undefined);
       };
       if (command.usesModels) {
         release = await this.scheduler.turn(
-          { guild, user: interaction.user.id, kind: command.name },
+          { guild, user: job.userId, kind: command.name },
           (notice) => progress(waitingLine(notice)),
           stop,
         );
       }
-      const raw = await unlessAborted(
-        interaction.isChatInputCommand()
-          ? chatInputOptions(interaction, this.policy)
-          : messageOptions(command, interaction, this.policy),
-        stop,
-      );
-      const report = await unlessAborted(runCommand(command, raw, this.services, progress, request.requestId), stop);
+      const raw = await unlessAborted(resolveOptions(job.options, this.policy), stop);
+      const report = await unlessAborted(runCommand(command, raw, this.services, progress, job.requestId), stop);
       const reply = await unlessAborted(Promise.resolve(command.toEmbeds(report)), stop);
       // The models are free for the next request while the reply travels (and is retried).
       release?.();
       finished = true;
       // Computed once: a reply Discord does not take at first is sent again as it is.
-      await this.reply(interaction, reply, delivery);
+      await this.reply(responder, reply, delivery);
       metrics.requests.inc({ command: command.name, outcome: 'ok' });
-      log.info({ ms: Math.round(performance.now() - request.started) }, 'command answered');
+      log.info({ ms: Math.round(performance.now() - job.started) }, 'command answered');
+      if (job.journaled) await this.finishJournal(job.id, 'done', log);
       return 'answered';
     } catch (error) {
       finished = true;
       if (stop.aborted) {
         metrics.requests.inc({ command: command.name, outcome: 'interrupted' });
+        if (job.journaled) {
+          // Left running in the journal: the shutdown releases it and the next start answers it.
+          metrics.journalEvents.inc({ event: 'interrupted' });
+          log.info(
+            { reason: describeError(error) },
+            'request interrupted by shutdown; it will be resumed after the restart',
+          );
+          await responder
+            .edit({ content: RESUME_NOTICE, allowedMentions: NO_MENTIONS })
+            .catch((replyError: unknown) => log.warn({ err: replyError }, 'could not send the resume notice'));
+          return 'interrupted';
+        }
         log.info({ reason: describeError(error) }, 'request interrupted by shutdown; asking the user to run it again');
-        await this.fail(interaction, RESTART_MESSAGE, delivery).catch((replyError: unknown) =>
+        await this.fail(responder, RESTART_MESSAGE, delivery).catch((replyError: unknown) =>
           log.warn({ err: replyError }, 'could not send the restart notice'),
         );
         return 'interrupted';
       }
       const userFacing = isUserFacing(error);
+      let message: string;
+      let outcome: Outcome;
       if (userFacing && error.kind === 'capacity') {
         metrics.requests.inc({ command: command.name, outcome: 'busy' });
         log.info({ code: error.code, reason: error.message }, 'request refused: no room to wait');
-        await this.fail(interaction, error.message, delivery).catch((replyError: unknown) =>
-          log.warn({ err: replyError }, 'could not send the refusal'),
-        );
-        return 'refused';
+        message = error.message;
+        outcome = 'refused';
+      } else {
+        metrics.requests.inc({ command: command.name, outcome: 'error' });
+        metrics.errors.inc({ command: command.name, kind: userFacing ? 'user' : 'internal' });
+        if (userFacing) log.info({ code: error.code, reason: error.message }, 'command refused');
+        else log.error({ err: error }, 'command failed');
+        // An internal error's text can hold paths or provider bodies: it stays in the log.
+        message = userFacing
+          ? error.message
+          : `Something went wrong on my side. It has been logged (request ${job.requestId}); please try again.`;
+        outcome = userFacing && ANSWER_KINDS.has(error.kind) ? 'answered' : 'failed';
       }
-      metrics.requests.inc({ command: command.name, outcome: 'error' });
-      metrics.errors.inc({ command: command.name, kind: userFacing ? 'user' : 'internal' });
-      if (userFacing) log.info({ code: error.code, reason: error.message }, 'command refused');
-      else log.error({ err: error }, 'command failed');
-      // An internal error's text can hold paths or provider bodies: it stays in the log.
-      const message = userFacing
-        ? error.message
-        : `Something went wrong on my side. It has been logged (request ${request.requestId}); please try again.`;
-      const delivered = await this.fail(interaction, message, delivery).then(
+      const delivered = await this.fail(responder, message, delivery).then(
         () => true,
         (replyError: unknown) => {
           log.warn({ err: replyError }, 'could not send the error reply');
           return false;
         },
       );
-      return delivered && userFacing && ANSWER_KINDS.has(error.kind) ? 'answered' : 'failed';
+      if (job.journaled)
+        await this.finishJournal(
+          job.id,
+          'failed',
+          log,
+          userFacing ? `${error.code}` : `internal error (request ${job.requestId})`,
+        );
+      return delivered ? outcome : 'failed';
     } finally {
       release?.();
+      renewal?.abort();
     }
   }
 
-  private async reply(interaction: CommandInteraction, result: RichReply, delivery: DeliveryOptions): Promise<void> {
+  /**
+   * Renews this process's claim on a journal row until the returned controller aborts. On real
+   * time, not the router's clock: the lease is the journal's, measured on the database's side.
+   */
+  private keepClaim(id: string, log: Logger): AbortController {
+    const stop = new AbortController();
+    const journal = this.journal!;
+    const timer = setInterval(() => {
+      void journal.renew(id).then(
+        (held) => {
+          if (!held) log.warn('the journal row was taken over by another process while this one was answering it');
+        },
+        (error: unknown) => log.warn({ err: error }, 'could not renew the claim on the journal row'),
+      );
+    }, journal.leaseRenewMs);
+    timer.unref();
+    stop.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+    return stop;
+  }
+
+  private async reply(responder: Responder, result: RichReply, delivery: DeliveryOptions): Promise<void> {
     const payload = {
       content: '',
       embeds: toDiscordEmbeds(result.embeds),
       files: result.files.map((file) => ({ attachment: file.data, name: file.name })),
       allowedMentions: NO_MENTIONS,
     };
-    await deliver(() => interaction.editReply(payload), delivery);
+    await deliver(() => responder.edit(payload), delivery);
   }
 
   /** Errors are ephemeral: replace the public "thinking…" with a private message. */
-  private async fail(interaction: CommandInteraction, message: string, delivery: DeliveryOptions): Promise<void> {
+  private async fail(responder: Responder, message: string, delivery: DeliveryOptions): Promise<void> {
     const content = clip(`⚠️ ${message}`, LIMITS.content);
-    if (!interaction.deferred && !interaction.replied) {
-      await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
-      return;
-    }
-    await deliver(() => interaction.deleteReply(), delivery).catch(() => undefined);
-    await deliver(
-      () => interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS }),
-      delivery,
-    );
+    await deliver(() => responder.remove(), delivery).catch(() => undefined);
+    await deliver(() => responder.followUp({ content, ephemeral: true, allowedMentions: NO_MENTIONS }), delivery);
   }
 }

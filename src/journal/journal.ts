@@ -115,6 +115,11 @@ export class InteractionJournal {
     this.retentionMs = (options.retentionHours ?? 24) * 3_600_000;
   }
 
+  /** How often a worker answering a row should renew its claim: well within the lease. */
+  get leaseRenewMs(): number {
+    return Math.floor(this.leaseMs / 3);
+  }
+
   /** False while the database cannot be reached (a server that is down): /healthz should say 503. */
   ready(): boolean {
     return this.database.ready();
@@ -268,6 +273,57 @@ export class InteractionJournal {
       else await this.quarantine((row as { interaction_id?: unknown }).interaction_id, parsed.error);
     }
     return resumable;
+  }
+
+  /**
+   * For the embedded database at start-up: this process holds DATA_DIR's lock, so a row still
+   * running belongs to a process that is gone (killed, crashed, the machine restarted). They go
+   * back to pending at once instead of after their lease; the attempt they used still counts, so
+   * a request that crashes the process is not tried for ever. Never for a server database,
+   * where the claimant may be another live replica.
+   */
+  async adoptOrphans(): Promise<number> {
+    const { rowCount } = await this.database.query(
+      `UPDATE interaction_journal SET state = 'pending', claimed_by = NULL, lease_until = NULL
+       WHERE state = 'running' AND claimed_by IS DISTINCT FROM $1`,
+      [this.workerId],
+    );
+    return rowCount;
+  }
+
+  /**
+   * Interactions that used every attempt and nobody holds, whose token still lives: each is
+   * closed as failed in one conditional UPDATE (so of two replicas exactly one gets it) and
+   * returned with its token, once, so that its user is told it failed instead of being left on
+   * "thinking…".
+   */
+  async takeExhausted(now = this.clock.now()): Promise<JournaledInteraction[]> {
+    const { rows } = await this.database.query(
+      `UPDATE interaction_journal AS row
+       SET state = 'failed', failure_reason = 'gave up after ' || row.attempts || ' attempts',
+           token = NULL, options = NULL, lease_until = NULL, finished_at = $2::timestamptz
+       FROM (SELECT interaction_id, token, options, state FROM interaction_journal
+             WHERE state IN ('pending', 'running') AND attempts >= $3 AND created_at > $1::timestamptz
+               AND (state = 'pending' OR lease_until <= $2::timestamptz)) AS before
+       WHERE row.interaction_id = before.interaction_id
+         AND row.state IN ('pending', 'running')
+         AND (row.state = 'pending' OR row.lease_until <= $2::timestamptz)
+       RETURNING row.interaction_id, row.application_id, before.token, row.command_name, before.options,
+         row.guild_id, row.channel_id, row.user_id, row.created_at, before.state, row.attempts`,
+      [iso(now - TOKEN_LIFETIME_MS), iso(now), this.maxAttempts],
+    );
+    const taken: JournaledInteraction[] = [];
+    for (const row of rows) {
+      const parsed = openRow.safeParse(row);
+      // Already closed as failed: an unreadable row is only logged.
+      if (parsed.success) taken.push(parsed.data);
+      else
+        this.logger.warn(
+          { interactionId: (row as { interaction_id?: unknown }).interaction_id },
+          'skipped an unreadable journal row',
+        );
+    }
+    return taken.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }
 
   /** Logs an unreadable row (which columns failed, never their values) and fails it so it is not read again. */

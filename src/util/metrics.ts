@@ -130,6 +130,10 @@ export class Metrics {
     'sightread_gateway_events_total',
     'Gateway connection events, by event: disconnect, reconnecting, resume, invalidated (a session that could not be resumed and was started anew).',
   );
+  readonly journalEvents = new Counter(
+    'sightread_journal_events_total',
+    'Interaction journal events, by event: recorded, unrecorded (answered without the journal: database unavailable or slow), duplicate, done, failed, interrupted (left for the next start), resumed (answered after a restart), gave_up, expired.',
+  );
 
   /** Event-loop delay: what a gateway heartbeat or a new interaction would wait right now. */
   readonly eventLoop: IntervalHistogram = monitorEventLoopDelay({ resolution: LAG_TICK_MS });
@@ -174,6 +178,7 @@ export class Metrics {
       this.batchItems,
       this.replyRetries,
       this.gatewayEvents,
+      this.journalEvents,
       this.eventLoopLag,
     ].flatMap((metric) => metric.render());
     for (const [name, gauge] of Object.entries(gauges))

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FIXTURE_MANIFEST, ROOT } from '../helpers.js';
 import type { DiscordEmulator, InteractionRecord } from './emulator.js';
 
@@ -6,6 +9,18 @@ export interface BotProcess {
   child: ChildProcess;
   logs: Array<Record<string, unknown>>;
   exited: Promise<number | null>;
+}
+
+const dataDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A DATA_DIR of its own (the journal's embedded database), removed when the tests end; pass it to a restart. */
+export function freshDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sightread-e2e-data-'));
+  dataDirs.push(dir);
+  return dir;
 }
 
 /**
@@ -29,6 +44,7 @@ export function botEnv(emulator: DiscordEmulator, extra: Record<string, string> 
     CLIP_MODEL: 'tiny-clip',
     SENTIMENT_MODEL: 'tiny-sentiment',
     LOG_LEVEL: 'info',
+    ...(extra.DATA_DIR ? {} : { DATA_DIR: freshDataDir() }),
     ...extra,
   };
 }

@@ -91,8 +91,18 @@ const USER = {
 };
 const BOT_USER = { id: APP_ID, username: 'sightread', discriminator: '0', bot: true, avatar: null };
 
-let snowflake = 500000000000000000n;
-const nextId = (): string => String((snowflake += 1n));
+/**
+ * Snowflakes as Discord makes them: milliseconds since Discord's epoch (2015) in the top 42
+ * bits, so that an interaction's id says when it was created (the bot's journal reads its
+ * token's age from it); a counter keeps ids unique and increasing within a millisecond.
+ */
+const DISCORD_EPOCH_MS = 1_420_070_400_000n;
+let lastSnowflake = 0n;
+const nextId = (): string => {
+  const fromTime = (BigInt(Date.now()) - DISCORD_EPOCH_MS) << 22n;
+  lastSnowflake = fromTime > lastSnowflake ? fromTime : lastSnowflake + 1n;
+  return String(lastSnowflake);
+};
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort } from '../helpers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, until, type BotProcess } from './bot-process.js';
 import { DiscordEmulator, type InteractionRecord, type RecordedCall } from './emulator.js';
@@ -9,14 +9,6 @@ let bot: BotProcess;
 let healthPort = 0;
 let users = 0;
 const nextUser = (): string => String(700000000000000000n + BigInt((users += 1)));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   await emulator.start();

@@ -1,9 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { HTTPError, MessageFlags, type Interaction } from 'discord.js';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../../src/journal/database.js';
+import { snowflakeAt, type InteractionToRecord, type JournaledInteraction } from '../../../src/journal/entry.js';
+import { InteractionJournal } from '../../../src/journal/journal.js';
+import type { Responder, ResponsePayload } from '../../../src/discord/responder.js';
+import { CapturingLogger, embeddedBackend, type TestDatabase } from '../journal/support.js';
 import { slashCommand, type Command } from '../../../src/command/definition.js';
 import { option } from '../../../src/command/options.js';
 import type { RetryClock } from '../../../src/discord/delivery.js';
-import { RESTART_MESSAGE, Router } from '../../../src/discord/router.js';
+import { RESTART_MESSAGE, RESUME_NOTICE, Router } from '../../../src/discord/router.js';
 import { UserFacingError } from '../../../src/util/errors.js';
 import { testServices } from '../../helpers.js';
 
@@ -42,6 +48,7 @@ class TestClock implements RetryClock {
   }
 }
 
+let sequence = 0;
 type Sent = { kind: 'reply' | 'defer' | 'edit' | 'delete' | 'followUp'; payload?: Record<string, unknown> };
 
 /** What the router uses of a discord.js chat-input interaction, recording what it is sent. */
@@ -50,6 +57,10 @@ class FakeInteraction {
   deferred = false;
   replied = false;
   readonly guildId = '200000000000000002';
+  readonly channelId = '300000000000000003';
+  readonly applicationId = '100000000000000001';
+  readonly id: string;
+  readonly token = `token-${randomUUID()}`;
   readonly options: { data: Array<{ name: string; type: number; value: string }> };
   /** Errors the next edits throw, in order. */
   readonly editFailures: Error[] = [];
@@ -61,6 +72,7 @@ class FakeInteraction {
     readonly createdTimestamp: number,
   ) {
     this.options = { data: [{ name: 'text', type: 3, value: text }] };
+    this.id = snowflakeAt(createdTimestamp, (sequence += 1));
   }
   isAutocomplete(): boolean {
     return false;
@@ -219,3 +231,189 @@ describe('the router', () => {
     // A drain that does not stop the request never resolves, as the test never ends the reserve's wait: a short timeout fails it.
   }, 5000);
 });
+
+/** A journal whose `record` the test can hold, and which notes when it was called. */
+class WatchedJournal extends InteractionJournal {
+  recordGate: ReturnType<typeof gate<void>> | undefined;
+  readonly calls: string[] = [];
+  override async record(interaction: InteractionToRecord): Promise<boolean> {
+    this.calls.push('record');
+    await this.recordGate?.promise;
+    return super.record(interaction);
+  }
+}
+
+/** What a resumed interaction's token is sent, in order. */
+class RecordingResponder implements Responder {
+  readonly acknowledged = true;
+  readonly sent: Sent[] = [];
+  async edit(payload: ResponsePayload): Promise<void> {
+    this.sent.push({ kind: 'edit', payload: { ...payload } });
+  }
+  async remove(): Promise<void> {
+    this.sent.push({ kind: 'delete' });
+  }
+  async followUp(payload: ResponsePayload & { ephemeral?: boolean }): Promise<void> {
+    this.sent.push({ kind: 'followUp', payload: { ...payload } });
+  }
+}
+
+describe('the router with the interaction journal (embedded PostgreSQL)', () => {
+  let db: TestDatabase;
+  let database: Database;
+  beforeAll(async () => {
+    db = await embeddedBackend.open();
+    database = db.database;
+  }, 180_000);
+  afterAll(() => db?.dispose());
+  beforeEach(() => db.raw('DELETE FROM interaction_journal'));
+
+  function setupJournaled(): {
+    router: Router;
+    clock: TestClock;
+    journal: WatchedJournal;
+    ask: (text: string) => FakeInteraction;
+  } {
+    const clock = new TestClock();
+    // No wait passes unless the test ends it: recording is never "too slow" by accident.
+    clock.holdSleeps = true;
+    const journal = new WatchedJournal(database, { logger: new CapturingLogger(), clock, workerId: 'this-process' });
+    const router = new Router(commands, services, { clock, journal });
+    const ask = (text: string): FakeInteraction =>
+      new FakeInteraction('echo', text, { id: String(600000000000000000n + BigInt((users += 1))) }, clock.now());
+    return { router, clock, journal, ask };
+  }
+
+  const stored = async (id: string): Promise<Record<string, unknown> | undefined> =>
+    (await db.raw('SELECT * FROM interaction_journal WHERE interaction_id = $1', [id]))[0] as
+      Record<string, unknown> | undefined;
+
+  it('records a request before acknowledging it, and closes its row once the answer is delivered', async () => {
+    const { router, journal, ask } = setupJournaled();
+    const interaction = ask('journaled');
+    const original = interaction.deferReply.bind(interaction);
+    interaction.deferReply = async () => {
+      journal.calls.push('defer');
+      await original();
+    };
+    await handled(router, interaction);
+    expect(journal.calls).toEqual(['record', 'defer']);
+    expect(interaction.answer).toBe('echo: journaled');
+    expect(await stored(interaction.id)).toMatchObject({
+      state: 'done',
+      token: null,
+      options: null,
+      command_name: 'echo',
+      user_id: interaction.user.id,
+    });
+  });
+
+  it('closes the row as failed when the answer is an error, so it is never resumed', async () => {
+    const { router, ask } = setupJournaled();
+    const interaction = await handled(router, ask('input'));
+    expect(interaction.answer).toMatch(/That text is empty/);
+    expect(await stored(interaction.id)).toMatchObject({ state: 'failed', failure_reason: 'empty_text', token: null });
+  });
+
+  it('answers without the journal when recording takes longer than a second, and a row that lands late is closed', async () => {
+    const { router, clock, journal, ask } = setupJournaled();
+    journal.recordGate = gate();
+    const interaction = ask('slow database');
+    const answered = handled(router, interaction);
+    await until(() => clock.held.find((sleep) => sleep.ms === 1000));
+    clock.held.find((sleep) => sleep.ms === 1000)!.end();
+    await answered;
+    expect(interaction.answer).toBe('echo: slow database');
+    journal.recordGate.open();
+    const row = await until(async () => {
+      const found = await stored(interaction.id);
+      return found?.state === 'failed' ? found : undefined;
+    });
+    expect(row).toMatchObject({ failure_reason: 'recorded too late; answered without the journal', token: null });
+    expect(await journal.unfinished()).toEqual([]);
+  });
+
+  it('on shutdown, leaves a journaled request for the next start and tells its user it is saved', async () => {
+    const { router, clock, journal, ask } = setupJournaled();
+    waiting.set('saved', gate());
+    const interaction = ask('saved');
+    const task = router.handle(interaction as unknown as Interaction);
+    await until(() => interaction.deferred || undefined);
+    const drain = router.drain(10_000);
+    await until(() => clock.held.find((sleep) => sleep.ms === 8000));
+    clock.held.find((sleep) => sleep.ms === 8000)!.end();
+    expect(await drain).toEqual({ drained: false, interrupted: 1, unsettled: 0 });
+    await task;
+    expect(interaction.sent.map((sent) => sent.kind)).toEqual(['defer', 'edit']);
+    expect(interaction.sent.at(-1)!.payload!.content).toBe(RESUME_NOTICE);
+    // Still this process's until it releases it at exit; then the next start resumes it.
+    expect(await stored(interaction.id)).toMatchObject({ state: 'running', claimed_by: 'this-process' });
+    expect(await journal.release()).toBe(1);
+    expect((await journal.unfinished()).map((entry) => entry.id)).toEqual([interaction.id]);
+    waiting.get('saved')!.open();
+  });
+
+  it('resumes a journaled interaction through its token: says so, answers, and closes the row', async () => {
+    const { router, journal, ask } = setupJournaled();
+    const interaction = ask('resumed');
+    await journal.record({
+      id: interaction.id,
+      applicationId: interaction.applicationId,
+      token: interaction.token,
+      commandName: 'echo',
+      options: { text: 'resumed after a crash' },
+      guildId: interaction.guildId,
+      channelId: interaction.channelId,
+      userId: interaction.user.id,
+    });
+    expect(await journal.release()).toBe(1);
+    const entry = (await journal.claim(interaction.id)) as JournaledInteraction;
+    const responder = new RecordingResponder();
+    await router.resume(entry, responder);
+    expect(responder.sent.map((sent) => sent.payload?.content)).toEqual([
+      '⏳ I restarted while working on this; picking it up again now.',
+      '',
+    ]);
+    expect((responder.sent.at(-1)!.payload!.embeds as Array<{ title: string }>)[0]!.title).toBe(
+      'echo: resumed after a crash',
+    );
+    // A clean release does not count the interrupted attempt: this was its first.
+    expect(await stored(interaction.id)).toMatchObject({ state: 'done', attempts: 1, token: null });
+  });
+
+  it('tells the user of an interaction the journal gave up on, privately, instead of leaving "thinking…"', async () => {
+    const { router, clock } = setupJournaled();
+    const responder = new RecordingResponder();
+    await router.giveUp(
+      {
+        id: snowflakeAt(clock.now()),
+        applicationId: '100000000000000001',
+        token: 'token',
+        commandName: 'classify',
+        options: {},
+        guildId: null,
+        channelId: null,
+        userId: '600000000000000001',
+        createdAt: new Date(clock.now()),
+        state: 'pending',
+        attempts: 3,
+      },
+      responder,
+    );
+    expect(responder.sent.map((sent) => sent.kind)).toEqual(['delete', 'followUp']);
+    expect(responder.sent[1]!.payload).toMatchObject({
+      content: expect.stringMatching(/could not answer this \/classify: I stopped while working on it 3 times/),
+      ephemeral: true,
+    });
+  });
+});
+
+/** Resolves once `check` gives a value, yielding to the event loop between tries (for I/O the test does not control). */
+async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
+  for (let tries = 0; tries < 2000; tries += 1) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error('condition never held');
+}

@@ -252,6 +252,45 @@ for (const backend of BACKENDS) {
       });
     });
 
+    it('hands an exhausted interaction over once, with its token, for a last error reply, and closes it as failed', async () => {
+      const interaction = sampleInteraction(T0);
+      const other = sampleInteraction(T0 + 1);
+      await journalFor('life-1').record(interaction);
+      await journalFor('life-1').record(other);
+      for (const worker of ['life-2', 'life-3']) {
+        clock.advance(LEASE_MS);
+        expect(await journalFor(worker).claim(interaction.id)).toBeDefined();
+      }
+      clock.advance(LEASE_MS);
+      const taken = await journal.takeExhausted();
+      expect(taken).toMatchObject([
+        { id: interaction.id, token: interaction.token, attempts: 3, commandName: 'sentiment' },
+      ]);
+      // Once: a second replica (or a second start) gets nothing, and the row keeps no token.
+      expect(await journalFor('worker-b').takeExhausted()).toEqual([]);
+      expect(await storedRow(interaction.id)).toMatchObject({
+        state: 'failed',
+        failure_reason: 'gave up after 3 attempts',
+        token: null,
+        options: null,
+      });
+      // The interaction with attempts left is not touched.
+      expect(await storedRow(other.id)).toMatchObject({ state: 'running', attempts: 1 });
+    });
+
+    it('takes back, at once, what a process that is gone left running, keeping the attempts it used', async () => {
+      const cutOff = sampleInteraction(T0);
+      const own = sampleInteraction(T0 + 1);
+      await journalFor('killed').record(cutOff);
+      await journal.record(own);
+      // No lease has lapsed: only adoption makes the dead process's row resumable now.
+      expect(await journal.unfinished()).toEqual([]);
+      expect(await journal.adoptOrphans()).toBe(1);
+      expect((await journal.unfinished()).map((entry) => entry.id)).toEqual([cutOff.id]);
+      expect(await storedRow(cutOff.id)).toMatchObject({ state: 'pending', claimed_by: null, attempts: 1 });
+      expect(await storedRow(own.id)).toMatchObject({ state: 'running', claimed_by: 'worker-a' });
+    });
+
     it('clears the token and options when an interaction finishes, keeping ids and outcome until purged', async () => {
       const done = sampleInteraction(T0);
       const failed = sampleInteraction(T0 + 1);

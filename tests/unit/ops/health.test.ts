@@ -72,6 +72,26 @@ describe('the health server', () => {
     expect(metrics).not.toMatch(/hub\.internal|sightread-test-models|https?:/);
   });
 
+  it('says 503 while the journal database cannot be reached, even with every model loaded', async () => {
+    const allLoaded = Object.fromEntries(Object.keys(models).map((id) => [id, 'loaded']));
+    let journalReady = false;
+    const server = await startHealthServer(
+      0,
+      services,
+      { loggedIn: () => true, models: () => allLoaded, journal: () => journalReady },
+      () => 0,
+    );
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/healthz`;
+    const down = await fetch(url);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ status: 'not ready', journal: 'unavailable' });
+    journalReady = true;
+    const up = await fetch(url);
+    expect(up.status).toBe(200);
+    expect(await up.json()).toMatchObject({ status: 'ready', journal: 'ready' });
+  });
+
   it('refuses a port another process holds with a ConfigError that names HEALTH_PORT', async () => {
     const squatter = createServer();
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
