@@ -64,8 +64,20 @@ interface Job {
   responder: Responder;
   /** No reply retry starts after this (the token's lifetime). */
   deadline: number;
-  /** It has a row in the journal to close. */
-  journaled: boolean;
+  /**
+   * Settles once Discord has the acknowledgement (the reply exists, for edits and follow-ups):
+   * true when the request has a row in the journal to close. Rejects with NotAcknowledged when
+   * it must not be answered here (recorded twice, or the acknowledgement failed).
+   */
+  acknowledged: Promise<boolean>;
+}
+
+/** A request that has no acknowledged reply to answer through: nothing more is sent for it. */
+class NotAcknowledged extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'NotAcknowledged';
+  }
 }
 
 /** What a shutdown's drain did. */
@@ -77,6 +89,8 @@ export interface DrainReport {
   /** Requests still unsettled when the drain timed out (their notice could not be delivered in time). */
   unsettled: number;
 }
+
+const round = (ms: number): number => Math.round(ms * 100) / 100;
 
 const ordinal = (n: number): string => {
   const tens = n % 100;
@@ -273,16 +287,21 @@ export class Router {
       await this.rejectEphemeral(interaction, `⚠️ ${error.message}`);
       return 'answered';
     }
-    const journaled = await this.record(interaction, command, options, log);
-    if (journaled === 'duplicate') return 'failed';
-    try {
-      // Acknowledged first, within Discord's 3 s, even when the request then waits its turn.
-      await interaction.deferReply();
-    } catch (error) {
-      log.warn({ err: error }, 'could not acknowledge the interaction');
-      if (journaled === 'recorded') await this.finishJournal(interaction.id, 'failed', log, 'not acknowledged');
-      throw error;
-    }
+    // Recorded, then acknowledged; meanwhile the work starts (its turn, its download, the
+    // models), so the journal's write and Discord's round trip for the acknowledgement are not
+    // added to the answer's time. Nothing is said to the user before Discord has the acknowledgement.
+    const acknowledged = (async (): Promise<boolean> => {
+      const journaled = await this.record(interaction, command, options, log);
+      if (journaled === 'duplicate') throw new NotAcknowledged('already recorded: answered elsewhere');
+      try {
+        await interaction.deferReply();
+      } catch (error) {
+        log.warn({ err: error }, 'could not acknowledge the interaction');
+        if (journaled === 'recorded') await this.finishJournal(interaction.id, 'failed', log, 'not acknowledged');
+        throw new NotAcknowledged('the acknowledgement failed', { cause: error });
+      }
+      return journaled === 'recorded';
+    })();
     return this.serve({
       ...request,
       id: interaction.id,
@@ -292,7 +311,7 @@ export class Router {
       options,
       responder: interactionResponder(interaction),
       deadline: replyDeadline(interaction.createdTimestamp, request.receivedAt),
-      journaled: journaled === 'recorded',
+      acknowledged,
     });
   }
 
@@ -315,6 +334,7 @@ export class Router {
       log.warn('the journal database is unavailable; answering without recording the request');
       return 'unrecorded';
     }
+    const recordStarted = performance.now();
     const recording = journal.record({
       id: interaction.id,
       applicationId: interaction.applicationId,
@@ -337,6 +357,8 @@ export class Router {
       this.clock.sleep(RECORD_TIMEOUT_MS, timer.signal).then(() => 'slow' as const),
     ]);
     timer.abort();
+    this.services.metrics.journalSeconds.observe({ op: 'record' }, (performance.now() - recordStarted) / 1000);
+    log.debug({ ms: round(performance.now() - recordStarted) }, 'journal record');
     if (result === 'slow') {
       log.warn(
         { timeoutMs: RECORD_TIMEOUT_MS },
@@ -405,7 +427,7 @@ export class Router {
       options: entry.options,
       responder,
       deadline: delivery.deadline,
-      journaled: true,
+      acknowledged: Promise.resolve(true),
     });
     this.services.metrics.commandSeconds.observe({ command: command.name }, (performance.now() - started) / 1000);
     log.info({ outcome }, 'resumed interaction settled');
@@ -448,7 +470,9 @@ export class Router {
     const { journal } = this;
     if (!journal) return;
     try {
+      const closeStarted = performance.now();
       const closed = state === 'done' ? await journal.markDone(id) : await journal.markFailed(id, reason);
+      this.services.metrics.journalSeconds.observe({ op: 'close' }, (performance.now() - closeStarted) / 1000);
       this.services.metrics.journalEvents.inc({ event: state });
       // Another worker took the row over (this one was presumed dead): the user may get two answers.
       if (!closed) log.warn({ state }, 'the journal row was no longer held by this process');
@@ -465,13 +489,28 @@ export class Router {
     const delivery = this.deliveryOptions(job.deadline, stop, log);
     let finished = false;
     let release: (() => void) | undefined;
-    // A request that waits long in the queue keeps its claim on the journal row.
-    const renewal = job.journaled && this.journal ? this.keepClaim(job.id, log) : undefined;
+    let journaled = false;
+    let renewal: AbortController | undefined;
+    // Work stops when the shutdown says so, or when the request turns out not to be ours to answer.
+    const unacknowledged = new AbortController();
+    const signal = AbortSignal.any([stop, unacknowledged.signal]);
+    const acknowledged = job.acknowledged.then(
+      (recorded) => {
+        journaled = recorded;
+        // A request that waits long in the queue keeps its claim on the journal row.
+        if (recorded && this.journal) renewal = this.keepClaim(job.id, log);
+      },
+      (error: unknown) => {
+        unacknowledged.abort(error);
+        throw error;
+      },
+    );
+    acknowledged.catch(() => undefined);
     try {
       let lastProgress = 0;
       const progress = (text: string): void => {
         const now = Date.now();
-        if (finished || now - lastProgress < PROGRESS_INTERVAL_MS) return;
+        if (finished || !responder.acknowledged || now - lastProgress < PROGRESS_INTERVAL_MS) return;
         lastProgress = now;
         void responder
           .edit({ content: clip(`⏳ ${text}`, LIMITS.content), allowedMentions: NO_MENTIONS })
@@ -481,26 +520,34 @@ export class Router {
         release = await this.scheduler.turn(
           { guild, user: job.userId, kind: command.name },
           (notice) => progress(waitingLine(notice)),
-          stop,
+          signal,
         );
       }
-      const raw = await unlessAborted(resolveOptions(job.options, this.policy), stop);
-      const report = await unlessAborted(runCommand(command, raw, this.services, progress, job.requestId), stop);
-      const reply = await unlessAborted(Promise.resolve(command.toEmbeds(report)), stop);
+      const raw = await unlessAborted(resolveOptions(job.options, this.policy), signal);
+      const report = await unlessAborted(runCommand(command, raw, this.services, progress, job.requestId), signal);
+      const reply = await unlessAborted(Promise.resolve(command.toEmbeds(report)), signal);
       // The models are free for the next request while the reply travels (and is retried).
       release?.();
+      await unlessAborted(acknowledged, signal);
       finished = true;
       // Computed once: a reply Discord does not take at first is sent again as it is.
       await this.reply(responder, reply, delivery);
       metrics.requests.inc({ command: command.name, outcome: 'ok' });
       log.info({ ms: Math.round(performance.now() - job.started) }, 'command answered');
-      if (job.journaled) await this.finishJournal(job.id, 'done', log);
+      if (journaled) await this.finishJournal(job.id, 'done', log);
       return 'answered';
     } catch (error) {
       finished = true;
+      // Nothing can be said to the user without the acknowledgement (it was logged where it failed).
+      if (unacknowledged.signal.aborted) return 'failed';
+      const ours = await acknowledged.then(
+        () => true,
+        () => false,
+      );
+      if (!ours) return 'failed';
       if (stop.aborted) {
         metrics.requests.inc({ command: command.name, outcome: 'interrupted' });
-        if (job.journaled) {
+        if (journaled) {
           // Left running in the journal: the shutdown releases it and the next start answers it.
           metrics.journalEvents.inc({ event: 'interrupted' });
           log.info(
@@ -544,7 +591,7 @@ export class Router {
           return false;
         },
       );
-      if (job.journaled)
+      if (journaled)
         await this.finishJournal(
           job.id,
           'failed',

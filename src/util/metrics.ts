@@ -130,6 +130,11 @@ export class Metrics {
     'sightread_gateway_events_total',
     'Gateway connection events, by event: disconnect, reconnecting, resume, invalidated (a session that could not be resumed and was started anew).',
   );
+  readonly journalSeconds = new Histogram(
+    'sightread_journal_write_duration_seconds',
+    'Time the interaction journal took to write, by op: record (before the acknowledgement, on the reply path) and close (after the answer).',
+    [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+  );
   readonly journalEvents = new Counter(
     'sightread_journal_events_total',
     'Interaction journal events, by event: recorded, unrecorded (answered without the journal: database unavailable or slow), duplicate, done, failed, interrupted (left for the next start), resumed (answered after a restart), gave_up, expired.',
@@ -179,6 +184,7 @@ export class Metrics {
       this.replyRetries,
       this.gatewayEvents,
       this.journalEvents,
+      this.journalSeconds,
       this.eventLoopLag,
     ].flatMap((metric) => metric.render());
     for (const [name, gauge] of Object.entries(gauges))

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURE_MANIFEST, ROOT } from '../helpers.js';
@@ -16,10 +16,17 @@ process.once('exit', () => {
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A DATA_DIR of its own (the journal's embedded database), removed when the tests end; pass it to a restart. */
+/**
+ * A DATA_DIR of its own (the journal's embedded database), removed when the tests end; pass it
+ * to a restart. Under vitest it starts as a copy of the migrated database tests/global-setup.ts
+ * made, so that the bot does not spend seconds creating one; elsewhere (the bench) it starts empty.
+ */
 export function freshDataDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sightread-e2e-data-'));
   dataDirs.push(dir);
+  const template = process.env.SIGHTREAD_TEST_JOURNAL_TEMPLATE;
+  if (template && existsSync(join(template, 'journal')))
+    cpSync(join(template, 'journal'), join(dir, 'journal'), { recursive: true });
   return dir;
 }
 
@@ -56,7 +63,7 @@ export function botEnv(emulator: DiscordEmulator, extra: Record<string, string> 
 export async function startBot(
   emulator: DiscordEmulator,
   extra: Record<string, string> = {},
-  readyTimeoutMs = 30_000,
+  readyTimeoutMs = 60_000,
   compiled = false,
 ): Promise<BotProcess> {
   const entry = compiled ? ['--enable-source-maps', 'dist/src/index.js'] : ['--import', 'tsx', 'src/index.ts'];

@@ -41,7 +41,7 @@ describe('the journal at start-up', () => {
     ).toBe(true);
     // The password never reaches the log.
     expect(JSON.stringify(bot.logs)).not.toContain('secret');
-  });
+  }, 90_000);
 
   it('with a DATA_DIR that cannot hold a database: one clear line and exit 78, before logging in', async () => {
     const notAFolder = join(freshDataDir(), 'plain-file');

@@ -64,7 +64,7 @@ describe('shutting down with a slow download in flight', () => {
       interrupted: 1,
       unsettled: 0,
     });
-  });
+  }, 90_000);
 
   it('with the journal: says the request is saved, exits 0, and the next start answers it through its token', async () => {
     const dataDir = freshDataDir();
@@ -89,5 +89,5 @@ describe('shutting down with a slow download in flight', () => {
     expect(record.edits.filter((edit) => Array.isArray(edit.json.embeds) && edit.json.embeds.length > 0)).toHaveLength(
       1,
     );
-  });
+  }, 90_000);
 });
