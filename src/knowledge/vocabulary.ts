@@ -268,6 +268,18 @@ export const RELATED_TERMS: Readonly<Record<string, string>> = {
   'high-resolution': 'swin cost',
   quadratic: 'attention cost square',
 
+  // Detection and segmentation (a "detector" stems apart from "detection").
+  detector: 'detection',
+  locate: 'detection bounding box',
+  'bounding box': 'detection box',
+
+  // Transfer learning.
+  reuse: 'transfer learning fine-tuning',
+  'from scratch': 'transfer learning pretraining',
+
+  // Evaluation.
+  measure: 'evaluation metrics',
+
   // Checking VADER scores.
   tutorial: 'vader myths check',
   blog: 'vader myths check',

@@ -29,6 +29,9 @@ const NAMES = [
   /\bAVX-512\b/g,
   /\bUTF-8\b/g,
   /\btop-\d+\b/g,
+  /\bword2vec\b/g,
+  /\bBLIP-2\b/g,
+  /\bF1\b/g,
 ];
 
 /** A figure as written: `4,200`, `−0.44`, `58.1%`, `16×16` (two figures), `2020`. */

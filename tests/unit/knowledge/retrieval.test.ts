@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { retrieveNotes } from '../../../src/knowledge/ask.js';
+import { MIN_RELEVANCE, relevance, retrieveNotes } from '../../../src/knowledge/ask.js';
 import { evaluateRetrieval, loadRetrievalQuestions } from '../../../src/knowledge/retrieval-eval.js';
-import { indexRelatedTerms, terms, TopicRetriever } from '../../../src/knowledge/retriever.js';
+import { indexRelatedTerms, terms, TopicRetriever, type ScoredPassage } from '../../../src/knowledge/retriever.js';
 import { porterStem } from '../../../src/knowledge/stemmer.js';
 import { loadTopics, type Topic } from '../../../src/knowledge/topics.js';
 
@@ -127,6 +127,39 @@ describe('the passage shown for a note', () => {
 
   it('never shows the "Try it" line', () => {
     expect(shown('What do 8-bit weights and the footer of /classify show?')).not.toMatch(/Try it/);
+  });
+});
+
+describe('the decision that a question is outside the notes', () => {
+  const passage = (topicId: string, score: number, coverage: number): ScoredPassage => ({
+    topicId,
+    title: topicId,
+    text: '',
+    score,
+    coverage,
+  });
+  /** A retriever that returns fixed passages, so the decision is tested apart from the ranking. */
+  const returning = (passages: ScoredPassage[]): TopicRetriever =>
+    ({ search: () => passages }) as unknown as TopicRetriever;
+
+  it('keeps a question when a note below the first covers it, though the first covers little', () => {
+    const first = passage('pixels-vs-tokens', 5.8, 0.3);
+    const covering = passage('interpretability', 5.7, 1);
+    expect(relevance(first)).toBeLessThan(MIN_RELEVANCE);
+    expect(relevance(covering)).toBeGreaterThanOrEqual(MIN_RELEVANCE);
+    const { outOfScope, passages } = retrieveNotes(returning([first, covering]), 'a question');
+    expect(outOfScope).toBe(false);
+    expect(passages.map((p) => p.topicId)).toEqual(['pixels-vs-tokens', 'interpretability']);
+  });
+
+  it('declines a question that none of the three notes covers', () => {
+    const { outOfScope, passages } = retrieveNotes(
+      returning([passage('robustness', 6, 0.2), passage('softmax-confidence', 5, 0.3)]),
+      'a question',
+    );
+    expect(outOfScope).toBe(true);
+    expect(passages).toEqual([]);
+    expect(retrieveNotes(returning([]), 'a question').outOfScope).toBe(true);
   });
 });
 
