@@ -9,7 +9,7 @@ import { POS_NAMES } from '../src/text/preprocess/wordnet.js';
 import { TOKENIZER_NAMES, type SentimentReport, type TokenizerName } from '../src/text/service.js';
 import { describeError, isUserFacing, UserFacingError } from '../src/util/errors.js';
 import { quoteUserText } from '../src/util/user-text.js';
-import type { ImageStep } from '../src/vision/preprocess-steps.js';
+import type { ImageStep, Rect } from '../src/vision/preprocess-steps.js';
 
 /** What one side of the sentiment comparison said about one text. */
 interface SentimentView {
@@ -71,6 +71,13 @@ const describeSentiment = (view: SentimentView): string =>
     : `unavailable: ${view.transformer.unavailable}`);
 
 const number = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(3));
+
+const scaled = (rect: Rect, factor: number): Rect => ({
+  left: rect.left * factor,
+  top: rect.top * factor,
+  width: rect.width * factor,
+  height: rect.height * factor,
+});
 
 const stepLine = (step: ImageStep): string =>
   `${step.width}×${step.height}, [${step.shape.join(', ')}], min ${number(step.stats.min)} max ${number(step.stats.max)} mean ${number(step.stats.mean)} std ${number(step.stats.std)}`;
@@ -239,7 +246,8 @@ export default slashCommand({
             `mean ${number(step.stats.mean)} std ${number(step.stats.std)}`,
           ],
           image: step.thumbnail,
-          ...(step.crop ? { outline: step.crop } : {}),
+          // The crop is in the step's pixels; the thumbnail is smaller.
+          ...(step.crop ? { outline: scaled(step.crop, step.thumbnail.width / step.width) } : {}),
         })),
       );
       const files: ReplyFile[] = [{ name: 'preprocess.png', data: strip }];

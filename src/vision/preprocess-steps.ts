@@ -217,9 +217,12 @@ export async function imageSteps(bytes: Buffer, spec: ImagePreprocess, limits: I
     shape: [resized.height, resized.width, 3],
     stats: await pixelStats(resized),
     detail:
-      spec.resize === 'squash'
+      (spec.resize === 'squash'
         ? `squashed to ${size(spec.size.width, spec.size.height)} whatever the aspect ratio (${spec.interpolation})`
-        : `shorter side to ${spec.shorterSide ?? Math.min(spec.size.width, spec.size.height)} px, aspect kept (${spec.interpolation})`,
+        : `shorter side to ${spec.shorterSide ?? Math.min(spec.size.width, spec.size.height)} px, aspect kept (${spec.interpolation})`) +
+      (target.width === decoded.rgb.width && target.height === decoded.rgb.height
+        ? '; already this size after the decode-time shrink'
+        : ''),
     thumbnail: await thumbnailOf(rgbPipeline({ data: resized.data, width: resized.width, height: resized.height })),
     ...(crop.width < resized.width || crop.height < resized.height ? { crop } : {}),
   });
