@@ -86,7 +86,14 @@ export function classicPipeline(text: string, wordnet: WordNet): ClassicPipeline
   const kept = lower.map((token, index) => ({ token, index })).filter(({ token }) => !isPunctuation(token));
   steps.push({ name: 'remove punctuation', tokens: kept.map(({ token }) => token) });
   // The pictographs alone, not the tokens around them (which may hold Markdown such as "__").
-  const symbols = [...new Set(lower.filter(isPunctuation).join('').match(/\p{Extended_Pictographic}/gu) ?? [])];
+  const symbols = [
+    ...new Set(
+      lower
+        .filter(isPunctuation)
+        .join('')
+        .match(/\p{Extended_Pictographic}/gu) ?? [],
+    ),
+  ];
   if (symbols.length)
     notes.push(
       `Emoji (${symbols.join(' ')}) have no letters, so the punctuation filter dropped them with the punctuation; the subword tokenizers keep them.`,

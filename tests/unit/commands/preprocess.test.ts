@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { cliOptions, parseArgs } from '../../../src/cli/args.js';
 import type { SlashCommand } from '../../../src/command/definition.js';
 import { loadCommands } from '../../../src/command/loader.js';
@@ -39,6 +39,14 @@ describe('/preprocess text', () => {
     expect(sentiment.raw.text).toBe("The studies weren't better than the geese that ran.");
     expect(sentiment.preprocessed.text).toBe("study n't good goose run");
     expect(result.embeds[0]!.fields!.map((field) => field.name)).toContain('Sentiment: raw vs preprocessed');
+  });
+
+  it('reads WordNet only when the first text is preprocessed, not when the bot starts', async () => {
+    const fresh = testServices();
+    onTestFinished(() => fresh.dispose());
+    expect(await fresh.loaded()).not.toContain('wordnet');
+    await runAndPresent(preprocess, { text: 'geese' }, fresh);
+    expect(await fresh.loaded()).toContain('wordnet');
   });
 
   it('shows that removing "not" changes what VADER says', async () => {

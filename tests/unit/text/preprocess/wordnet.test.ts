@@ -30,6 +30,10 @@ describe('WordNet lemmatization (NLTK Morphy)', () => {
     expect(wordnet.lemmatize("n't")).toBe("n't");
   });
 
+  it('ships its exception lists in the Docker image beside the compiled bot', () => {
+    expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(/^COPY models\/wordnet \.\/models\/wordnet$/m);
+  });
+
   it('gives NLTK’s lemma for every word of Porter’s vocabulary and every exception form, in every part of speech', () => {
     const lines = readFileSync(join(ROOT, 'tests/fixtures/nltk/lemmas.tsv'), 'utf8').split('\n').slice(0, -1);
     expect(lines.length).toBeGreaterThan(28000);
