@@ -1,6 +1,7 @@
 import type { PipelineContext } from '../inference/pipeline.js';
 import { describeError, isUserFacing } from '../util/errors.js';
 import { SharedLoads } from '../util/load-once.js';
+import { inTurn } from '../util/turns.js';
 import type { Logger } from '../util/logger.js';
 import { compareSentiment, type Comparison } from './disagreement.js';
 import { guessEnglish } from './language.js';
@@ -100,7 +101,9 @@ export class TextService {
 
   /** The classic NLTK-style preprocessing pipeline, step by step, on one (already cleaned) text. */
   async classicPipeline(text: string): Promise<ClassicPipeline> {
-    return classicPipeline(text, await this.wordnet());
+    const wordnet = await this.wordnet();
+    // Tens of milliseconds for the longest text: its own turn of the event loop, as drawing a chart.
+    return inTurn(() => classicPipeline(text, wordnet));
   }
 
   /** The text cut into tokens by each named tokenizer. */
