@@ -42,7 +42,7 @@ function candidates(word: string, wordnet: WordNet): WordNetPos[] {
 export function guessPartsOfSpeech(tokens: readonly string[], wordnet: WordNet): PosGuess[] {
   return tokens.map((word, index) => {
     const options = candidates(word, wordnet);
-    if (options.length === 0) return { pos: 'n', reason: 'not in WordNet (NLTK’s default, noun)' };
+    if (options.length === 0) return { pos: 'n', reason: 'not in WordNet, so NLTK’s default' };
     if (options.length === 1) return { pos: options[0]!, reason: 'the only part of speech WordNet has for it' };
     let back = index - 1;
     while (back >= 0 && TRANSPARENT.has(tokens[back]!)) back -= 1;
