@@ -38,6 +38,8 @@ COPY models/manifest.json ./models/manifest.json
 COPY models/labels ./models/labels
 # VADER's lexicons (vaderSentiment 3.3.2, MIT), read at run time by src/text/vader.ts.
 COPY models/vader ./models/vader
+# WordNet 3.0's exception lists (WordNet licence), read by src/text/preprocess/wordnet.ts for /preprocess.
+COPY models/wordnet ./models/wordnet
 COPY prompts ./prompts
 RUN mkdir -p /models /data && chown node:node /models /data
 USER node

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { UserFacingError } from '../util/errors.js';
 import { catalogueEntry } from '../command/catalogue.js';
 import type { ImageInput, SlashCommand } from '../command/definition.js';
@@ -48,17 +48,34 @@ async function readImage(path: string): Promise<ImageInput> {
   }
 }
 
+const IMAGE_FILE_NAME = /^\S+\.(?:jpe?g|png|webp|gif|avif|heic|heif|tiff?)$/i;
+
+/**
+ * Whether a positional argument names a file rather than being text: an existing file, or a
+ * single word with an image's extension (so a mistyped path says "file not found" instead of
+ * being read as a sentence).
+ */
+async function namesFile(value: string): Promise<boolean> {
+  if (IMAGE_FILE_NAME.test(value)) return true;
+  try {
+    return (await stat(value)).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Maps terminal arguments onto a command's declared options, reading image files from disk. */
 export async function cliOptions(command: SlashCommand, args: ParsedArgs): Promise<Record<string, unknown>> {
   const specs = command.options.specs;
   const usage = catalogueEntry(command).cli?.usage ?? command.name;
   const raw: Record<string, unknown> = {};
-  args.positional.forEach((value, index) => {
+  for (const [index, value] of args.positional.entries()) {
     const name = command.positional[index];
     if (!name)
       throw new UserFacingError(`Unexpected argument "${value}". Usage: sightread ${usage}`, { code: 'usage' });
-    raw[name] = value;
-  });
+    if (index === 0 && command.positionalFile && (await namesFile(value))) raw[command.positionalFile] = value;
+    else raw[name] = value;
+  }
   for (const [name, value] of Object.entries(args.flags)) {
     if (name === 'json' || name === 'help' || name === 'out') continue;
     if (!(name in specs)) {

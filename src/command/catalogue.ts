@@ -24,12 +24,13 @@ export function catalogueEntry(command: Command): CatalogueEntry {
     command.options.specs[name]?.kind === 'attachment' ? `<${value}>` : value;
   const usage = [
     command.name,
-    ...command.positional.map((name) => {
+    ...command.positional.map((name, index) => {
       const spec = command.options.specs[name]!;
-      return spec.kind === 'attachment' ? `<${name}>` : `"<${name}>"`;
+      const shown = spec.kind === 'attachment' ? `<${name}>` : `"<${name}>"`;
+      return index === 0 && command.positionalFile ? `${shown}|<${command.positionalFile}>` : shown;
     }),
     ...specs
-      .filter(([name]) => !command.positional.includes(name))
+      .filter(([name]) => !command.positional.includes(name) && name !== command.positionalFile)
       .map(([name, spec]) => {
         const flag = `--${name} ${acceptedValues(name, spec)}`;
         return spec.kind === 'string' && spec.required ? flag : `[${flag}]`;
@@ -53,7 +54,7 @@ export function catalogueEntry(command: Command): CatalogueEntry {
 }
 
 /** Slash commands in a teaching order, then the context menus. */
-const ORDER = ['classify', 'match', 'tokenize', 'sentiment', 'explain', 'ask', 'status', 'help'];
+const ORDER = ['classify', 'match', 'tokenize', 'sentiment', 'preprocess', 'explain', 'ask', 'status', 'help'];
 
 export function catalogue(commands: Iterable<Command>): CatalogueEntry[] {
   const rank = (command: Command): number =>

@@ -86,6 +86,11 @@ export interface SlashCommand<Specs extends OptionSpecs = OptionSpecs, Report = 
   options: OptionSet<Specs>;
   /** Options the CLI takes positionally, in order; the rest are --flags. */
   positional: ReadonlyArray<keyof Specs & string>;
+  /**
+   * An optional attachment option that the first positional argument fills instead when it names
+   * a file (`preprocess "a sentence"` or `preprocess photo.jpg`).
+   */
+  positionalFile?: keyof Specs & string;
   execute(context: CommandContext<OptionValues<Specs>>): Promise<Report>;
 }
 

@@ -39,6 +39,8 @@ export interface IntegerOption extends Common {
 
 export interface AttachmentOption extends Common {
   kind: 'attachment';
+  /** Attachments are required unless this says otherwise (a command that takes text or an image). */
+  required?: boolean;
 }
 
 export type OptionSpec = StringOption | IntegerOption | AttachmentOption;
@@ -53,10 +55,10 @@ export const option = {
     description: string,
     settings: Settings,
   ): IntegerOption & Settings => ({ kind: 'integer', description, ...settings }),
-  attachment: (
+  attachment: <const Settings extends Omit<AttachmentOption, 'kind' | 'description'>>(
     description: string,
-    settings: Omit<AttachmentOption, 'kind' | 'description'> = {},
-  ): AttachmentOption => ({
+    settings: Settings = {} as Settings,
+  ): AttachmentOption & Settings => ({
     kind: 'attachment',
     description,
     ...settings,
@@ -64,7 +66,9 @@ export const option = {
 };
 
 type ValueOf<S extends OptionSpec> = S extends AttachmentOption
-  ? ImageInput
+  ? S extends { required: false }
+    ? ImageInput | undefined
+    : ImageInput
   : S extends IntegerOption
     ? S extends { default: number }
       ? number
@@ -82,11 +86,11 @@ export interface OptionSet<Specs extends OptionSpecs = OptionSpecs> {
   discord: APIApplicationCommandBasicOption[];
 }
 
-const isRequired = (spec: OptionSpec): boolean =>
-  spec.kind === 'attachment' || (spec.kind === 'string' && spec.required === true);
+export const isRequired = (spec: OptionSpec): boolean =>
+  (spec.kind === 'attachment' && spec.required !== false) || (spec.kind === 'string' && spec.required === true);
 
 function fieldFor(spec: OptionSpec): z.ZodType {
-  if (spec.kind === 'attachment') return imageInput;
+  if (spec.kind === 'attachment') return isRequired(spec) ? imageInput : imageInput.optional();
   if (spec.kind === 'integer') {
     const range = `must be a whole number from ${spec.min} to ${spec.max}`;
     const field = z.coerce.number({ error: range }).int(range).min(spec.min, range).max(spec.max, range);

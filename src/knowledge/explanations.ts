@@ -23,6 +23,8 @@ export const REFERENCED_TOPICS = [
   'language-specificity',
   'vader-myths',
   'tokenization-vs-patches',
+  'text-preprocessing',
+  'image-preprocessing',
 ] as const;
 type TopicId = (typeof REFERENCED_TOPICS)[number];
 
@@ -65,4 +67,9 @@ export function explainTokenization(
   const longest = Math.max(0, ...results.flatMap((result) => result.splits.map((split) => split.pieces.length)));
   if (longest >= 3 || results.some((result) => result.unknownCount > 0)) return explanation('tokenization-vs-patches');
   return explanation('pixels-vs-tokens');
+}
+
+/** /preprocess: the note on the side the user gave, text or image. */
+export function explainPreprocessing(side: 'text' | 'image'): Explanation {
+  return explanation(side === 'text' ? 'text-preprocessing' : 'image-preprocessing');
 }

@@ -1,6 +1,6 @@
 import { Document } from '@langchain/core/documents';
 import { BaseRetriever } from '@langchain/core/retrievers';
-import { porterStem } from './stemmer.js';
+import { porterStem } from '../text/preprocess/porter.js';
 import type { Topic } from './topics.js';
 import { RELATED_TERMS, SYNONYMS } from './vocabulary.js';
 

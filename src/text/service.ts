@@ -1,9 +1,12 @@
 import type { PipelineContext } from '../inference/pipeline.js';
 import { describeError, isUserFacing } from '../util/errors.js';
 import { SharedLoads } from '../util/load-once.js';
+import { inTurn } from '../util/turns.js';
 import type { Logger } from '../util/logger.js';
 import { compareSentiment, type Comparison } from './disagreement.js';
 import { guessEnglish } from './language.js';
+import { classicPipeline, type ClassicPipeline } from './preprocess/pipeline.js';
+import { loadWordNet, type WordNet } from './preprocess/wordnet.js';
 import { loadTextClassifier, type TextClassifier, type TransformerSentiment } from './sentiment.js';
 import { TokenizerRegistry, tokenizeText, type Tokenization } from './tokenizers.js';
 import { analyseVader, type VaderResult } from './vader.js';
@@ -89,6 +92,18 @@ export class TextService {
     }
     const comparison = 'label' in transformer ? compareSentiment(text, vader, transformer) : undefined;
     return { vader, transformer, comparison, notes };
+  }
+
+  /** WordNet's index and exception lists, read on first use (never at start-up: only /preprocess needs them). */
+  wordnet(): Promise<WordNet> {
+    return this.loads.get('wordnet', () => loadWordNet());
+  }
+
+  /** The classic NLTK-style preprocessing pipeline, step by step, on one (already cleaned) text. */
+  async classicPipeline(text: string): Promise<ClassicPipeline> {
+    const wordnet = await this.wordnet();
+    // Tens of milliseconds for the longest text: its own turn of the event loop, as drawing a chart.
+    return inTurn(() => classicPipeline(text, wordnet));
   }
 
   /** The text cut into tokens by each named tokenizer. */

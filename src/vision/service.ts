@@ -7,7 +7,9 @@ import { loadClipMatcher, type ClipMatcher, type MatchResult } from './clip.js';
 import { compareClassifications, type Agreement } from './compare.js';
 import type { ImageLimits, InspectedImage } from './intake.js';
 import { patchGrid, type PatchGrid } from './patches.js';
+import { getModel } from '../models/manifest.js';
 import { decodeImage, neededShorterSide } from './preprocess.js';
+import { imageSteps, type ImageSteps } from './preprocess-steps.js';
 
 export interface VisionSettings {
   context: PipelineContext;
@@ -134,6 +136,20 @@ export class VisionService {
         vit && patchSize ? patchGrid({ width: vit.preview.width, height: vit.preview.height }, patchSize) : undefined,
       decodeMs: image.ms,
     };
+  }
+
+  /**
+   * The steps /classify applies to an image for one model (a role or a manifest id), read from
+   * the model's manifest entry: the model itself is not loaded, so this works before it is pulled.
+   */
+  async preprocessSteps(bytes: Buffer, choice: ModelChoice): Promise<ImageSteps & { model: string }> {
+    const id = this.modelsFor(choice)[0]!;
+    const entry = getModel(this.settings.context.store.manifest, id);
+    if (!entry.preprocess)
+      throw new UserFacingError(`${id} is not an image model, so it has no image preprocessing to show.`, {
+        code: 'unknown_model',
+      });
+    return { model: id, ...(await imageSteps(bytes, entry.preprocess, this.settings.limits)) };
   }
 
   /** CLIP scores of one image against the user's labels. */

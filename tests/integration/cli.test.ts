@@ -31,6 +31,28 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<Cl
 const fixtureEnv = { MODELS_MANIFEST: FIXTURE_MANIFEST, VISION_CNN_MODEL: 'tiny-cnn', VISION_VIT_MODEL: 'tiny-vit' };
 
 describe('terminal CLI', () => {
+  it('prints /preprocess JSON for a sentence, and for an image file given in its place', async () => {
+    const text = await cli(['preprocess', "The geese weren't better", '--json'], fixtureEnv);
+    expect(text.code).toBe(0);
+    const report = JSON.parse(text.stdout) as Record<string, unknown>;
+    expect(Object.keys(report)).toEqual(['steps', 'stems', 'lemmas', 'subwords', 'sentiment']);
+    expect(report.lemmas).toContainEqual({ word: 'geese', pos: 'n', lemma: 'goose' });
+    const dir = await tempDir();
+    await writeFile(join(dir, 'grey.png'), await solidPng([128, 128, 128], 40, 30));
+    const image = await cli(['preprocess', join(dir, 'grey.png'), '--json'], fixtureEnv);
+    expect(image.code).toBe(0);
+    const steps = (JSON.parse(image.stdout) as { model: string; steps: Array<{ name: string }> }).steps;
+    expect(steps.map((step) => step.name)).toEqual([
+      'decode',
+      'EXIF rotation',
+      'colour conversion',
+      'resize',
+      'centre crop',
+      'scale to [0,1]',
+      'normalise',
+    ]);
+  });
+
   it('names espresso as the top-1 class of the coffee photo with the real MobileNetV2, offline', async ({ skip }) => {
     // Skipped, with the reason shown beside the test in the report, where ../shared is absent.
     skip(!HAS_SHARED, SHARED_SKIP_REASON);

@@ -97,6 +97,13 @@ describe('user text echoed in a public reply renders as plain text', () => {
     expect(tokenize.toText(hostile as never)).not.toMatch(INVISIBLE);
   });
 
+  it('/preprocess shows every step, lemma and note without links, headings, mentions or bidi overrides', async () => {
+    const reply = await runAndPresent(command('preprocess'), { text: `${HOSTILE} 😀__ **` }, services);
+    for (const field of embed(reply.embeds).fields ?? [])
+      expect(renderedMarkdown(field.value), `${field.name}: ${field.value}`).toEqual([]);
+    expect(reply.text).not.toMatch(INVISIBLE);
+  });
+
   it('/ask shows the question as its title without links, headings, mentions or bidi overrides', async () => {
     const question = `Why do vision transformers need more data than CNNs? ${HOSTILE}`;
     const reply = await runAndPresent(command('ask'), { question }, services);

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SlashCommand } from '../../../src/command/definition.js';
 import { loadCommands } from '../../../src/command/loader.js';
-import { loadTopics, parseTopic, type Topic } from '../../../src/knowledge/topics.js';
+import { loadTopics, parseTopic, type Topic, type TryItExpectation } from '../../../src/knowledge/topics.js';
 import { HAS_SHARED, SHARED_SKIP_REASON } from '../../helpers.js';
 import { checkEquation, checkNoteClaims, figures, prose } from './note-claims.js';
 import {
@@ -181,6 +181,24 @@ describe('Try it: the commands run offline and what the notes claim about them h
         'tokenize:gpt2',
       ]),
     );
+  });
+
+  it('fails a planted wrong claim about the classic pipeline (which runs without ../shared)', async () => {
+    const [line] = note(
+      [VADER_SOURCE],
+      'Body.\n\n**Try it:** see.\n```sightread\n/preprocess text:This movie is not good\n→ stopwords: movie not good\n→ vader: raw positive\n→ stem: movie → mov\n→ lemma: good → better\n```',
+    ).tryIt.commands as [never];
+    const outcome = await runThroughCli(commands.get('preprocess') as SlashCommand, line, await services);
+    if (!('json' in outcome)) throw new Error(outcome.skipped);
+    const problems = (line as { expectations: TryItExpectation[] }).expectations.flatMap((e) =>
+      claimProblems('preprocess', e, outcome.json),
+    );
+    expect(problems).toEqual([
+      expect.stringContaining('after stop-word removal: movie good'),
+      expect.stringContaining('VADER says negative on the raw text'),
+      expect.stringContaining('movie → movi'),
+      expect.stringContaining('good → good'),
+    ]);
   });
 
   it('fails a planted wrong claim', async ({ skip }) => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { MIN_RELEVANCE, relevance, retrieveNotes } from '../../../src/knowledge/ask.js';
 import { evaluateRetrieval, loadRetrievalQuestions } from '../../../src/knowledge/retrieval-eval.js';
 import { indexRelatedTerms, terms, TopicRetriever, type ScoredPassage } from '../../../src/knowledge/retriever.js';
-import { porterStem } from '../../../src/knowledge/stemmer.js';
+import { porterStem } from '../../../src/text/preprocess/porter.js';
 import { loadTopics, type Topic } from '../../../src/knowledge/topics.js';
 
 const topics = loadTopics();

@@ -29,6 +29,8 @@ export const SUBJECTS: Record<string, Record<string, boolean>> = {
   tokenize: { bert: true, gpt2: true, clip: true, vit: true },
   classify: { 'mobilenetv2-int8': true, 'resnet-50': false, 'vit-base-patch16-224': false },
   match: { 'clip-vit-base-patch32': false },
+  // The classic pipeline runs on data in the repository (WordNet, Porter, NLTK's stop words, VADER).
+  preprocess: { tokens: true, stopwords: true, stem: true, lemma: true, vader: true, image: true },
 };
 
 export const isCheckable = (key: string): boolean => {
@@ -98,7 +100,8 @@ export function cliArgv(command: SlashCommand, line: TryItCommand): string[] {
 /** Which commands need ../shared to run, and which cannot run offline at all. */
 export function runnability(line: TryItCommand): { run: true } | { run: false; reason: string } {
   if (line.command === 'match') return { run: false, reason: 'CLIP weights are not available offline' };
-  if ((line.command === 'tokenize' || line.command === 'classify') && !HAS_SHARED)
+  const needsPhoto = line.command === 'preprocess' && line.options.some((option) => option.name === 'image');
+  if ((line.command === 'tokenize' || line.command === 'classify' || needsPhoto) && !HAS_SHARED)
     return { run: false, reason: `${SHARED} is absent` };
   return { run: true };
 }
@@ -194,6 +197,45 @@ interface TokenizeJson {
   }>;
   vit: { patches: number; tokens: number };
 }
+interface PreprocessJson {
+  steps: Array<{ name: string; tokens?: string[]; width?: number; height?: number }>;
+  stems?: Array<{ word: string; stem: string }>;
+  lemmas?: Array<{ word: string; pos: string; lemma: string }>;
+  sentiment?: { raw: { vader: { label: string } }; preprocessed: { vader: { label: string } } | null };
+}
+
+/** A claim about /preprocess: `word → stem`, `word → lemma`, the tokens of a step, VADER's labels, a step's size. */
+function checkPreprocessClaim(subject: string, claim: string, json: PreprocessJson): string | undefined {
+  const step = (name: string): string => json.steps.find((s) => s.name === name)?.tokens?.join(' ') ?? '(no such step)';
+  let match: RegExpExecArray | null;
+  if (subject === 'tokens')
+    return step('word tokenize') === claim ? undefined : `the tokens are ${step('word tokenize')}`;
+  if (subject === 'stopwords')
+    return step('remove stop words') === claim ? undefined : `after stop-word removal: ${step('remove stop words')}`;
+  if ((subject === 'stem' || subject === 'lemma') && (match = /^(\S+) → (\S+)$/.exec(claim))) {
+    const [, word, result] = match as unknown as [string, string, string];
+    const found =
+      subject === 'stem'
+        ? json.stems?.filter((s) => s.word === word).map((s) => s.stem)
+        : json.lemmas?.filter((l) => l.word === word).map((l) => l.lemma);
+    return found?.includes(result) ? undefined : `${word} → ${found?.join(' / ') || 'nothing'}`;
+  }
+  if (subject === 'vader' && (match = /^(raw|preprocessed) (positive|negative|neutral)$/.exec(claim))) {
+    const side = match[1] === 'raw' ? json.sentiment?.raw : json.sentiment?.preprocessed;
+    return side?.vader.label === match[2]
+      ? undefined
+      : `VADER says ${side?.vader.label ?? 'nothing'} on the ${match[1]} text`;
+  }
+  if (subject === 'image' && (match = /^(.+) (\d+)×(\d+)$/.exec(claim))) {
+    const found = json.steps.find((s) => s.name === match![1]);
+    if (!found) return `no step "${match[1]}"`;
+    return found.width === Number(match[2]) && found.height === Number(match[3])
+      ? undefined
+      : `${match[1]} is ${found.width}×${found.height}`;
+  }
+  return `cannot check "${claim}" for ${subject} under /preprocess`;
+}
+
 interface ClassifyJson {
   results: Array<{ model: { id: string }; predictions: Array<{ label: string; score: number }> }>;
 }
@@ -251,6 +293,7 @@ function checkClaim(command: string, subject: string, claim: string, json: unkno
       return result.unknownCount === Number(match[1]) ? undefined : `${result.unknownCount} unknown: ${pieces}`;
     return pieces === claim ? undefined : `the pieces are ${pieces}`;
   }
+  if (command === 'preprocess') return checkPreprocessClaim(subject, claim, json as PreprocessJson);
   if (command === 'classify') {
     const result = (json as ClassifyJson).results.find((r) => r.model.id === subject);
     if (!result) return `no result from ${subject}`;
