@@ -107,6 +107,19 @@ const discord = child('scripts/bench/discord.ts', [BENCH, image]) as {
   loadedRssMb: number;
   peakRssUnderLoadMb: number;
 };
+const classroom = child('scripts/bench/classroom.ts', [BENCH, image, process.env.BENCH_CLASSROOM_ROUNDS ?? '30']) as {
+  journalOverhead: Record<'sentiment' | 'classify', { ratio: number; withJournalMs: number; withoutMs: number }>;
+  loadedRss: { withJournalMb: number; withoutMb: number };
+  classroom: {
+    sentiment40: { answered: number; slowestAckMs: number; slowestAnswerMs: number };
+    classify40Across4Servers: {
+      answered: number;
+      slowestAckMs: number;
+      slowestAnswerMs: number;
+      everyFirstBeforeAnyFifth: boolean;
+    };
+  };
+};
 log('running the PyTorch peer…');
 const python = spawnSync(
   PYTHON,
@@ -171,6 +184,31 @@ const goals: Array<[string, string, string, boolean]> = [
     '< 100 ms',
     `≤ ${fmt(discord.eventLoopLagP99Ms, 0)} ms (histogram bucket)`,
     discord.eventLoopLagP99Ms < 100,
+  ],
+  [
+    'The journal (embedded PGlite) on /sentiment through Discord, one at a time: with ÷ without',
+    '≤ 1.05×',
+    `${fmt(classroom.journalOverhead.sentiment.ratio)}× (${classroom.journalOverhead.sentiment.withJournalMs} vs ${classroom.journalOverhead.sentiment.withoutMs} ms)`,
+    classroom.journalOverhead.sentiment.ratio <= 1.05,
+  ],
+  [
+    'The journal (embedded PGlite) on /classify through Discord, one at a time: with ÷ without',
+    '≤ 1.02×',
+    `${fmt(classroom.journalOverhead.classify.ratio)}× (${classroom.journalOverhead.classify.withJournalMs} vs ${classroom.journalOverhead.classify.withoutMs} ms)`,
+    classroom.journalOverhead.classify.ratio <= 1.02,
+  ],
+  [
+    '40 members of one server send /sentiment at once: slowest acknowledgement',
+    '≤ 3000 ms, all answered',
+    `${classroom.classroom.sentiment40.slowestAckMs} ms (${classroom.classroom.sentiment40.answered}/40 answered, the last after ${classroom.classroom.sentiment40.slowestAnswerMs} ms)`,
+    classroom.classroom.sentiment40.slowestAckMs <= 3000 && classroom.classroom.sentiment40.answered === 40,
+  ],
+  [
+    "40 /classify from 40 members of 4 servers: every server's first answer before any server's fifth",
+    'yes, all answered',
+    `${classroom.classroom.classify40Across4Servers.everyFirstBeforeAnyFifth ? 'yes' : 'no'} (${classroom.classroom.classify40Across4Servers.answered}/40 answered, slowest acknowledgement ${classroom.classroom.classify40Across4Servers.slowestAckMs} ms, last answer after ${classroom.classroom.classify40Across4Servers.slowestAnswerMs} ms)`,
+    classroom.classroom.classify40Across4Servers.everyFirstBeforeAnyFifth &&
+      classroom.classroom.classify40Across4Servers.answered === 40,
   ],
   [
     'Throughput at 32 concurrent ÷ raw onnxruntime at its best batch size',
@@ -327,7 +365,7 @@ function chart(): Promise<Buffer> {
 mkdirSync(OUT, { recursive: true });
 writeFileSync(
   join(OUT, 'results.json'),
-  `${JSON.stringify({ machine, sightread, quantization, transformersjs, pytorch, discord, goals }, null, 2)}\n`,
+  `${JSON.stringify({ machine, sightread, quantization, transformersjs, pytorch, discord, classroom, goals }, null, 2)}\n`,
 );
 writeFileSync(join(OUT, 'results.md'), markdown);
 writeFileSync(join(OUT, 'chart.png'), await chart());

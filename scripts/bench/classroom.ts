@@ -83,6 +83,13 @@ async function answered(records: InteractionRecord[], what: string): Promise<voi
 
 const withJournal = await side(true);
 const without = await side(false);
+/** Resident memory of a process in MB, from Linux's /proc. */
+const residentMb = (pid: number): number =>
+  Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN) / 1024;
+const memory = {
+  withJournalMb: round(residentMb(withJournal.bot.child.pid!)),
+  withoutMb: round(residentMb(without.bot.child.pid!)),
+};
 
 /** One request at a time, alternating between the two bots; the first rounds warm both up and are not counted. */
 async function alternate(send: (emulator: DiscordEmulator) => InteractionRecord, count: number) {
@@ -154,4 +161,4 @@ const classroom = {
 withJournal.bot.child.kill('SIGTERM');
 await withJournal.bot.exited;
 await emulator.stop();
-process.stdout.write(`${JSON.stringify({ rounds, journalOverhead: overhead, classroom })}\n`);
+process.stdout.write(`${JSON.stringify({ rounds, journalOverhead: overhead, loadedRss: memory, classroom })}\n`);
