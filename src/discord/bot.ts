@@ -156,38 +156,62 @@ export class Bot {
    * so; the rest is closed and logged by the journal's chores, which then run every minute.
    */
   private async resumeUnfinished({ journal, database }: BotJournal): Promise<void> {
-    const { logger, metrics } = this.services;
+    const { logger } = this.services;
     const client = this.client;
     if (!client.isReady()) return;
     try {
       // The embedded database is this process's alone (DATA_DIR's lock): what is still running there was cut off.
       const adopted = database.backend === 'embedded' ? await journal.adoptOrphans() : 0;
-      for (const entry of await journal.takeExhausted()) {
-        metrics.journalEvents.inc({ event: 'gave_up' });
-        logger.warn(
-          { interactionId: entry.id, command: entry.commandName, attempts: entry.attempts },
-          'gave up on an interaction after its last attempt; telling its user',
-        );
-        await this.router.giveUp(entry, tokenResponder(client, entry.applicationId, entry.token));
-      }
-      let resumed = 0;
-      for (const candidate of await journal.unfinished()) {
-        const entry = await journal.claim(candidate.id);
-        if (!entry) continue;
-        resumed += 1;
-        void this.router.resume(entry, tokenResponder(client, entry.applicationId, entry.token));
-      }
+      await this.notifyExhausted(journal);
+      const resumed = await this.resumeAvailable(journal);
       logger.info({ resumed, adopted, database: database.backend }, 'journal replayed');
     } catch (error) {
       logger.error({ err: error }, 'could not replay the journal; unfinished requests will be retried by the chores');
     }
-    await this.journalChores(journal);
+    await this.journalChores(journal, false);
     this.chores = setInterval(() => void this.journalChores(journal), JOURNAL_CHORES_MS);
     this.chores.unref();
   }
 
-  private async journalChores(journal: InteractionJournal): Promise<void> {
+  /** Tells the user of each interaction that used every attempt, privately, that it failed. */
+  private async notifyExhausted(journal: InteractionJournal): Promise<void> {
+    const { logger, metrics } = this.services;
+    const client = this.client;
+    if (!client.isReady()) return;
+    for (const entry of await journal.takeExhausted()) {
+      metrics.journalEvents.inc({ event: 'gave_up' });
+      logger.warn(
+        { interactionId: entry.id, command: entry.commandName, attempts: entry.attempts },
+        'gave up on an interaction after its last attempt; telling its user',
+      );
+      await this.router.giveUp(entry, tokenResponder(client, entry.applicationId, entry.token));
+    }
+  }
+
+  /** Claims and resumes every interaction nobody holds (a dead process's, once its lease lapsed); returns how many. */
+  private async resumeAvailable(journal: InteractionJournal): Promise<number> {
+    const client = this.client;
+    if (!client.isReady() || this.stopping) return 0;
+    let resumed = 0;
+    for (const candidate of await journal.unfinished()) {
+      const entry = await journal.claim(candidate.id);
+      if (!entry) continue;
+      resumed += 1;
+      void this.router.resume(entry, tokenResponder(client, entry.applicationId, entry.token));
+    }
+    return resumed;
+  }
+
+  /**
+   * Every minute: what another process left behind (a replica that died, with a server database)
+   * is resumed once its lease lapses; then what ran out of time or attempts is closed and
+   * finished rows past retention are purged.
+   */
+  private async journalChores(journal: InteractionJournal, resume = true): Promise<void> {
     try {
+      if (resume) await this.notifyExhausted(journal);
+      const resumed = resume ? await this.resumeAvailable(journal) : 0;
+      if (resumed > 0) this.services.logger.info({ resumed }, 'resumed interactions another process left');
       const { expired } = await journal.maintain();
       for (const entry of expired) this.services.metrics.journalEvents.inc({ event: entry.outcome });
     } catch (error) {

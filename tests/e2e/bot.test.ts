@@ -79,18 +79,19 @@ describe('the bot against the Discord emulator', () => {
         'explain',
         'help',
         'match',
+        'preprocess',
         'sentiment',
         'status',
         'tokenize',
       ].sort(),
     );
-    expect(first.stdout).toMatch(/Registered 10 commands to server 200000000000000002/);
+    expect(first.stdout).toMatch(/Registered 11 commands to server 200000000000000002/);
     expect(first.stdout).toMatch(
-      /added: {3}Analyze text, ask, Classify image, classify, explain, help, match, sentiment, status, tokenize/,
+      /added: {3}Analyze text, ask, Classify image, classify, explain, help, match, preprocess, sentiment, status, tokenize/,
     );
     const second = await deploy();
     expect(second.stdout).toMatch(/added: {3}none/);
-    expect(second.stdout).toMatch(/unchanged: 10/);
+    expect(second.stdout).toMatch(/unchanged: 11/);
     expect(emulator.calls.filter((call) => call.method === 'PUT')).toHaveLength(2);
   });
 

@@ -185,7 +185,10 @@ export class DiscordEmulator {
     this.deadlineMs = options.responseDeadlineMs ?? 3000;
     this.tokenLifetimeMs = options.tokenLifetimeMs ?? 15 * 60 * 1000;
     this.now = options.now ?? Date.now;
-    this.server = createServer((request, response) => void this.route(request, response));
+    // A client killed mid-request (the crash tests SIGKILL the bot) aborts the body being read: that request is simply gone.
+    this.server = createServer(
+      (request, response) => void this.route(request, response).catch(() => response.destroy()),
+    );
     this.gateway = new WebSocketServer({ noServer: true });
     this.server.on('upgrade', (request, socket, head) =>
       this.gateway.handleUpgrade(request, socket, head, (ws) => this.connect(ws)),
