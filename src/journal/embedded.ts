@@ -1,9 +1,10 @@
 import * as fsPromises from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PGlite, type PGliteOptions, type Results, type Transaction } from '@electric-sql/pglite';
+import type { PGliteOptions, Results } from '@electric-sql/pglite';
 import { z } from 'zod';
 import type { Database, JournalLogger, SqlExecutor, SqlResult, SqlValue } from './database.js';
+import { openPGliteInWorker, type PGliteHandle, type PGliteStatements } from './pglite-thread.js';
 import { migrate } from './migrations.js';
 import { StorageError, adviceFor, classifyDiskFailure, errnoName, type StorageFailure } from './storage-error.js';
 
@@ -13,8 +14,7 @@ export type DataDirFs = Pick<
   'mkdir' | 'writeFile' | 'readFile' | 'rm' | 'rename' | 'readdir' | 'link'
 >;
 
-/** What the journal needs of a PGlite instance; tests may hand in one that fails. */
-export type PGliteHandle = Pick<PGlite, 'query' | 'exec' | 'transaction' | 'close'>;
+export type { PGliteHandle } from './pglite-thread.js';
 
 export interface EmbeddedOptions {
   /** DATA_DIR: the cluster lives in `<dataDir>/journal`, the lock in `<dataDir>/journal.lock`. */
@@ -37,17 +37,11 @@ const lockFile = z.object({ pid: z.number().int().positive(), host: z.string(), 
 /** Folders this process has open: the lock file cannot tell two handles of one process apart. */
 const openHere = new Set<string>();
 
-async function defaultOpenPGlite(path: string, options: PGliteOptions): Promise<PGliteHandle> {
-  const pglite = new PGlite(path, options);
-  await pglite.waitReady;
-  return pglite;
-}
-
-function toResult(result: Results): SqlResult {
+function toResult(result: Pick<Results, 'rows' | 'affectedRows'>): SqlResult {
   return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
 }
 
-function executor(target: Pick<Transaction, 'query' | 'exec'>): SqlExecutor {
+function executor(target: PGliteStatements): SqlExecutor {
   return {
     query: async (sql, params = []) => toResult(await target.query(sql, [...params])),
     exec: async (script) => {
@@ -94,7 +88,8 @@ function diskError(
  */
 export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Database> {
   const fs = options.fs ?? fsPromises;
-  const openPGlite = options.openPGlite ?? defaultOpenPGlite;
+  // In a worker thread: PostgreSQL's WebAssembly must not run on the bot's main thread.
+  const openPGlite = options.openPGlite ?? openPGliteInWorker;
   const dataDir = resolve(options.dataDir);
   const clusterDir = join(dataDir, CLUSTER);
   const lockPath = join(dataDir, LOCK);

@@ -93,7 +93,8 @@ describe('the bot against the Discord emulator', () => {
     expect(second.stdout).toMatch(/added: {3}none/);
     expect(second.stdout).toMatch(/unchanged: 11/);
     expect(emulator.calls.filter((call) => call.method === 'PUT')).toHaveLength(2);
-  });
+    // Two runs of the deploy script, each a cold tsx start: generous on a loaded CI machine.
+  }, 90_000);
 
   it('answers /classify with an attachment: deferred, then an embed and a PNG chart', async () => {
     const started = Date.now();

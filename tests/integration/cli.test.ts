@@ -51,7 +51,8 @@ describe('terminal CLI', () => {
       'scale to [0,1]',
       'normalise',
     ]);
-  });
+    // Two cold CLI starts (tsx, tokenizers, WordNet): generous on a loaded CI machine.
+  }, 90_000);
 
   it('names espresso as the top-1 class of the coffee photo with the real MobileNetV2, offline', async ({ skip }) => {
     // Skipped, with the reason shown beside the test in the report, where ../shared is absent.
