@@ -11,6 +11,12 @@ interface AnalyzeTextReport {
 /** Message context menu: the sentiment and BERT tokens of a message's text. */
 export default messageCommand({
   name: 'Analyze text',
+  followUps: [
+    { label: 'Which words mattered?', command: 'saliency-text' },
+    { label: 'Stress test', command: 'stress-text' },
+    { label: 'Mask words', command: 'mask-text' },
+    { label: 'Classic pipeline', command: 'preprocess' },
+  ],
   target: 'text',
   usesModels: true,
   help: { what: 'Right-click a message to see its sentiment and tokens.' },

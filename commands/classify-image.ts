@@ -4,6 +4,11 @@ import classify from './classify.js';
 /** Message context menu: the first image of a message, classified by both models. */
 export default messageCommand({
   name: 'Classify image',
+  followUps: [
+    { label: 'Where did it look?', command: 'saliency' },
+    { label: 'Stress test', command: 'stress' },
+    { label: 'Hide patches', command: 'mask' },
+  ],
   target: 'image',
   usesModels: true,
   help: { what: 'Right-click a message with an image.' },

@@ -20,6 +20,11 @@ const describeModel = (result: Classification): string =>
 
 export default slashCommand({
   name: 'classify',
+  followUps: [
+    { label: 'Where did it look?', command: 'saliency' },
+    { label: 'Stress test', command: 'stress' },
+    { label: 'Hide patches', command: 'mask' },
+  ],
   description: 'Classify an image with a CNN and a Vision Transformer side by side',
   help: {
     what: "A CNN and a Vision Transformer label your image side by side, with agreement, latency and the ViT's patch grid.",

@@ -18,6 +18,12 @@ const VADER_NAME = 'VADER (lexicon + rules)';
 
 export default slashCommand({
   name: 'sentiment',
+  followUps: [
+    { label: 'Which words mattered?', command: 'saliency-text' },
+    { label: 'Stress test', command: 'stress-text' },
+    { label: 'Mask words', command: 'mask-text' },
+    { label: 'Classic pipeline', command: 'preprocess' },
+  ],
   description: 'Sentiment from VADER (lexicon + rules) beside a transformer (DistilBERT SST-2)',
   help: {
     what: 'VADER (word lexicon + rules) beside a transformer (DistilBERT SST-2), with the words that moved VADER.',

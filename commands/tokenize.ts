@@ -35,6 +35,10 @@ const splitList = (result: Tokenization, target: 'markdown' | 'plain', limit = I
 
 export default slashCommand({
   name: 'tokenize',
+  followUps: [
+    { label: 'Other languages', command: 'languages' },
+    { label: 'Classic pipeline', command: 'preprocess' },
+  ],
   description: 'See how BERT WordPiece, GPT-2 BPE and CLIP BPE cut text into tokens, next to ViT image patches',
   help: {
     what: 'See BERT WordPiece, GPT-2 BPE and CLIP BPE cut your text into tokens, next to ViT image patches.',

@@ -65,9 +65,22 @@ export interface CommandHelp {
   example?: Record<string, string>;
 }
 
+/**
+ * A button under a command's reply that runs another command on the same input (the image or
+ * the text), for whoever presses it: "Where did it look?" under /classify runs /saliency.
+ */
+export interface FollowUp {
+  /** The button's text (Discord: at most 80 characters). */
+  label: string;
+  /** The command it runs; a button whose command this bot does not have is left out. */
+  command: string;
+}
+
 interface CommandBase<Report> {
   name: string;
   help: CommandHelp;
+  /** Buttons under the reply, in order (at most five). */
+  followUps?: readonly FollowUp[];
   /** Runs model inference: on Discord it waits its turn in the fair queue; cheap commands never wait behind it. */
   usesModels?: boolean;
   /** Computes the report: no Discord, no drawing. */

@@ -91,6 +91,8 @@ const schema = z
         error: 'must be a postgres:// or postgresql:// URL',
       })
       .optional(),
+    /** Buttons under results that run an experiment on the same input (false: plain replies). */
+    BUTTONS_ENABLED: booleanString.default(true),
     /** Record accepted interactions so that a crash or restart loses none (off: a restart asks users to run them again). */
     JOURNAL_ENABLED: booleanString.default(true),
     JOURNAL_RETENTION_HOURS: nonNegativeInt.max(24 * 366).default(24),

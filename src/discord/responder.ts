@@ -1,7 +1,10 @@
 import {
   InteractionWebhook,
   MessageFlags,
+  type APIActionRowComponent,
+  type APIButtonComponent,
   type APIEmbed,
+  type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Client,
   type MessageContextMenuCommandInteraction,
@@ -12,6 +15,8 @@ export interface ResponsePayload {
   content: string;
   embeds?: APIEmbed[];
   files?: Array<{ attachment: Buffer; name: string }>;
+  /** Buttons under the message. */
+  components?: Array<APIActionRowComponent<APIButtonComponent>>;
   allowedMentions: { parse: never[] };
 }
 
@@ -31,7 +36,7 @@ export interface Responder {
   followUp(payload: ResponsePayload & { ephemeral?: boolean }): Promise<unknown>;
 }
 
-type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction;
+type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction;
 
 const flagsOf = (ephemeral: boolean | undefined): { flags?: MessageFlags.Ephemeral } =>
   ephemeral ? { flags: MessageFlags.Ephemeral } : {};

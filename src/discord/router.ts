@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   MessageFlags,
   type AutocompleteInteraction,
+  type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Interaction,
   type MessageContextMenuCommandInteraction,
@@ -17,11 +18,13 @@ import { deliver, replyDeadline, systemClock, type DeliveryOptions, type RetryCl
 import { FairUse } from './fair-use.js';
 import { FairScheduler, type WaitNotice } from './scheduler.js';
 import { chatInputOptions, messageOptions, resolveOptions } from './options.js';
-import { interactionResponder, type Responder } from './responder.js';
+import { interactionResponder, type Responder, type ResponsePayload } from './responder.js';
+import { HeldInputs, followUpOptions, followUpRow, parseButton, type HeldInput } from './buttons.js';
 import type { InteractionJournal } from '../journal/journal.js';
 import type { JournaledInteraction, JournaledOptions } from '../journal/entry.js';
 
-type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction;
+/** An interaction that runs a command: a slash command, a context menu, or a button under a result. */
+type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction;
 
 const NO_MENTIONS = { parse: [] as never[] };
 const PROGRESS_INTERVAL_MS = 1500;
@@ -128,6 +131,8 @@ export class Router {
   private accepting = true;
   private readonly clock: RetryClock;
   readonly policy: DownloadPolicy;
+  /** The inputs of recent replies, for the buttons under them (memory only, 15 minutes). */
+  readonly heldInputs: HeldInputs;
   /** Where accepted interactions are recorded until answered; without it, a restart loses them. */
   private readonly journal: InteractionJournal | undefined;
 
@@ -139,6 +144,7 @@ export class Router {
     const { config } = services;
     this.clock = options.clock ?? systemClock;
     this.journal = options.journal;
+    this.heldInputs = new HeldInputs(() => this.clock.now());
     this.fairUse = new FairUse(config.COOLDOWN_SECONDS * 1000, () => this.clock.now());
     this.scheduler = new FairScheduler({
       slots: config.INFERENCE_SLOTS,
@@ -163,7 +169,8 @@ export class Router {
   /** Entry point for every interaction; never rejects, and settles once the interaction has been dealt with. */
   handle(interaction: Interaction): Promise<void> {
     if (interaction.isAutocomplete()) return this.autocomplete(interaction);
-    if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand()) return Promise.resolve();
+    if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand() && !interaction.isButton())
+      return Promise.resolve();
     const stop = new AbortController();
     const task = this.run(interaction, stop.signal).catch((error: unknown) =>
       this.services.logger.error({ err: error }, 'interaction handler failed'),
@@ -229,21 +236,38 @@ export class Router {
     const started = performance.now();
     const receivedAt = this.clock.now();
     const requestId = randomUUID();
-    const log = this.requestLog(
-      requestId,
-      interaction.commandName,
-      interaction.user.id,
-      interaction.guildId,
-      interaction.id,
-    );
+    const button = interaction.isButton() ? parseButton(interaction.customId) : undefined;
+    const name = interaction.isButton() ? (button?.command ?? 'button') : interaction.commandName;
+    const log = this.requestLog(requestId, name, interaction.user.id, interaction.guildId, interaction.id);
     const { metrics } = this.services;
-    const command = this.commands.get(interaction.commandName);
+    const command = this.commands.get(name);
+    if (interaction.isButton() && (!button || command?.kind !== 'slash')) {
+      log.info({ customId: interaction.customId.slice(0, 100) }, 'refused a button that is not ours');
+      await this.rejectEphemeral(
+        interaction,
+        'That button is not one I know (it may be from an older version of me). Run the command again for new buttons.',
+      );
+      return;
+    }
     if (!command) {
       await this.rejectEphemeral(
         interaction,
         'I do not know that command any more; it may have been removed. Try `/help`.',
       );
       return;
+    }
+    // A button runs on the input of the reply it sits under, held in memory for a while only.
+    let held: HeldInput | undefined;
+    if (button) {
+      held = this.heldInputs.get(button.key);
+      if (!held) {
+        await this.rejectEphemeral(
+          interaction,
+          'This button has expired: I keep the input behind buttons for 15 minutes, and not across a restart. ' +
+            'Run the command again for new buttons.',
+        );
+        return;
+      }
     }
     if (!this.accepting) {
       await this.rejectEphemeral(interaction, 'I am restarting right now; please try again in a minute.');
@@ -260,7 +284,7 @@ export class Router {
     }
     let outcome: Outcome = 'failed';
     try {
-      outcome = await this.intake(interaction, command, { requestId, log, stop, started, receivedAt });
+      outcome = await this.intake(interaction, command, held, { requestId, log, stop, started, receivedAt });
     } finally {
       if (outcome !== 'answered') cooldown.withdraw();
       metrics.commandSeconds.observe({ command: command.name }, (performance.now() - started) / 1000);
@@ -274,12 +298,16 @@ export class Router {
   private async intake(
     interaction: CommandInteraction,
     command: Command,
+    held: HeldInput | undefined,
     request: { requestId: string; log: Logger; stop: AbortSignal; started: number; receivedAt: number },
   ): Promise<Outcome> {
     const { log } = request;
     let options: JournaledOptions;
     try {
-      options = interaction.isChatInputCommand() ? chatInputOptions(interaction) : messageOptions(command, interaction);
+      if (held) options = followUpOptions(command, held);
+      else if (interaction.isChatInputCommand()) options = chatInputOptions(interaction);
+      else if (interaction.isMessageContextMenuCommand()) options = messageOptions(command, interaction);
+      else throw new Error('a button without its held input');
     } catch (error) {
       if (!isUserFacing(error)) throw error;
       // Nothing to run (a context menu on a message without an image or text): answered at once, privately.
@@ -291,7 +319,8 @@ export class Router {
     // models), so the journal's write and Discord's round trip for the acknowledgement are not
     // added to the answer's time. Nothing is said to the user before Discord has the acknowledgement.
     const acknowledged = (async (): Promise<boolean> => {
-      const journaled = await this.record(interaction, command, options, log);
+      // A button's input stays in memory, as promised: its press is not journaled.
+      const journaled = held ? 'unrecorded' : await this.record(interaction, command, options, log);
       if (journaled === 'duplicate') throw new NotAcknowledged('already recorded: answered elsewhere');
       try {
         await interaction.deferReply();
@@ -531,7 +560,7 @@ export class Router {
       await unlessAborted(acknowledged, signal);
       finished = true;
       // Computed once: a reply Discord does not take at first is sent again as it is.
-      await this.reply(responder, reply, delivery);
+      await this.reply(responder, reply, delivery, this.followUpButtons(command, job.options));
       metrics.requests.inc({ command: command.name, outcome: 'ok' });
       log.info({ ms: Math.round(performance.now() - job.started) }, 'command answered');
       if (journaled) await this.finishJournal(job.id, 'done', log);
@@ -625,8 +654,24 @@ export class Router {
     return stop;
   }
 
-  private async reply(responder: Responder, result: RichReply, delivery: DeliveryOptions): Promise<void> {
-    const payload = {
+  /** The buttons under a reply: its follow-ups this bot has, on the input held for them. */
+  private followUpButtons(command: Command, options: JournaledOptions): ResponsePayload['components'] {
+    if (!command.followUps?.length || !this.services.config.BUTTONS_ENABLED) return undefined;
+    const usable = command.followUps.filter((followUp) => this.commands.has(followUp.command));
+    if (usable.length === 0) return undefined;
+    const key = this.heldInputs.hold(command.name, options);
+    const row = key ? followUpRow(usable, this.commands, key) : undefined;
+    return row ? [row] : undefined;
+  }
+
+  private async reply(
+    responder: Responder,
+    result: RichReply,
+    delivery: DeliveryOptions,
+    components?: ResponsePayload['components'],
+  ): Promise<void> {
+    const payload: ResponsePayload = {
+      ...(components ? { components } : {}),
       content: '',
       embeds: toDiscordEmbeds(result.embeds),
       files: result.files.map((file) => ({ attachment: file.data, name: file.name })),

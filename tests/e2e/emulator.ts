@@ -329,7 +329,7 @@ export class DiscordEmulator {
   /** An interaction from a member (`userId`) of a server (`guildId`, the emulator's own by default). */
   interact(
     data: Record<string, unknown>,
-    options: { userId?: string; type?: number; guildId?: string } = {},
+    options: { userId?: string; type?: number; guildId?: string; message?: Record<string, unknown> } = {},
   ): InteractionRecord {
     const guild = options.guildId ?? GUILD_ID;
     const id = nextId();
@@ -370,9 +370,22 @@ export class DiscordEmulator {
       authorizing_integration_owners: { '0': guild },
       context: 0,
       attachment_size_limit: 10 * 1024 * 1024,
-      data: { id: nextId(), ...data },
+      data: options.type === 3 ? data : { id: nextId(), ...data },
+      ...(options.message ? { message: options.message } : {}),
     });
     return record;
+  }
+
+  /**
+   * A member presses a button (a MESSAGE_COMPONENT interaction, type 3) on the message an
+   * interaction's reply became: Discord sends the button's custom_id and the whole message.
+   */
+  press(on: InteractionRecord, customId: string, options: { userId?: string } = {}): InteractionRecord {
+    const reply = on.edits.at(-1)?.json ?? {};
+    return this.interact(
+      { custom_id: customId, component_type: 2 },
+      { ...options, type: 3, message: { ...this.messageObject(reply, []), components: reply.components ?? [] } },
+    );
   }
 
   /** An attachment served by this emulator; a wrong `declaredSize` is also served without content-length, as a lying upload would be. */

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { finalEdit, startBot, until, type BotProcess } from './bot-process.js';
+import { DiscordEmulator, type InteractionRecord } from './emulator.js';
+
+/**
+ * Buttons under results: any member may press one, and it runs another command on the input of
+ * the reply it sits under, held in memory only; a button whose input is gone says so privately.
+ */
+const emulator = new DiscordEmulator();
+let bot: BotProcess;
+let members = 0;
+const nextMember = (): string => String(730000000000000000n + BigInt((members += 1)));
+
+beforeAll(async () => {
+  await emulator.start();
+  bot = await startBot(emulator, { COOLDOWN_SECONDS: '30' });
+}, 60_000);
+
+afterAll(async () => {
+  if (bot.child.exitCode === null) bot.child.kill('SIGKILL');
+  await emulator.stop();
+});
+
+type Button = { type: number; style: number; label: string; custom_id: string };
+const buttonsOf = (record: InteractionRecord): Button[] =>
+  ((finalEdit(record)?.json.components as Array<{ components: Button[] }> | undefined) ?? []).flatMap(
+    (row) => row.components,
+  );
+
+/** The private message an interaction was answered with at once (type 4, ephemeral). */
+const privateAnswer = async (record: InteractionRecord): Promise<string> => {
+  const initial = await until(() => record.initial, 5000, 'the answer');
+  expect(initial.type).toBe(4);
+  expect(initial.flags & 64).toBe(64);
+  return String((initial.data as { content?: unknown }).content);
+};
+
+describe('buttons under results', () => {
+  it('puts buttons under /sentiment that another member can press, running the follow-up on the same text', async () => {
+    const sentence = "The geese weren't better than the movie";
+    const asked = emulator.interact(
+      { name: 'sentiment', type: 1, options: [{ name: 'text', type: 3, value: sentence }] },
+      { userId: nextMember() },
+    );
+    await until(() => finalEdit(asked), 15_000, 'the /sentiment answer');
+    const buttons = buttonsOf(asked);
+    expect(buttons.map((button) => button.label)).toContain('Classic pipeline');
+    for (const button of buttons) {
+      expect(button.custom_id).toMatch(/^sr1:[a-z-]+:[A-Za-z0-9_-]{16}$/);
+      expect(button.custom_id.length).toBeLessThanOrEqual(100);
+    }
+
+    const pipeline = buttons.find((button) => button.label === 'Classic pipeline')!;
+    const pressed = emulator.press(asked, pipeline.custom_id, { userId: nextMember() });
+    const answer = await until(() => finalEdit(pressed), 15_000, 'the pressed button’s answer');
+    // A new public message (deferred, then edited), on the text of the message the button sits under.
+    expect(pressed.initial).toMatchObject({ type: 5, flags: 0 });
+    expect(JSON.stringify(answer.json.embeds)).toContain('geese');
+    expect(JSON.stringify(answer.json.embeds)).toMatch(/goose/);
+  });
+
+  it('says privately that a button has expired when its input is no longer held (after a restart, or 15 minutes)', async () => {
+    const asked = emulator.interact(
+      { name: 'sentiment', type: 1, options: [{ name: 'text', type: 3, value: 'A fine lesson' }] },
+      { userId: nextMember() },
+    );
+    await until(() => finalEdit(asked), 15_000, 'the /sentiment answer');
+    const unknownKey = emulator.press(asked, 'sr1:preprocess:AAAAAAAAAAAAAAAA', { userId: nextMember() });
+    expect(await privateAnswer(unknownKey)).toMatch(/This button has expired.*15 minutes, and not across a restart/);
+  });
+
+  it('refuses, privately and without work, a custom_id that is not one of its buttons', async () => {
+    const asked = emulator.interact(
+      { name: 'sentiment', type: 1, options: [{ name: 'text', type: 3, value: 'Hello' }] },
+      { userId: nextMember() },
+    );
+    await until(() => finalEdit(asked), 15_000, 'the /sentiment answer');
+    for (const forged of [
+      'hello',
+      'sr0:preprocess:AAAAAAAAAAAAAAAA',
+      'sr1:status:AAAAAAAA',
+      'sr1:nope:AAAAAAAAAAAAAAAA',
+    ]) {
+      const pressed = emulator.press(asked, forged, { userId: nextMember() });
+      expect(await privateAnswer(pressed)).toMatch(/not one I know/);
+    }
+  });
+});
