@@ -31,8 +31,7 @@ afterAll(() => services.dispose());
 /** A 16×16 picture: red on the left half, blue on the right half. */
 const halves = (): Promise<Buffer> => {
   const data = Buffer.alloc(16 * 16 * 3);
-  for (let y = 0; y < 16; y += 1)
-    for (let x = 0; x < 16; x += 1) data[(y * 16 + x) * 3 + (x < 8 ? 0 : 2)] = 255;
+  for (let y = 0; y < 16; y += 1) for (let x = 0; x < 16; x += 1) data[(y * 16 + x) * 3 + (x < 8 ? 0 : 2)] = 255;
   return sharp(data, { raw: { width: 16, height: 16, channels: 3 } })
     .png()
     .toBuffer();
