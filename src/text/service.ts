@@ -21,6 +21,27 @@ export interface TextSettings {
 export const TOKENIZER_NAMES = ['bert', 'gpt2', 'clip'] as const;
 export type TokenizerName = (typeof TOKENIZER_NAMES)[number];
 
+/** One word's weight in each engine's verdict. */
+export interface WordSaliency {
+  word: string;
+  /** VADER's valence for the word after its rules (0 when the word is not in the lexicon). */
+  vader: number;
+  /** How much the transformer's probability of its verdict falls when the word is left out (negative: it rises). */
+  transformer: number | null;
+}
+
+export interface WordSaliencyReport {
+  words: WordSaliency[];
+  vader: VaderResult;
+  /** The transformer's verdict on the whole text, its model and timing; or why it could not run. */
+  transformer: (TransformerSentiment & { images: number; runs: number }) | { unavailable: string };
+}
+
+/** At most this many words get a leave-one-out variant: one variant each, all in one request. */
+export const MAX_SALIENCY_WORDS = 60;
+
+const bare = (word: string): string => word.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
+
 export interface SentimentReport {
   vader: VaderResult;
   transformer: TransformerSentiment | { unavailable: string };
@@ -92,6 +113,40 @@ export class TextService {
     }
     const comparison = 'label' in transformer ? compareSentiment(text, vader, transformer) : undefined;
     return { vader, transformer, comparison, notes };
+  }
+
+  /**
+   * Which words mattered: VADER's per-word valences (read from its rules) beside the transformer's
+   * leave-one-word-out change in the probability of its verdict, all variants in one request.
+   */
+  async wordSaliency(text: string, onPosition?: (position: number) => void): Promise<WordSaliencyReport> {
+    const words = text.split(/\s+/).filter(Boolean).slice(0, MAX_SALIENCY_WORDS);
+    const vader = analyseVader(text);
+    const unused = [...vader.contributions];
+    const vaderOf = (word: string): number => {
+      const at = unused.findIndex((contribution) => bare(contribution.word) === bare(word));
+      if (at < 0) return 0;
+      return unused.splice(at, 1)[0]!.valence;
+    };
+    const vaderValues = words.map(vaderOf);
+    let transformer: WordSaliencyReport['transformer'];
+    let changes: Array<number | null> = words.map(() => null);
+    try {
+      const variants = words.map((_, index) => words.filter((__, other) => other !== index).join(' '));
+      const results = await (await this.classifier()).runMany([text, ...variants], { onPosition });
+      const full = results[0]!;
+      changes = results.slice(1).map((result) => full.score - (result.scores[full.label] ?? 0));
+      const runs = new Set(results.map((result) => `${result.timings.inferenceMs}:${result.timings.batchSize}`)).size;
+      transformer = { ...full, images: results.length, runs };
+    } catch (error) {
+      if (!isUserFacing(error)) this.settings.logger.error({ err: error }, 'transformer word saliency failed');
+      transformer = { unavailable: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}` };
+    }
+    return {
+      words: words.map((word, index) => ({ word, vader: vaderValues[index]!, transformer: changes[index] ?? null })),
+      vader,
+      transformer,
+    };
   }
 
   /** WordNet's index and exception lists, read on first use (never at start-up: only /preprocess needs them). */

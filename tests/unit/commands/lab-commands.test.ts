@@ -92,3 +92,30 @@ describe('/mask', () => {
     await expect(runAndPresent(mask, { image, ratios: '' }, services)).rejects.toThrow(/comma-separated numbers/);
   });
 });
+
+describe('/saliency-text', () => {
+  it("gives VADER's valence and the tiny transformer's leave-one-out drop per word, from one batched run", async () => {
+    const command = commands.get('saliency-text')!;
+    const result = await runAndPresent(command, { text: 'the movie was great' }, services);
+    const data = result.data as {
+      words: Array<{ word: string; vader: number; transformer: number | null }>;
+      transformer: { label: string; runs: number; variants: number };
+    };
+    expect(data.words.map((w) => w.word)).toEqual(['the', 'movie', 'was', 'great']);
+    expect(data.transformer).toMatchObject({ label: 'POSITIVE', runs: 1, variants: 5 });
+    // The tiny transformer's logits are [0, 2] with "great" and [0, 0] without it: softmax 0.881 → 0.5.
+    const great = data.words[3]!;
+    expect(great.transformer).toBeCloseTo(1 / (1 + Math.exp(-2)) - 0.5, 5);
+    expect(great.vader).toBeGreaterThan(0);
+    for (const word of data.words.slice(0, 3)) {
+      expect(word.vader).toBe(0);
+      expect(word.transformer).toBeCloseTo(0, 6);
+    }
+  });
+
+  it('rejects an empty text like /sentiment', async () => {
+    const command = commands.get('saliency-text')!;
+    await expect(runAndPresent(command, { text: '   ' }, services)).rejects.toThrow();
+    await expect(runAndPresent(command, {}, services)).rejects.toThrow(/text/);
+  });
+});
