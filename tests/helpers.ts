@@ -97,6 +97,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     VISION_VIT_MODEL: 'tiny-vit',
     CLIP_MODEL: 'tiny-clip',
     SENTIMENT_MODEL: 'tiny-sentiment',
+    FILL_MASK_MODEL: 'tiny-fill-mask',
     LOG_LEVEL: 'silent',
     ...overrides,
   });

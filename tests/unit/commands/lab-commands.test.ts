@@ -2,7 +2,8 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCommands } from '../../../src/command/loader.js';
 import { runAndPresent } from '../../../src/command/run.js';
-import { solidPng, testServices } from '../../helpers.js';
+import { join } from 'node:path';
+import { ROOT, solidPng, testServices } from '../../helpers.js';
 
 const commands = await loadCommands();
 const services = testServices({ BATCH_MAX_SIZE: '64' });
@@ -117,5 +118,44 @@ describe('/saliency-text', () => {
     const command = commands.get('saliency-text')!;
     await expect(runAndPresent(command, { text: '   ' }, services)).rejects.toThrow();
     await expect(runAndPresent(command, {}, services)).rejects.toThrow(/text/);
+  });
+});
+
+describe('/mask-text', () => {
+  it('hides 15% of the words (at least one) and shows the tiny fill-mask model guesses, exactly', async () => {
+    const command = commands.get('mask-text')!;
+    const result = await runAndPresent(command, { text: 'the movie was great fun', seed: '2' }, services);
+    const data = result.data as {
+      masked: string;
+      blanks: Array<{ original: string; predictions: Array<{ token: string; score: number }> }>;
+      recovered: number;
+    };
+    // 15% of 5 words rounds to 1 blank.
+    expect(data.blanks).toHaveLength(1);
+    expect(data.masked.split(' ').filter((word) => word === '[MASK]')).toHaveLength(1);
+    const blank = data.blanks[0]!;
+    expect(['the', 'movie', 'was', 'great', 'fun']).toContain(blank.original);
+    // [MASK]'s logits: movie 2, film 1, great 0.5, the 8 others 0.
+    const total = Math.exp(2) + Math.exp(1) + Math.exp(0.5) + 8;
+    expect(blank.predictions.map((guess) => guess.token)).toEqual(['movie', 'film', 'great']);
+    expect(blank.predictions[0]!.score).toBeCloseTo(Math.exp(2) / total, 5);
+    expect(data.recovered).toBe(blank.original === 'movie' ? 1 : 0);
+    // The same seed hides the same word.
+    const again = await runAndPresent(command, { text: 'the movie was great fun', seed: '2' }, services);
+    expect((again.data as { masked: string }).masked).toBe(data.masked);
+  });
+
+  it('says which files are missing when the BERT fill-mask model is not downloaded', async () => {
+    const offline = testServices({
+      FILL_MASK_MODEL: 'bert-base-uncased-mlm',
+      MODELS_MANIFEST: join(ROOT, 'models/manifest.json'),
+    });
+    try {
+      await expect(
+        runAndPresent(commands.get('mask-text')!, { text: 'the movie was great fun' }, offline),
+      ).rejects.toThrow(/bert-base-uncased-mlm|BERT base uncased/);
+    } finally {
+      await offline.dispose();
+    }
   });
 });
