@@ -117,6 +117,7 @@ export class Services {
       logger,
       models: {
         sentiment: config.SENTIMENT_MODEL,
+        fillMask: config.FILL_MASK_MODEL,
         tokenizers: { bert: 'bert-base-uncased', gpt2: 'gpt2', clip: config.CLIP_MODEL },
       },
     });

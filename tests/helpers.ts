@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { mkdtemp } from 'node:fs/promises';
@@ -19,6 +20,15 @@ export const SHARED = resolve(ROOT, '..', 'shared');
 export const HAS_SHARED = existsSync(join(SHARED, 'models/mobilenetv2-12-int8.onnx'));
 export const SHARED_SKIP_REASON = `../shared is absent (looked in ${SHARED}): skipping tests on real models and data`;
 if (!HAS_SHARED) console.warn(SHARED_SKIP_REASON);
+
+/**
+ * The store's folder (and its models.lock.json of checksums) for this checkout's tests: each
+ * checkout generates its own fixtures, so checkouts side by side (worktrees) must not share it.
+ */
+export const TEST_MODELS_DIR = join(
+  tmpdir(),
+  `sightread-test-models-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}`,
+);
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -79,7 +89,7 @@ export class ManualClock implements Clock {
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return parseConfig({
     MODELS_MANIFEST: FIXTURE_MANIFEST,
-    MODELS_DIR: join(tmpdir(), 'sightread-test-models'),
+    MODELS_DIR: TEST_MODELS_DIR,
     MODEL_DOWNLOADS: 'false',
     EXECUTION_PROVIDER: 'cpu',
     ORT_INTRA_OP_THREADS: '1',
@@ -87,6 +97,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     VISION_VIT_MODEL: 'tiny-vit',
     CLIP_MODEL: 'tiny-clip',
     SENTIMENT_MODEL: 'tiny-sentiment',
+    FILL_MASK_MODEL: 'tiny-fill-mask',
     LOG_LEVEL: 'silent',
     ...overrides,
   });

@@ -54,7 +54,21 @@ export function catalogueEntry(command: Command): CatalogueEntry {
 }
 
 /** Slash commands in a teaching order, then the context menus. */
-const ORDER = ['classify', 'match', 'tokenize', 'sentiment', 'preprocess', 'explain', 'ask', 'status', 'help'];
+const ORDER = [
+  'classify',
+  'saliency',
+  'mask',
+  'match',
+  'tokenize',
+  'sentiment',
+  'saliency-text',
+  'mask-text',
+  'preprocess',
+  'explain',
+  'ask',
+  'status',
+  'help',
+];
 
 export function catalogue(commands: Iterable<Command>): CatalogueEntry[] {
   const rank = (command: Command): number =>

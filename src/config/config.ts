@@ -46,6 +46,7 @@ const schema = z
       .refine((value) => value.includes('{}'), 'must contain {} where the label goes'),
     CLIP_TEXT_CACHE_SIZE: positiveInt.default(512),
     SENTIMENT_MODEL: z.string().min(1).default('distilbert-sst2'),
+    FILL_MASK_MODEL: z.string().min(1).default('bert-base-uncased-mlm'),
 
     IMAGE_MAX_BYTES: positiveInt.default(25 * 1024 * 1024),
     IMAGE_MAX_PIXELS: positiveInt.default(50_000_000),

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -104,6 +105,17 @@ export class InferenceEngine {
     return loadOnce(this.sessions, path, () => this.load(path));
   }
 
+  /**
+   * Loads (once per path and variant) a session from a model file edited in memory: an experiment
+   * that needs internal tensors as extra outputs gets its own session, the plain one stays as it is.
+   */
+  editedSession(path: string, variant: string, edit: (bytes: Uint8Array) => Uint8Array): Promise<LoadedSession> {
+    return loadOnce(this.sessions, `${path}#${variant}`, async () => {
+      const bytes = edit(new Uint8Array(await readFile(path)));
+      return this.load(path, bytes);
+    });
+  }
+
   /** The options every session gets: also used by the benchmark to time models without the worker hop. */
   sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
     return {
@@ -128,15 +140,26 @@ export class InferenceEngine {
    * thread for the whole inference; the event loop (gateway heartbeats, new interactions)
    * must stay free. Sessions are spread over the workers round-robin.
    */
-  private inWorker(path: string, sessionOptions: ort.InferenceSession.SessionOptions): Promise<SessionLike> {
+  private inWorker(
+    path: string,
+    sessionOptions: ort.InferenceSession.SessionOptions,
+    bytes?: Uint8Array,
+  ): Promise<SessionLike> {
     if (this.workers.length < this.workerThreads) this.workers.push(new InferenceWorker());
     const worker = this.workers[this.nextWorker % this.workers.length]!;
     this.nextWorker += 1;
-    return worker.load(`${path}#${this.nextWorker}`, path, sessionOptions);
+    return worker.load(`${path}#${this.nextWorker}`, path, sessionOptions, bytes);
   }
 
-  private async load(path: string): Promise<LoadedSession> {
-    const create = this.options.createSession ?? ((file, sessionOptions) => this.inWorker(file, sessionOptions));
+  private async load(path: string, bytes?: Uint8Array): Promise<LoadedSession> {
+    const injected = this.options.createSession;
+    const create = (file: string, sessionOptions: ort.InferenceSession.SessionOptions): Promise<SessionLike> =>
+      // Tests that create sessions in this thread get edited graphs in this thread too.
+      injected
+        ? bytes
+          ? ort.InferenceSession.create(bytes, sessionOptions)
+          : injected(file, sessionOptions)
+        : this.inWorker(file, sessionOptions, bytes);
     const started = performance.now();
     const gpu = this.gpuUnavailable ? undefined : this.gpu;
     if (gpu) {

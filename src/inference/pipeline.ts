@@ -64,6 +64,7 @@ const TASK_NAMES: Record<ModelEntry['task'], string> = {
   'image-classification': 'an image classifier',
   'zero-shot-image-classification': 'a CLIP model',
   'text-classification': 'a text classifier',
+  'fill-mask': 'a fill-mask (masked language) model',
   tokenizer: 'a tokenizer',
 };
 

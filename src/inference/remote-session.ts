@@ -51,8 +51,14 @@ export class InferenceWorker {
     });
   }
 
-  async load(key: string, path: string, options: ort.InferenceSession.SessionOptions): Promise<SessionLike> {
-    const reply = await this.request({ op: 'load', key, path, options });
+  /** Opens a session on a model file, or on `bytes` (a graph edited in memory) when given. */
+  async load(
+    key: string,
+    path: string,
+    options: ort.InferenceSession.SessionOptions,
+    bytes?: Uint8Array,
+  ): Promise<SessionLike> {
+    const reply = await this.request({ op: 'load', key, path, options, ...(bytes ? { bytes } : {}) });
     if (reply.op !== 'loaded') throw new Error(`unexpected reply ${reply.op}`);
     return new RemoteSession(this, key, reply.inputNames, reply.outputNames);
   }

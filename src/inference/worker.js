@@ -20,7 +20,10 @@ const transferable = (view) =>
 port.on('message', async (/** @type {any} */ message) => {
   try {
     if (message.op === 'load') {
-      const session = await ort.InferenceSession.create(message.path, message.options);
+      // An edited graph arrives as bytes; the path then only names it in errors.
+      const session = message.bytes
+        ? await ort.InferenceSession.create(message.bytes, message.options)
+        : await ort.InferenceSession.create(message.path, message.options);
       sessions.set(message.key, session);
       port.postMessage({
         op: 'loaded',

@@ -64,7 +64,13 @@ const modelEntry = z
   .strictObject({
     id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lowercase letters, digits, ".", "_" or "-"'),
     name: z.string().min(1),
-    task: z.enum(['image-classification', 'zero-shot-image-classification', 'text-classification', 'tokenizer']),
+    task: z.enum([
+      'image-classification',
+      'zero-shot-image-classification',
+      'text-classification',
+      'fill-mask',
+      'tokenizer',
+    ]),
     architecture: z.enum(['cnn', 'vit', 'clip', 'transformer', 'tokenizer']),
     license: z.string().optional(),
     source,

@@ -7,6 +7,9 @@ import { compareSentiment, type Comparison } from './disagreement.js';
 import { guessEnglish } from './language.js';
 import { classicPipeline, type ClassicPipeline } from './preprocess/pipeline.js';
 import { loadWordNet, type WordNet } from './preprocess/wordnet.js';
+import { seededRandom } from '../inference/graph-edit.js';
+import { loadFillMask, type FillGuess, type FillMaskModel } from './fill-mask.js';
+import type { ModelIdentity, PipelineTimings } from '../inference/pipeline.js';
 import { loadTextClassifier, type TextClassifier, type TransformerSentiment } from './sentiment.js';
 import { TokenizerRegistry, tokenizeText, type Tokenization } from './tokenizers.js';
 import { analyseVader, type VaderResult } from './vader.js';
@@ -15,11 +18,44 @@ export interface TextSettings {
   context: PipelineContext;
   logger: Logger;
   /** Manifest ids: the sentiment transformer, and the tokenizers by their short names. */
-  models: { sentiment: string; tokenizers: Record<TokenizerName, string> };
+  models: { sentiment: string; fillMask: string; tokenizers: Record<TokenizerName, string> };
 }
 
 export const TOKENIZER_NAMES = ['bert', 'gpt2', 'clip'] as const;
 export type TokenizerName = (typeof TOKENIZER_NAMES)[number];
+
+/** One word's weight in each engine's verdict. */
+export interface WordSaliency {
+  word: string;
+  /** VADER's valence for the word after its rules (0 when the word is not in the lexicon). */
+  vader: number;
+  /** How much the transformer's probability of its verdict falls when the word is left out (negative: it rises). */
+  transformer: number | null;
+}
+
+export interface WordSaliencyReport {
+  words: WordSaliency[];
+  vader: VaderResult;
+  /** The transformer's verdict on the whole text, its model and timing; or why it could not run. */
+  transformer: (TransformerSentiment & { images: number; runs: number }) | { unavailable: string };
+}
+
+/** At most this many words get a leave-one-out variant: one variant each, all in one request. */
+export const MAX_SALIENCY_WORDS = 60;
+
+const bare = (word: string): string => word.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
+
+/** Words hidden and BERT's guesses: how much of a sentence a masked language model recovers. */
+export interface MaskedWordsReport {
+  masked: string;
+  blanks: Array<{ original: string; predictions: FillGuess[] }>;
+  recovered: number;
+  model: ModelIdentity;
+  timings: PipelineTimings;
+}
+
+/** BERT's pre-training share: 15% of the tokens hidden (here: of the words, at least one). */
+export const MASKED_SHARE = 0.15;
 
 export interface SentimentReport {
   vader: VaderResult;
@@ -92,6 +128,76 @@ export class TextService {
     }
     const comparison = 'label' in transformer ? compareSentiment(text, vader, transformer) : undefined;
     return { vader, transformer, comparison, notes };
+  }
+
+  /**
+   * Which words mattered: VADER's per-word valences (read from its rules) beside the transformer's
+   * leave-one-word-out change in the probability of its verdict, all variants in one request.
+   */
+  async wordSaliency(text: string, onPosition?: (position: number) => void): Promise<WordSaliencyReport> {
+    const words = text.split(/\s+/).filter(Boolean).slice(0, MAX_SALIENCY_WORDS);
+    const vader = analyseVader(text);
+    const unused = [...vader.contributions];
+    const vaderOf = (word: string): number => {
+      const at = unused.findIndex((contribution) => bare(contribution.word) === bare(word));
+      if (at < 0) return 0;
+      return unused.splice(at, 1)[0]!.valence;
+    };
+    const vaderValues = words.map(vaderOf);
+    let transformer: WordSaliencyReport['transformer'];
+    let changes: Array<number | null> = words.map(() => null);
+    try {
+      const variants = words.map((_, index) => words.filter((__, other) => other !== index).join(' '));
+      const results = await (await this.classifier()).runMany([text, ...variants], { onPosition });
+      const full = results[0]!;
+      changes = results.slice(1).map((result) => full.score - (result.scores[full.label] ?? 0));
+      const runs = new Set(results.map((result) => `${result.timings.inferenceMs}:${result.timings.batchSize}`)).size;
+      transformer = { ...full, images: results.length, runs };
+    } catch (error) {
+      if (!isUserFacing(error)) this.settings.logger.error({ err: error }, 'transformer word saliency failed');
+      transformer = { unavailable: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}` };
+    }
+    return {
+      words: words.map((word, index) => ({ word, vader: vaderValues[index]!, transformer: changes[index] ?? null })),
+      vader,
+      transformer,
+    };
+  }
+
+  fillMask(): Promise<FillMaskModel> {
+    const id = this.settings.models.fillMask;
+    return this.loads.get(`fill-mask:${id}`, () => loadFillMask(this.settings.context, id));
+  }
+
+  /** Hides a seeded 15% of the words (at least one) and lets the masked language model fill them in. */
+  async maskWords(text: string, seed: number, onPosition?: (position: number) => void): Promise<MaskedWordsReport> {
+    const model = await this.fillMask();
+    const words = text.split(/\s+/).filter(Boolean);
+    const candidates = words.flatMap((word, index) => (bare(word) ? [index] : []));
+    const random = seededRandom(seed);
+    for (let i = candidates.length - 1; i > 0; i -= 1) {
+      const j = Math.floor(random() * (i + 1));
+      [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
+    }
+    const count = Math.min(candidates.length, Math.max(1, Math.round(MASKED_SHARE * words.length)));
+    const hidden = new Set(candidates.slice(0, count));
+    const originals: string[] = [];
+    const masked = words
+      .map((word, index) => {
+        if (!hidden.has(index)) return word;
+        originals.push(bare(word));
+        return word.replace(/[\p{L}\p{N}](?:.*[\p{L}\p{N}])?/u, model.maskToken);
+      })
+      .join(' ');
+    const result = await model.run(masked, { onPosition });
+    const blanks = originals.map((original, index) => ({ original, predictions: result.blanks[index] ?? [] }));
+    return {
+      masked,
+      blanks,
+      recovered: blanks.filter((blank) => blank.predictions[0]?.token === blank.original).length,
+      model: result.model,
+      timings: result.timings,
+    };
   }
 
   /** WordNet's index and exception lists, read on first use (never at start-up: only /preprocess needs them). */

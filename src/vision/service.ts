@@ -10,6 +10,16 @@ import { patchGrid, type PatchGrid } from './patches.js';
 import { getModel } from '../models/manifest.js';
 import { decodeImage, neededShorterSide } from './preprocess.js';
 import { imageSteps, type ImageSteps } from './preprocess-steps.js';
+import { loadImageProbe, maskCurve, saliencyMap, type ImageProbe, type MaskCurve, type SaliencyMap } from './lab.js';
+import type { DecodedImage } from './preprocess.js';
+
+/** A lab experiment's results per model, with the models that could not run and why. */
+export interface LabOutcome<Result> {
+  source: InspectedImage;
+  results: Result[];
+  unavailable: Array<{ model: string; reason: string }>;
+  decodeMs: number;
+}
 
 export interface VisionSettings {
   context: PipelineContext;
@@ -67,6 +77,73 @@ export class VisionService {
 
   loaded(): Promise<string[]> {
     return this.loads.loaded();
+  }
+
+  /** A classifier for the lab; with `probes`, on its graph edited to return internal tensors too. */
+  imageProbe(id: string, probes: boolean): Promise<ImageProbe> {
+    return this.loads.get(`image-probe:${id}:${probes}`, () => loadImageProbe(this.settings.context, id, probes));
+  }
+
+  /** Where each chosen model looked: class activation map, attention rollout or occlusion. */
+  saliency(
+    bytes: Buffer,
+    choice: ModelChoice,
+    onWaiting?: (notice: WaitingNotice) => void,
+  ): Promise<LabOutcome<SaliencyMap>> {
+    return this.experiment(bytes, choice, async (id, image) =>
+      saliencyMap(await this.imageProbe(id, true), image, (position) => onWaiting?.({ model: id, position })),
+    );
+  }
+
+  /** Each chosen model's top-1 survival as more patches are hidden. */
+  mask(
+    bytes: Buffer,
+    choice: ModelChoice,
+    ratios: readonly number[],
+    seed: number,
+    onWaiting?: (notice: WaitingNotice) => void,
+  ): Promise<LabOutcome<MaskCurve>> {
+    return this.experiment(bytes, choice, async (id, image) =>
+      maskCurve(await this.imageProbe(id, false), image, ratios, seed, (position) =>
+        onWaiting?.({ model: id, position }),
+      ),
+    );
+  }
+
+  /** Decodes once, runs `run` per chosen model; like classify, a model that cannot run is reported beside the others. */
+  private async experiment<Result>(
+    bytes: Buffer,
+    choice: ModelChoice,
+    run: (id: string, image: DecodedImage) => Promise<Result>,
+  ): Promise<LabOutcome<Result>> {
+    const ids = this.modelsFor(choice);
+    const manifest = this.settings.context.store.manifest;
+    const sides = ids.flatMap((id) => {
+      const spec = manifest.models.get(id)?.preprocess;
+      return spec ? [neededShorterSide(spec)] : [];
+    });
+    const image = await decodeImage(bytes, this.settings.limits, Math.max(224, ...sides));
+    const settled = await Promise.allSettled(ids.map((id) => run(id, image)));
+    const results: Result[] = [];
+    const unavailable: LabOutcome<Result>['unavailable'] = [];
+    settled.forEach((outcome, index) => {
+      if (outcome.status === 'fulfilled') {
+        results.push(outcome.value);
+        return;
+      }
+      const error: unknown = outcome.reason;
+      if (isUserFacing(error) && error.kind === 'image') throw error;
+      if (!isUserFacing(error)) this.settings.logger.error({ err: error, model: ids[index] }, 'lab experiment failed');
+      unavailable.push({
+        model: ids[index]!,
+        reason: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}`,
+      });
+    });
+    if (results.length === 0)
+      throw new UserFacingError(`No model could run. ${unavailable.map((u) => `${u.model}: ${u.reason}`).join(' ')}`, {
+        code: 'model_missing',
+      });
+    return { source: image.source, results, unavailable, decodeMs: image.ms };
   }
 
   /** A ViT's patch grid from its manifest entry (input size and patch size). */

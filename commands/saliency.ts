@@ -1,0 +1,136 @@
+import { slashCommand, type EmbedField } from '../src/command/definition.js';
+import { option } from '../src/command/options.js';
+import { ms, percent } from '../src/render/format.js';
+import { heatmapOverlay } from '../src/render/heatmap.js';
+import { renderStepStrip } from '../src/render/step-strip.js';
+import { quoteUserText } from '../src/util/user-text.js';
+import type { SaliencyMap, SaliencyMethod } from '../src/vision/lab.js';
+import type { LabOutcome } from '../src/vision/service.js';
+
+export interface SaliencyReport extends LabOutcome<SaliencyMap> {
+  imageName: string;
+  totalMs: number;
+}
+
+const METHOD_NOTES: Record<SaliencyMethod, string> = {
+  'class activation map':
+    "the CNN's last feature map (one cell per 32×32 pixels on a 224 input), weighted by the classifier's weights for the top class — one inference, read from inside the graph",
+  'attention rollout':
+    "how much the [CLS] token's answer draws on each patch, multiplying every layer's attention (plus the residual path) — one inference, one cell per 16×16 patch",
+  'occlusion sensitivity':
+    "how much the top class's probability drops when each cell is hidden (filled with the image's mean colour) — one extra image per cell, all in one batch; used because this model's graph has neither a CAM head nor attention Softmaxes",
+};
+
+const describe = (map: SaliencyMap): string =>
+  `${map.model.id} · ${map.model.precision} · ${map.model.executionProvider}`;
+
+/** The cell with the highest value, as "row r, column c" (1-based). */
+function peak(map: SaliencyMap): string {
+  let best = { r: 0, c: 0, v: -1 };
+  map.values.forEach((row, r) =>
+    row.forEach((v, c) => {
+      if (v > best.v) best = { r, c, v };
+    }),
+  );
+  return `row ${best.r + 1}, column ${best.c + 1} of ${map.rows}×${map.cols}`;
+}
+
+const READING =
+  'A CNN pools a coarse grid of local features, so its map is a few blurry cells where the evidence for the class sits; a ViT mixes all patches from the first layer, so attention can spread over the whole image and its map is finer (one cell per patch) but not always tighter. Neither is "where the model looked" in a human sense: maps can look plausible even for a model with random weights (Adebayo et al. 2018), which is why the tests check that shuffling the weights changes the map.';
+
+export default slashCommand({
+  name: 'saliency',
+  description: 'Where did it look? CNN activation map vs ViT attention rollout over your image',
+  help: {
+    what: "Where the CNN and the ViT looked: the CNN's class activation map (7×7) beside the ViT's attention rollout (14×14), or occlusion for other models, over the image.",
+    example: { image: 'photo.jpg', model: 'both' },
+  },
+  options: {
+    image: option.attachment('The image to explain'),
+    model: option.string('Which model(s) to explain (default: both)', {
+      choices: [
+        { name: 'CNN and ViT side by side', value: 'both' },
+        { name: 'CNN only', value: 'cnn' },
+        { name: 'ViT only', value: 'vit' },
+      ],
+      otherValues: '<manifest id>',
+      default: 'both',
+    }),
+  },
+  positional: ['image'],
+  usesModels: true,
+
+  async execute({ options: { image, model }, services, progress }): Promise<SaliencyReport> {
+    const started = performance.now();
+    const outcome = await services.vision.saliency(image.bytes, model.trim(), ({ model: id, position }) =>
+      progress(`${id}: waiting in the queue, position ${position}`),
+    );
+    return { ...outcome, imageName: image.name, totalMs: performance.now() - started };
+  },
+
+  toJson: (report) => ({
+    image: report.imageName,
+    maps: report.results.map(({ model, method, label, index, rows, cols, values, timings, images, runs }) => ({
+      model,
+      method,
+      label,
+      index,
+      rows,
+      cols,
+      values,
+      images,
+      runs,
+      timings,
+    })),
+    unavailable: report.unavailable,
+  }),
+
+  toText: (report) =>
+    [
+      ...report.results.map(
+        (map) =>
+          `${describe(map)} — ${map.method}, ${map.rows}×${map.cols} grid, top class ${map.label} (${percent(map.score)}), peak at ${peak(map)}; ${map.images} image(s) in ${map.runs} run(s), ${ms(map.timings.totalMs)}\n` +
+          map.values.map((row) => row.map((v) => v.toFixed(2)).join(' ')).join('\n'),
+      ),
+      ...report.unavailable.map((missing) => `${missing.model} unavailable: ${missing.reason}`),
+      READING,
+    ].join('\n\n'),
+
+  async toEmbeds(report) {
+    const strip = await renderStepStrip(
+      report.results.flatMap((map) => [
+        {
+          title: `${map.model.architecture.toUpperCase()} input`,
+          lines: [map.model.id, `${map.preview.width}×${map.preview.height}`],
+          image: map.preview,
+        },
+        {
+          title: `${map.method}`,
+          lines: [`${map.rows}×${map.cols} · ${map.label}`, `${percent(map.score)} · ${ms(map.timings.totalMs)}`],
+          image: heatmapOverlay(map.preview, map.values),
+        },
+      ]),
+    );
+    const fields: EmbedField[] = report.results.map((map) => ({
+      name: `${map.model.architecture.toUpperCase()} · ${map.method}`,
+      value: `Top class **${map.label}** (${percent(map.score)}); brightest at ${peak(map)}.\n${METHOD_NOTES[map.method]}.`,
+    }));
+    for (const missing of report.unavailable)
+      fields.push({ name: `${quoteUserText(missing.model)} unavailable`, value: missing.reason });
+    fields.push({ name: 'What differs', value: READING });
+    return {
+      embeds: [
+        {
+          title: 'Where did it look?',
+          description: `Saliency maps for **${quoteUserText(report.imageName)}**.`,
+          fields,
+          image: 'saliency.png',
+          footer: report.results
+            .map((map) => `${describe(map)}: ${ms(map.timings.totalMs)} (${map.runs} run)`)
+            .join(' | '),
+        },
+      ],
+      files: [{ name: 'saliency.png', data: strip }],
+    };
+  },
+});

@@ -1,0 +1,161 @@
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCommands } from '../../../src/command/loader.js';
+import { runAndPresent } from '../../../src/command/run.js';
+import { join } from 'node:path';
+import { ROOT, solidPng, testServices } from '../../helpers.js';
+
+const commands = await loadCommands();
+const services = testServices({ BATCH_MAX_SIZE: '64' });
+afterAll(() => services.dispose());
+const saliency = commands.get('saliency')!;
+const mask = commands.get('mask')!;
+
+describe('/saliency', () => {
+  it('prints one map per model with its method, label and a rows × cols grid of values in [0, 1]', async () => {
+    const image = { name: 'red.png', bytes: await solidPng([200, 30, 30]) };
+    const result = await runAndPresent(saliency, { image }, services);
+    const data = result.data as {
+      image: string;
+      maps: Array<{
+        model: { id: string };
+        method: string;
+        label: string;
+        index: number;
+        rows: number;
+        cols: number;
+        values: number[][];
+      }>;
+    };
+    expect(data.image).toBe('red.png');
+    expect(data.maps.map((map) => [map.model.id, map.method])).toEqual([
+      ['tiny-cnn', 'class activation map'],
+      ['tiny-vit', 'occlusion sensitivity'],
+    ]);
+    for (const map of data.maps) {
+      expect(map.values).toHaveLength(map.rows);
+      for (const row of map.values) {
+        expect(row).toHaveLength(map.cols);
+        for (const value of row) expect(value >= 0 && value <= 1).toBe(true);
+      }
+    }
+    expect(result.text).toMatch(/class activation map, 4×4 grid/);
+    expect(result.text).toMatch(/occlusion sensitivity/);
+    expect(result.files.map((file) => file.name)).toEqual(['saliency.png']);
+    expect((await sharp(result.files[0]!.data).metadata()).format).toBe('png');
+    expect(result.embeds[0]!.footer).toMatch(/tiny-cnn · fp32 · cpu/);
+  });
+
+  it('rejects a bad image, a missing image and an unknown model like /classify', async () => {
+    await expect(runAndPresent(saliency, {}, services)).rejects.toThrow(/image: an image attachment is required/);
+    await expect(
+      runAndPresent(saliency, { image: { name: 'x.png', bytes: Buffer.from('not an image at all') } }, services),
+    ).rejects.toThrow(/corrupt|not an image/);
+    const image = { name: 'red.png', bytes: await solidPng([200, 30, 30]) };
+    await expect(runAndPresent(saliency, { image, model: 'no-such-model' }, services)).rejects.toThrow(
+      /No model could run.*no-such-model/,
+    );
+  });
+});
+
+describe('/mask', () => {
+  it('prints the survival of each model over the ratios, from one batched run per model', async () => {
+    const image = { name: 'blue.png', bytes: await solidPng([20, 40, 220]) };
+    const result = await runAndPresent(mask, { image, seed: '5' }, services);
+    const data = result.data as {
+      image: string;
+      models: Array<{
+        model: { id: string };
+        runs: number;
+        ratios: Array<{ ratio: number; label: string; index: number; score: number; keptTop1: boolean }>;
+      }>;
+    };
+    expect(data.image).toBe('blue.png');
+    expect(data.models.map((entry) => entry.model.id)).toEqual(['tiny-cnn', 'tiny-vit']);
+    for (const entry of data.models) {
+      expect(entry.runs).toBe(1);
+      expect(entry.ratios.map((step) => step.ratio)).toEqual([0, 0.25, 0.5, 0.75, 0.9]);
+      expect(entry.ratios[0]!.keptTop1).toBe(true);
+    }
+    // A solid image filled with its own mean colour is unchanged: every ratio keeps the same answer.
+    expect(data.models[0]!.ratios.every((step) => step.keptTop1 && step.label === 'blue')).toBe(true);
+    expect(result.files.map((file) => file.name)).toEqual(['mask.png', 'masked.png']);
+    expect(result.text).toMatch(/mean colour in pixel space/);
+  });
+
+  it('refuses ratios outside [0, 1) and ratio lists that are not numbers', async () => {
+    const image = { name: 'blue.png', bytes: await solidPng([20, 40, 220]) };
+    await expect(runAndPresent(mask, { image, ratios: '0,1' }, services)).rejects.toThrow(
+      /at least 0 and below 1.*got 1/,
+    );
+    await expect(runAndPresent(mask, { image, ratios: '-0.1' }, services)).rejects.toThrow(/got -0.1/);
+    await expect(runAndPresent(mask, { image, ratios: 'half' }, services)).rejects.toThrow(/comma-separated numbers/);
+    await expect(runAndPresent(mask, { image, ratios: '' }, services)).rejects.toThrow(/comma-separated numbers/);
+  });
+});
+
+describe('/saliency-text', () => {
+  it("gives VADER's valence and the tiny transformer's leave-one-out drop per word, from one batched run", async () => {
+    const command = commands.get('saliency-text')!;
+    const result = await runAndPresent(command, { text: 'the movie was great' }, services);
+    const data = result.data as {
+      words: Array<{ word: string; vader: number; transformer: number | null }>;
+      transformer: { label: string; runs: number; variants: number };
+    };
+    expect(data.words.map((w) => w.word)).toEqual(['the', 'movie', 'was', 'great']);
+    expect(data.transformer).toMatchObject({ label: 'POSITIVE', runs: 1, variants: 5 });
+    // The tiny transformer's logits are [0, 2] with "great" and [0, 0] without it: softmax 0.881 → 0.5.
+    const great = data.words[3]!;
+    expect(great.transformer).toBeCloseTo(1 / (1 + Math.exp(-2)) - 0.5, 5);
+    expect(great.vader).toBeGreaterThan(0);
+    for (const word of data.words.slice(0, 3)) {
+      expect(word.vader).toBe(0);
+      expect(word.transformer).toBeCloseTo(0, 6);
+    }
+  });
+
+  it('rejects an empty text like /sentiment', async () => {
+    const command = commands.get('saliency-text')!;
+    await expect(runAndPresent(command, { text: '   ' }, services)).rejects.toThrow();
+    await expect(runAndPresent(command, {}, services)).rejects.toThrow(/text/);
+  });
+});
+
+describe('/mask-text', () => {
+  it('hides 15% of the words (at least one) and shows the tiny fill-mask model guesses, exactly', async () => {
+    const command = commands.get('mask-text')!;
+    const result = await runAndPresent(command, { text: 'the movie was great fun', seed: '2' }, services);
+    const data = result.data as {
+      masked: string;
+      blanks: Array<{ original: string; predictions: Array<{ token: string; score: number }> }>;
+      recovered: number;
+    };
+    // 15% of 5 words rounds to 1 blank.
+    expect(data.blanks).toHaveLength(1);
+    expect(data.masked.split(' ').filter((word) => word === '[MASK]')).toHaveLength(1);
+    const blank = data.blanks[0]!;
+    expect(['the', 'movie', 'was', 'great', 'fun']).toContain(blank.original);
+    // [MASK]'s logits: movie 2, film 1, great 0.5, the 8 others 0.
+    const total = Math.exp(2) + Math.exp(1) + Math.exp(0.5) + 8;
+    expect(blank.predictions.map((guess) => guess.token)).toEqual(['movie', 'film', 'great']);
+    expect(blank.predictions[0]!.score).toBeCloseTo(Math.exp(2) / total, 5);
+    expect(data.recovered).toBe(blank.original === 'movie' ? 1 : 0);
+    // The same seed hides the same word.
+    const again = await runAndPresent(command, { text: 'the movie was great fun', seed: '2' }, services);
+    expect((again.data as { masked: string }).masked).toBe(data.masked);
+  });
+
+  it('says which files are missing when the BERT fill-mask model is not downloaded', async () => {
+    const offline = testServices({
+      FILL_MASK_MODEL: 'bert-base-uncased-mlm',
+      MODELS_MANIFEST: join(ROOT, 'models/manifest.json'),
+    });
+    try {
+      await expect(
+        runAndPresent(commands.get('mask-text')!, { text: 'the movie was great fun' }, offline),
+      ).rejects.toThrow(/bert-base-uncased-mlm|BERT base uncased/);
+    } finally {
+      await offline.dispose();
+    }
+  });
+});

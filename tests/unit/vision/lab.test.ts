@@ -1,0 +1,218 @@
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TINY_CNN } from '../../../scripts/fixtures/tiny-models.js';
+import { Services } from '../../../src/app.js';
+import { parseConfig } from '../../../src/config/config.js';
+import {
+  decodeModel,
+  findAttentionSoftmaxes,
+  findCamHead,
+  shuffledWeights,
+  withExtraOutputs,
+} from '../../../src/inference/graph-edit.js';
+import { ort } from '../../../src/inference/engine.js';
+import { attentionRollout, classActivationMap, maskOrder } from '../../../src/vision/lab.js';
+import {
+  FIXTURES_DIR,
+  HAS_SHARED,
+  ROOT,
+  SHARED,
+  SHARED_SKIP_REASON,
+  silentLogger,
+  tempDir,
+  testServices,
+} from '../../helpers.js';
+
+const services = testServices({ BATCH_MAX_SIZE: '64' });
+afterAll(() => services.dispose());
+
+/** A 16×16 picture: red on the left half, blue on the right half. */
+const halves = (): Promise<Buffer> => {
+  const data = Buffer.alloc(16 * 16 * 3);
+  for (let y = 0; y < 16; y += 1) for (let x = 0; x < 16; x += 1) data[(y * 16 + x) * 3 + (x < 8 ? 0 : 2)] = 255;
+  return sharp(data, { raw: { width: 16, height: 16, channels: 3 } })
+    .png()
+    .toBuffer();
+};
+
+describe('editing the ONNX graph in memory', () => {
+  it("finds the tiny CNN's pre-pooling feature map and its Gemm weights, and adds the feature map as an output", async () => {
+    const model = decodeModel(await readFile(join(FIXTURES_DIR, 'tiny-cnn/model.onnx')));
+    const head = findCamHead(model)!;
+    expect(head).toMatchObject({ featureMap: 'feature_map', channels: 3, classes: 4 });
+    expect([...head.weights].map((weight) => Math.round(weight * 1e6) / 1e6)).toEqual(TINY_CNN.weights);
+    const session = await ort.InferenceSession.create(withExtraOutputs(model, [head.featureMap]));
+    expect(session.outputNames).toEqual(['logits', 'feature_map']);
+    const result = await session.run({
+      pixel_values: new ort.Tensor('float32', new Float32Array(3 * 16 * 16).fill(1), [1, 3, 16, 16]),
+    });
+    expect(result.feature_map!.dims).toEqual([1, 3, 4, 4]);
+    await session.release();
+  });
+
+  it('finds no attention Softmax in the tiny ViT fixture, so it falls back to occlusion', async () => {
+    const model = decodeModel(await readFile(join(FIXTURES_DIR, 'tiny-vit/model.onnx')));
+    expect(findAttentionSoftmaxes(model)).toEqual([]);
+  });
+});
+
+describe('saliency maps by hand', () => {
+  it('weights each cell of the feature map by the class weights and scales the result to [0, 1]', () => {
+    const features = { dims: [2, 1, 2], data: Float32Array.from([1, 3, 2, 0]) };
+    const head = { featureMap: 'f', channels: 2, classes: 2, weights: Float32Array.from([1, 0, 0.5, 1]) };
+    // Class 0: 1·[1, 3] + 0.5·[2, 0] = [2, 3] → [2/3, 1]; class 1: [2, 0] → [1, 0].
+    expect(classActivationMap(features, head, 0)).toEqual([[2 / 3, 1]]);
+    expect(classActivationMap(features, head, 1)).toEqual([[1, 0]]);
+  });
+
+  it('rolls attention out through the layers with the residual identity, reading the class token row', () => {
+    // One layer, one head, [CLS] + 4 patches: [CLS] attends only to patch 3.
+    const tokens = 5;
+    const data = new Float32Array(tokens * tokens);
+    for (let r = 0; r < tokens; r += 1) data[r * tokens + (r === 0 ? 3 : r)] = 1;
+    const rollout = attentionRollout([{ dims: [1, tokens, tokens], data }]);
+    expect(rollout).toMatchObject({ rows: 2, cols: 2 });
+    expect(rollout.values).toEqual([
+      [0, 0],
+      [1, 0],
+    ]);
+    // Two such layers: the class token row is ½·(row of layer 1) + ½·… and still peaks at patch 3.
+    const twice = attentionRollout([
+      { dims: [1, tokens, tokens], data },
+      { dims: [1, tokens, tokens], data },
+    ]);
+    expect(twice.values[1]![0]).toBe(1);
+    expect(twice.values[0]![0]).toBe(0);
+  });
+
+  it('hides patches in one seeded order, so each ratio hides the previous ones', () => {
+    expect(maskOrder(16, 7)).toEqual(maskOrder(16, 7));
+    expect(maskOrder(16, 7)).not.toEqual(maskOrder(16, 8));
+    expect([...maskOrder(16, 7)].sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, i) => i));
+  });
+});
+
+describe('saliency on the tiny models', () => {
+  it("gives the tiny CNN's class activation map exactly: red wins, and the red half lights up", async () => {
+    const outcome = await services.vision.saliency(await halves(), 'cnn');
+    const [map] = outcome.results;
+    expect(map).toMatchObject({ method: 'class activation map', label: 'red', rows: 4, cols: 4, images: 1 });
+    // Red cells: (255/255 − 0.5)/0.25 = 2 for red, −2 for green and blue → 2·1 = 2; blue cells: −2 → 0.
+    expect(map!.values).toEqual(Array.from({ length: 4 }, () => [1, 1, 0, 0]));
+  });
+
+  it('labels the tiny ViT map as occlusion sensitivity and computes it from one batched run', async () => {
+    const outcome = await services.vision.saliency(await halves(), 'vit');
+    const [map] = outcome.results;
+    expect(map).toMatchObject({ method: 'occlusion sensitivity', rows: 4, cols: 4, images: 17, runs: 1 });
+    for (const row of map!.values) for (const value of row) expect(value).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...map!.values.flat())).toBe(1);
+  });
+
+  it('gives the same map twice, and a different one for the same architecture with shuffled weights', async () => {
+    const first = (await services.vision.saliency(await halves(), 'cnn')).results[0]!;
+    const again = (await services.vision.saliency(await halves(), 'cnn')).results[0]!;
+    expect(again.values).toEqual(first.values);
+
+    const dir = await tempDir();
+    await mkdir(join(dir, 'tiny-cnn'));
+    const bytes = await readFile(join(FIXTURES_DIR, 'tiny-cnn/model.onnx'));
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(dir, 'tiny-cnn/model.onnx'), shuffledWeights(bytes, 3));
+    await copyFile(join(FIXTURES_DIR, 'manifest.json'), join(dir, 'manifest.json'));
+    const shuffled = new Services(
+      parseConfig({
+        MODELS_MANIFEST: join(dir, 'manifest.json'),
+        MODELS_DIR: join(dir, 'store'),
+        MODEL_DOWNLOADS: 'false',
+        EXECUTION_PROVIDER: 'cpu',
+        VISION_CNN_MODEL: 'tiny-cnn',
+      }),
+      silentLogger,
+    );
+    try {
+      const random = (await shuffled.vision.saliency(await halves(), 'cnn')).results[0]!;
+      expect(random.method).toBe('class activation map');
+      expect(random.values).not.toEqual(first.values);
+    } finally {
+      await shuffled.dispose();
+    }
+  });
+});
+
+describe('hiding patches on the tiny models', () => {
+  it('runs every ratio in one batch, keeps the top-1 at 0% and scores the unmasked top-1 class', async () => {
+    const outcome = await services.vision.mask(await halves(), 'both', [0, 0.25, 0.5, 0.75, 0.9], 1);
+    expect(outcome.results).toHaveLength(2);
+    for (const curve of outcome.results) {
+      expect(curve).toMatchObject({ patchSize: 4, patches: 16, runs: 1 });
+      expect(curve.steps.map((step) => step.hidden)).toEqual([0, 4, 8, 12, 14]);
+      expect(curve.steps[0]!.keptTop1).toBe(true);
+      for (const step of curve.steps) {
+        expect(step.score).toBeGreaterThan(0);
+        expect(step.score).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+});
+
+describe.skipIf(!HAS_SHARED)('the real MobileNetV2 (int8) from ../shared', () => {
+  if (!HAS_SHARED) console.warn(SHARED_SKIP_REASON);
+
+  const realServices = async (modelFile: Buffer): Promise<Services> => {
+    const modelsDir = await tempDir();
+    await mkdir(join(modelsDir, 'mobilenetv2-int8'));
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(modelsDir, 'mobilenetv2-int8/mobilenetv2-12-int8.onnx'), modelFile);
+    const manifest = JSON.parse(await readFile(join(ROOT, 'models/manifest.json'), 'utf8')) as {
+      models: Array<{ id: string; files: Array<{ sha256?: string }> }>;
+    };
+    // The shuffled copy cannot match the pinned checksum: this manifest copy drops it.
+    for (const model of manifest.models) for (const file of model.files) delete file.sha256;
+    const labels = join(modelsDir, 'manifest');
+    await mkdir(labels);
+    await writeFile(join(labels, 'manifest.json'), JSON.stringify(manifest));
+    await mkdir(join(labels, 'labels'));
+    await copyFile(join(ROOT, 'models/labels/imagenet-1k.json'), join(labels, 'labels/imagenet-1k.json'));
+    return new Services(
+      parseConfig({
+        MODELS_DIR: modelsDir,
+        MODELS_MANIFEST: join(labels, 'manifest.json'),
+        MODEL_DOWNLOADS: 'false',
+        EXECUTION_PROVIDER: 'cpu',
+      }),
+      silentLogger,
+    );
+  };
+
+  it('exposes tensor 627 and gives a 7×7 map in [0, 1], the same twice, and another with shuffled weights', async () => {
+    const bytes = await readFile(join(SHARED, 'models/mobilenetv2-12-int8.onnx'));
+    const head = findCamHead(decodeModel(bytes))!;
+    expect(head).toMatchObject({ featureMap: '627', channels: 1280, classes: 1000 });
+    const photo = await readFile(join(SHARED, 'images/chelsea.png'));
+    const trained = await realServices(bytes);
+    const random = await realServices(Buffer.from(shuffledWeights(bytes, 1, 64)));
+    try {
+      const map = (await trained.vision.saliency(photo, 'mobilenetv2-int8')).results[0]!;
+      expect(map).toMatchObject({ method: 'class activation map', rows: 7, cols: 7 });
+      expect(map.index).toBeGreaterThanOrEqual(281);
+      expect(map.index).toBeLessThanOrEqual(285);
+      const values = map.values.flat();
+      expect(values).toHaveLength(49);
+      expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...values)).toBe(1);
+      expect((await trained.vision.saliency(photo, 'mobilenetv2-int8')).results[0]!.values).toEqual(map.values);
+      const shuffledMap = (await random.vision.saliency(photo, 'mobilenetv2-int8')).results[0]!;
+      const difference = shuffledMap.values.flat().reduce((sum, value, i) => sum + Math.abs(value - values[i]!), 0);
+      expect(difference / 49).toBeGreaterThan(0.05);
+
+      const masked = (await trained.vision.mask(photo, 'mobilenetv2-int8', [0, 0.25, 0.5, 0.75, 0.9], 1)).results[0]!;
+      expect(masked).toMatchObject({ patchSize: 16, patches: 196, runs: 1 });
+      expect(masked.steps[0]).toMatchObject({ keptTop1: true, index: map.index });
+    } finally {
+      await Promise.all([trained.dispose(), random.dispose()]);
+    }
+  }, 60_000);
+});
