@@ -30,11 +30,19 @@ export function freshDataDir(): string {
   return dir;
 }
 
+/** An empty MODELS_DIR for one bot, removed when the tests end. */
+function freshModelsDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sightread-e2e-models-'));
+  dataDirs.push(dir);
+  return dir;
+}
+
 /**
  * The bot's environment for tests: the emulator as Discord, tiny models, attachments from the
  * emulator on 127.0.0.1, which serves them over plain http on its own port.
  */
 export function botEnv(emulator: DiscordEmulator, extra: Record<string, string> = {}): Record<string, string> {
+  const modelsDir = extra.MODELS_DIR ?? freshModelsDir();
   return {
     PATH: process.env.PATH ?? '',
     DISCORD_TOKEN: 'emulator-bot-token',
@@ -43,7 +51,9 @@ export function botEnv(emulator: DiscordEmulator, extra: Record<string, string> 
     ATTACHMENT_HOSTS: '127.0.0.1',
     ATTACHMENT_ALLOW_INSECURE: 'true',
     MODELS_MANIFEST: FIXTURE_MANIFEST,
-    MODELS_DIR: '/nonexistent-models',
+    // Empty and of its own: the lock file the bot writes there must not outlive this run (a
+    // regenerated fixture would then fail a checksum recorded for the old one).
+    MODELS_DIR: modelsDir,
     MODEL_DOWNLOADS: 'false',
     EXECUTION_PROVIDER: 'cpu',
     VISION_CNN_MODEL: 'tiny-cnn',
