@@ -27,6 +27,7 @@ export function catalogueEntry(command: Command): CatalogueEntry {
     ...command.positional.map((name, index) => {
       const spec = command.options.specs[name]!;
       const shown = spec.kind === 'attachment' ? `<${name}>` : `"<${name}>"`;
+      if (command.variadic && index === command.positional.length - 1) return `[${shown}…]`;
       return index === 0 && command.positionalFile ? `${shown}|<${command.positionalFile}>` : shown;
     }),
     ...specs
@@ -54,7 +55,20 @@ export function catalogueEntry(command: Command): CatalogueEntry {
 }
 
 /** Slash commands in a teaching order, then the context menus. */
-const ORDER = ['classify', 'match', 'tokenize', 'sentiment', 'preprocess', 'explain', 'ask', 'status', 'help'];
+const ORDER = [
+  'classify',
+  'match',
+  'tokenize',
+  'sentiment',
+  'preprocess',
+  'stress',
+  'stress-text',
+  'languages',
+  'explain',
+  'ask',
+  'status',
+  'help',
+];
 
 export function catalogue(commands: Iterable<Command>): CatalogueEntry[] {
   const rank = (command: Command): number =>
