@@ -76,9 +76,19 @@ function reading(rows: readonly LanguageRow[], imageTokens: number, names: reado
       `${name}: ${cheap.name} ${cheap.tokenizers[name]!.tokens} tokens, ${dear.name} ${dear.tokenizers[name]!.tokens} (${ratio.toFixed(1)}×)`,
     ];
   });
+  const lost = rows.flatMap((row) =>
+    names.flatMap((name) =>
+      row.tokenizers[name]?.unknown ? [`${name} on ${row.name}: ${row.tokenizers[name]!.unknown} unknown`] : [],
+    ),
+  );
   const nonEnglishPositive = rows.filter((row) => row.code !== 'en' && row.vader.lexiconWords === 0).length;
   return [
     `The same meaning costs very different amounts of text tokens: ${parts.join('; ') || 'no tokenizer answered'}.`,
+    ...(lost.length
+      ? [
+          `A low count can mean lost text, not a good price: ${lost.join('; ')} (the unknown token stands for text the model never sees).`,
+        ]
+      : []),
     'Vocabularies learned mostly from English text (BERT-uncased, GPT-2, CLIP) spend many tokens, down to single bytes, on other scripts; o200k, trained on far more languages, narrows the gap but does not close it (Petrov et al. 2023 measured up to 15× between languages).',
     `An image costs the ViT ${imageTokens} tokens whatever language its caption is in: pixels have no language, so the price is fixed by the patch grid.`,
     english
@@ -177,7 +187,8 @@ export default slashCommand({
           quoteUserText(row.name, 'plain'),
           ...names.map((name) => {
             const price = row.tokenizers[name];
-            return price ? `${price.tokens} (${price.perChar.toFixed(2)})` : '—';
+            if (!price) return '—';
+            return `${price.tokens} (${price.perChar.toFixed(2)})${price.unknown ? `, ${price.unknown} unknown` : ''}`;
           }),
           `${row.vader.label} ${row.vader.compound.toFixed(3)}`,
           verdictText(row.transformer),

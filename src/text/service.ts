@@ -31,6 +31,8 @@ export type PriceTokenizer = (typeof PRICE_TOKENIZERS)[number];
 export interface TokenPrice {
   tokens: number;
   perChar: number;
+  /** Tokens that are the unknown token: cheap, because the text was thrown away (BERT on Thai). Absent when none. */
+  unknown?: number;
 }
 
 export interface TokenPrices {
@@ -143,19 +145,26 @@ export class TextService {
    */
   async tokenPrices(texts: readonly string[]): Promise<TokenPrices> {
     const characters = texts.map((text) => Math.max(1, characterCount(text)));
-    const price = (tokens: number, index: number): TokenPrice => ({
+    const price = (tokens: number, index: number, unknown = 0): TokenPrice => ({
       tokens,
       perChar: Math.round((tokens / characters[index]!) * 1000) / 1000,
+      ...(unknown > 0 ? { unknown } : {}),
     });
     const settled = await Promise.allSettled(
       PRICE_TOKENIZERS.map(async (name) => {
         if (name === 'o200k') {
           const o200k = await loadO200k();
-          return { id: o200k.id, algorithm: o200k.algorithm, counts: texts.map((text) => o200k.encode(text).length) };
+          const counts = texts.map((text) => o200k.encode(text).length);
+          return { id: o200k.id, algorithm: o200k.algorithm, counts, unknown: counts.map(() => 0) };
         }
         const loaded = await this.tokenizers.get(this.settings.models.tokenizers[name]);
         const results = texts.map((text) => tokenizeText(loaded, text));
-        return { id: loaded.id, algorithm: loaded.algorithm, counts: results.map((r) => r.count - r.specialCount) };
+        return {
+          id: loaded.id,
+          algorithm: loaded.algorithm,
+          counts: results.map((r) => r.count - r.specialCount),
+          unknown: results.map((r) => r.unknownCount),
+        };
       }),
     );
     const result: TokenPrices = { prices: texts.map(() => ({})), tokenizers: [], unavailable: [] };
@@ -171,7 +180,8 @@ export class TextService {
         return;
       }
       result.tokenizers.push({ name, id: outcome.value.id, algorithm: outcome.value.algorithm });
-      outcome.value.counts.forEach((count, text) => (result.prices[text]![name] = price(count, text)));
+      const { counts, unknown } = outcome.value;
+      counts.forEach((count, text) => (result.prices[text]![name] = price(count, text, unknown[text])));
     });
     return result;
   }

@@ -29,7 +29,7 @@ interface LanguagesJson {
     code: string;
     name: string;
     text: string;
-    tokenizers: Record<string, { tokens: number; perChar: number }>;
+    tokenizers: Record<string, { tokens: number; perChar: number; unknown?: number }>;
     vader: { label: string };
     transformer: { label: string; score: number } | { unavailable: string };
   }>;
@@ -151,6 +151,9 @@ describe('/languages', () => {
         // The English-trained byte-level BPE spends many times more tokens on Thai than o200k does.
         expect(th.tokenizers.gpt2!.tokens / th.tokenizers.o200k!.tokens).toBeGreaterThan(2);
         expect(en.tokenizers.gpt2!.tokens).toBeLessThan(th.tokenizers.gpt2!.tokens);
+        // BERT's few Thai tokens are unknown tokens: lost text, not a bargain, and the reply says so.
+        expect(th.tokenizers.bert!.unknown).toBe(th.tokenizers.bert!.tokens);
+        expect(en.tokenizers.bert!.unknown).toBeUndefined();
       } finally {
         await services.dispose();
       }
