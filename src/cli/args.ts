@@ -69,7 +69,13 @@ export async function cliOptions(command: SlashCommand, args: ParsedArgs): Promi
   const specs = command.options.specs;
   const usage = catalogueEntry(command).cli?.usage ?? command.name;
   const raw: Record<string, unknown> = {};
+  const last = command.positional.length - 1;
   for (const [index, value] of args.positional.entries()) {
+    if (command.variadic && index > last && last >= 0) {
+      const name = command.positional[last]!;
+      raw[name] = `${String(raw[name])}\n${value}`;
+      continue;
+    }
     const name = command.positional[index];
     if (!name)
       throw new UserFacingError(`Unexpected argument "${value}". Usage: sightread ${usage}`, { code: 'usage' });

@@ -27,6 +27,7 @@ export function catalogueEntry(command: Command): CatalogueEntry {
     ...command.positional.map((name, index) => {
       const spec = command.options.specs[name]!;
       const shown = spec.kind === 'attachment' ? `<${name}>` : `"<${name}>"`;
+      if (command.variadic && index === command.positional.length - 1) return `[${shown}…]`;
       return index === 0 && command.positionalFile ? `${shown}|<${command.positionalFile}>` : shown;
     }),
     ...specs
@@ -57,11 +58,14 @@ export function catalogueEntry(command: Command): CatalogueEntry {
 const ORDER = [
   'classify',
   'saliency',
+  'stress',
   'mask',
   'match',
   'tokenize',
+  'languages',
   'sentiment',
   'saliency-text',
+  'stress-text',
   'mask-text',
   'preprocess',
   'explain',

@@ -104,6 +104,8 @@ export interface SlashCommand<Specs extends OptionSpecs = OptionSpecs, Report = 
    * a file (`preprocess "a sentence"` or `preprocess photo.jpg`).
    */
   positionalFile?: keyof Specs & string;
+  /** The last positional option takes every remaining argument, one per line (`languages "a" "b"`). */
+  variadic?: boolean;
   execute(context: CommandContext<OptionValues<Specs>>): Promise<Report>;
 }
 

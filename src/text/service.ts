@@ -11,6 +11,8 @@ import { seededRandom } from '../inference/graph-edit.js';
 import { loadFillMask, type FillGuess, type FillMaskModel } from './fill-mask.js';
 import type { ModelIdentity, PipelineTimings } from '../inference/pipeline.js';
 import { loadTextClassifier, type TextClassifier, type TransformerSentiment } from './sentiment.js';
+import { characterCount } from './languages.js';
+import { loadO200k } from './tiktoken.js';
 import { TokenizerRegistry, tokenizeText, type Tokenization } from './tokenizers.js';
 import { analyseVader, type VaderResult } from './vader.js';
 
@@ -56,6 +58,32 @@ export interface MaskedWordsReport {
 
 /** BERT's pre-training share: 15% of the tokens hidden (here: of the words, at least one). */
 export const MASKED_SHARE = 0.15;
+
+/** The tokenizers whose prices /languages compares: /tokenize's three and a modern multilingual one. */
+export const PRICE_TOKENIZERS = [...TOKENIZER_NAMES, 'o200k'] as const;
+export type PriceTokenizer = (typeof PRICE_TOKENIZERS)[number];
+
+/** What one text costs one tokenizer: its own tokens (no [CLS]/[SEP] or start/end markers), and per character. */
+export interface TokenPrice {
+  tokens: number;
+  perChar: number;
+  /** Tokens that are the unknown token: cheap, because the text was thrown away (BERT on Thai). Absent when none. */
+  unknown?: number;
+}
+
+export interface TokenPrices {
+  /** One record per text, in order; a tokenizer that could not load is absent from every record. */
+  prices: Array<Partial<Record<PriceTokenizer, TokenPrice>>>;
+  /** The tokenizers that answered: short name, what it is. */
+  tokenizers: Array<{ name: PriceTokenizer; id: string; algorithm: string }>;
+  unavailable: Array<{ tokenizer: PriceTokenizer; reason: string }>;
+}
+
+/** VADER and the transformer on one text, as the experiments show them side by side. */
+export interface SentimentPair {
+  vader: VaderResult;
+  transformer: TransformerSentiment | { unavailable: string };
+}
 
 export interface SentimentReport {
   vader: VaderResult;
@@ -198,6 +226,70 @@ export class TextService {
       model: result.model,
       timings: result.timings,
     };
+  }
+
+  /**
+   * VADER and the transformer on many texts; the transformer reads them all in one batched run.
+   * A transformer that cannot run is reported on every text; VADER always answers.
+   */
+  async sentimentMany(texts: readonly string[], onPosition?: (position: number) => void): Promise<SentimentPair[]> {
+    const vader = texts.map((text) => analyseVader(text));
+    let transformer: SentimentPair['transformer'][];
+    try {
+      transformer = await (await this.classifier()).runMany(texts, { onPosition });
+    } catch (error) {
+      if (!isUserFacing(error)) this.settings.logger.error({ err: error }, 'transformer sentiment failed');
+      const unavailable = isUserFacing(error) ? error.message : `internal error: ${describeError(error)}`;
+      transformer = texts.map(() => ({ unavailable }));
+    }
+    return texts.map((_, index) => ({ vader: vader[index]!, transformer: transformer[index]! }));
+  }
+
+  /**
+   * What each text costs each tokenizer, in its own tokens and per character (grapheme). A
+   * tokenizer that cannot load is reported, and the others still answer.
+   */
+  async tokenPrices(texts: readonly string[]): Promise<TokenPrices> {
+    const characters = texts.map((text) => Math.max(1, characterCount(text)));
+    const price = (tokens: number, index: number, unknown = 0): TokenPrice => ({
+      tokens,
+      perChar: Math.round((tokens / characters[index]!) * 1000) / 1000,
+      ...(unknown > 0 ? { unknown } : {}),
+    });
+    const settled = await Promise.allSettled(
+      PRICE_TOKENIZERS.map(async (name) => {
+        if (name === 'o200k') {
+          const o200k = await loadO200k();
+          const counts = texts.map((text) => o200k.encode(text).length);
+          return { id: o200k.id, algorithm: o200k.algorithm, counts, unknown: counts.map(() => 0) };
+        }
+        const loaded = await this.tokenizers.get(this.settings.models.tokenizers[name]);
+        const results = texts.map((text) => tokenizeText(loaded, text));
+        return {
+          id: loaded.id,
+          algorithm: loaded.algorithm,
+          counts: results.map((r) => r.count - r.specialCount),
+          unknown: results.map((r) => r.unknownCount),
+        };
+      }),
+    );
+    const result: TokenPrices = { prices: texts.map(() => ({})), tokenizers: [], unavailable: [] };
+    settled.forEach((outcome, index) => {
+      const name = PRICE_TOKENIZERS[index]!;
+      if (outcome.status === 'rejected') {
+        const error: unknown = outcome.reason;
+        if (!isUserFacing(error)) this.settings.logger.error({ err: error, tokenizer: name }, 'tokenizer failed');
+        result.unavailable.push({
+          tokenizer: name,
+          reason: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}`,
+        });
+        return;
+      }
+      result.tokenizers.push({ name, id: outcome.value.id, algorithm: outcome.value.algorithm });
+      const { counts, unknown } = outcome.value;
+      counts.forEach((count, text) => (result.prices[text]![name] = price(count, text, unknown[text])));
+    });
+    return result;
   }
 
   /** WordNet's index and exception lists, read on first use (never at start-up: only /preprocess needs them). */

@@ -20,6 +20,9 @@ export interface LabOutcome<Result> {
   unavailable: Array<{ model: string; reason: string }>;
   decodeMs: number;
 }
+import { stressVariants } from './stress.js';
+import type { ModelIdentity, PipelineTimings } from '../inference/pipeline.js';
+import type { RgbImage } from '../util/image.js';
 
 export interface VisionSettings {
   context: PipelineContext;
@@ -41,6 +44,30 @@ export interface ClassifyOutcome {
   agreement: Agreement | undefined;
   /** How the ViT among the results cut its input into tokens. */
   patches: PatchGrid | undefined;
+  decodeMs: number;
+}
+
+/** One model's answers to every variant of the stress test, from one batched run. */
+export interface StressModelResult {
+  model: ModelIdentity;
+  timings: PipelineTimings;
+  /** The original image's top-1 class: the class every variant's `score` is the probability of. */
+  original: { label: string; index: number; score: number };
+  variants: Array<{
+    /** The variant's own top-1. */
+    label: string;
+    index: number;
+    /** The probability of the original's top-1 class under this variant. */
+    score: number;
+    keptTop1: boolean;
+  }>;
+}
+
+export interface StressOutcome {
+  source: InspectedImage;
+  variants: Array<{ name: string; strength: number; rgb: RgbImage }>;
+  results: StressModelResult[];
+  unavailable: Array<{ model: string; reason: string }>;
   decodeMs: number;
 }
 
@@ -213,6 +240,74 @@ export class VisionService {
         vit && patchSize ? patchGrid({ width: vit.preview.width, height: vit.preview.height }, patchSize) : undefined,
       decodeMs: image.ms,
     };
+  }
+
+  /**
+   * The stress test: the image decoded once, about ten perturbed variants of it (seeded), and
+   * every chosen model reading all of them in one batched run. A model that cannot run is
+   * reported beside the others, as in {@link classify}.
+   */
+  async stress(
+    bytes: Buffer,
+    choice: ModelChoice,
+    seed: number,
+    onWaiting?: (notice: WaitingNotice) => void,
+  ): Promise<StressOutcome> {
+    const ids = this.modelsFor(choice);
+    const manifest = this.settings.context.store.manifest;
+    const sides = ids.flatMap((id) => {
+      const spec = manifest.models.get(id)?.preprocess;
+      return spec ? [neededShorterSide(spec)] : [];
+    });
+    const image = await decodeImage(bytes, this.settings.limits, Math.max(224, ...sides));
+    const variants = await stressVariants(image.rgb, seed);
+    const settled = await Promise.allSettled(
+      ids.map(async (id): Promise<StressModelResult> => {
+        const classifier = await this.classifier(id);
+        // Every class, so the original's top-1 can be read under each variant.
+        const outputs = await classifier.runMany(
+          variants.map((variant) => ({ image: { ...image, rgb: variant.rgb }, top: Number.MAX_SAFE_INTEGER })),
+          { onPosition: (position) => onWaiting?.({ model: id, position }) },
+        );
+        const top = outputs[0]!.predictions[0]!;
+        return {
+          model: outputs[0]!.model,
+          timings: outputs[0]!.timings,
+          original: { label: top.label, index: top.index, score: top.score },
+          variants: outputs.map(({ predictions }) => {
+            const best = predictions[0]!;
+            const same = predictions.find((prediction) => prediction.index === top.index);
+            return {
+              label: best.label,
+              index: best.index,
+              score: same?.score ?? 0,
+              keptTop1: best.index === top.index,
+            };
+          }),
+        };
+      }),
+    );
+    const results: StressModelResult[] = [];
+    const unavailable: StressOutcome['unavailable'] = [];
+    settled.forEach((outcome, index) => {
+      if (outcome.status === 'fulfilled') {
+        results.push(outcome.value);
+        return;
+      }
+      const error: unknown = outcome.reason;
+      if (isUserFacing(error) && error.kind === 'image') throw error;
+      if (!isUserFacing(error)) this.settings.logger.error({ err: error, model: ids[index] }, 'stress test failed');
+      unavailable.push({
+        model: ids[index]!,
+        reason: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}`,
+      });
+    });
+    if (results.length === 0)
+      throw new UserFacingError(
+        `No classifier could run. ${unavailable.map((u) => `${u.model}: ${u.reason}`).join(' ')}`,
+        { code: 'model_missing' },
+      );
+    return { source: image.source, variants, results, unavailable, decodeMs: image.ms };
   }
 
   /**

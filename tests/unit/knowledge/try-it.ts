@@ -31,6 +31,10 @@ export const SUBJECTS: Record<string, Record<string, boolean>> = {
   match: { 'clip-vit-base-patch32': false },
   // The classic pipeline runs on data in the repository (WordNet, Porter, NLTK's stop words, VADER).
   preprocess: { tokens: true, stopwords: true, stem: true, lemma: true, vader: true, image: true },
+  // The image's price comes from the manifest's patch grid; o200k ships in js-tiktoken.
+  languages: { image: true, o200k: true },
+  stress: { 'mobilenetv2-int8': true, 'vit-base-patch16-224': false },
+  'stress-text': { vader: true, 'distilbert-sst2': false },
 };
 
 export const isCheckable = (key: string): boolean => {
@@ -101,7 +105,10 @@ export function cliArgv(command: SlashCommand, line: TryItCommand): string[] {
 export function runnability(line: TryItCommand): { run: true } | { run: false; reason: string } {
   if (line.command === 'match') return { run: false, reason: 'CLIP weights are not available offline' };
   const needsPhoto = line.command === 'preprocess' && line.options.some((option) => option.name === 'image');
-  if ((line.command === 'tokenize' || line.command === 'classify' || needsPhoto) && !HAS_SHARED)
+  if (
+    (line.command === 'tokenize' || line.command === 'classify' || line.command === 'stress' || needsPhoto) &&
+    !HAS_SHARED
+  )
     return { run: false, reason: `${SHARED} is absent` };
   return { run: true };
 }
@@ -246,6 +253,52 @@ const TOKENIZER_IDS: Record<string, string> = {
   clip: 'clip-vit-base-patch32',
 };
 
+interface LanguagesJson {
+  imageTokens: number;
+  languages: Array<{ code: string; tokenizers: Record<string, { tokens: number } | undefined> }>;
+}
+
+/** `image: 197 tokens`, `o200k: en 33 tokens`. */
+function checkLanguagesClaim(subject: string, claim: string, json: LanguagesJson): string | undefined {
+  let match: RegExpExecArray | null;
+  if (subject === 'image' && (match = /^(\d+) tokens$/.exec(claim)))
+    return json.imageTokens === Number(match[1]) ? undefined : `an image is ${json.imageTokens} tokens`;
+  if ((match = /^([a-z]{2}) (\d+) tokens$/.exec(claim))) {
+    const row = json.languages.find((r) => r.code === match![1]);
+    const tokens = row?.tokenizers[subject]?.tokens;
+    return tokens === Number(match[2]) ? undefined : `${subject} gives ${match[1]} ${tokens ?? 'no'} tokens`;
+  }
+  return `cannot check "${claim}" for ${subject} under /languages`;
+}
+
+interface StressJson {
+  variants: Array<{ name: string; models: Array<{ model: string; label: string; keptTop1: boolean }> }>;
+}
+
+/** `grayscale kept`, `rotate 90° lost`: whether the model's top-1 label survived a variant. */
+function checkStressClaim(subject: string, claim: string, json: StressJson): string | undefined {
+  const match = /^(.+) (kept|lost)$/.exec(claim);
+  if (!match) return `cannot check "${claim}" for ${subject} under /stress`;
+  const variant = json.variants.find((v) => v.name === match[1]);
+  const result = variant?.models.find((m) => m.model === subject);
+  if (!result) return `no ${match[1]} result from ${subject}`;
+  return result.keptTop1 === (match[2] === 'kept') ? undefined : `${subject} ${result.keptTop1 ? 'kept' : 'lost'} it`;
+}
+
+interface StressTextJson {
+  variants: Array<{ name: string; vader: { label: string } }>;
+}
+
+/** `negation: negative`: VADER's label on one variant. */
+function checkStressTextClaim(claim: string, json: StressTextJson): string | undefined {
+  const match = /^(.+): (positive|negative|neutral)$/.exec(claim);
+  if (!match) return `cannot check "${claim}" under /stress-text`;
+  const variant = json.variants.find((v) => v.name === match[1]);
+  return variant?.vader.label === match[2]
+    ? undefined
+    : `VADER says ${variant?.vader.label ?? 'nothing'} on ${match[1]}`;
+}
+
 /** Checks one claim against the command's JSON; returns a problem, or undefined when it holds. */
 function checkClaim(command: string, subject: string, claim: string, json: unknown): string | undefined {
   let match: RegExpExecArray | null;
@@ -294,6 +347,9 @@ function checkClaim(command: string, subject: string, claim: string, json: unkno
     return pieces === claim ? undefined : `the pieces are ${pieces}`;
   }
   if (command === 'preprocess') return checkPreprocessClaim(subject, claim, json as PreprocessJson);
+  if (command === 'languages') return checkLanguagesClaim(subject, claim, json as LanguagesJson);
+  if (command === 'stress') return checkStressClaim(subject, claim, json as StressJson);
+  if (command === 'stress-text') return checkStressTextClaim(claim, json as StressTextJson);
   if (command === 'classify') {
     const result = (json as ClassifyJson).results.find((r) => r.model.id === subject);
     if (!result) return `no result from ${subject}`;
