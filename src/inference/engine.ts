@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -6,6 +7,7 @@ import { UserFacingError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { loadOnce } from '../util/load-once.js';
 import { MicroBatcher, type BatcherOptions } from './batcher.js';
+import { withPooledOutput } from './graph-edit.js';
 import { InferenceWorker, type SessionLike } from './remote-session.js';
 
 export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'webgpu';
@@ -104,6 +106,18 @@ export class InferenceEngine {
     return loadOnce(this.sessions, path, () => this.load(path));
   }
 
+  /**
+   * A second session of a model file whose graph also outputs the global average of an internal
+   * tensor (see graph-edit.ts): a CNN's penultimate features as an embedding. Edited in memory,
+   * the file on disk stays as verified.
+   */
+  pooledSession(path: string, tensor: string): Promise<LoadedSession> {
+    return loadOnce(this.sessions, `${path}#pooled:${tensor}`, async () => {
+      const model = withPooledOutput(await readFile(path), tensor);
+      return this.load(path, model);
+    });
+  }
+
   /** The options every session gets: also used by the benchmark to time models without the worker hop. */
   sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
     return {
@@ -128,15 +142,27 @@ export class InferenceEngine {
    * thread for the whole inference; the event loop (gateway heartbeats, new interactions)
    * must stay free. Sessions are spread over the workers round-robin.
    */
-  private inWorker(path: string, sessionOptions: ort.InferenceSession.SessionOptions): Promise<SessionLike> {
+  private inWorker(
+    path: string,
+    sessionOptions: ort.InferenceSession.SessionOptions,
+    model?: Uint8Array,
+  ): Promise<SessionLike> {
     if (this.workers.length < this.workerThreads) this.workers.push(new InferenceWorker());
     const worker = this.workers[this.nextWorker % this.workers.length]!;
     this.nextWorker += 1;
-    return worker.load(`${path}#${this.nextWorker}`, path, sessionOptions);
+    return worker.load(`${path}#${this.nextWorker}`, path, sessionOptions, model);
   }
 
-  private async load(path: string): Promise<LoadedSession> {
-    const create = this.options.createSession ?? ((file, sessionOptions) => this.inWorker(file, sessionOptions));
+  /** Loads `path`, or the edited bytes of it (`model`) when given. */
+  private async load(path: string, model?: Uint8Array): Promise<LoadedSession> {
+    const injected = this.options.createSession;
+    const create = (file: string, sessionOptions: ort.InferenceSession.SessionOptions): Promise<SessionLike> =>
+      injected
+        ? model
+          ? // Tests that inject sessions get edited graphs in this thread too.
+            ort.InferenceSession.create(model, sessionOptions)
+          : injected(file, sessionOptions)
+        : this.inWorker(file, sessionOptions, model);
     const started = performance.now();
     const gpu = this.gpuUnavailable ? undefined : this.gpu;
     if (gpu) {

@@ -51,8 +51,14 @@ export class InferenceWorker {
     });
   }
 
-  async load(key: string, path: string, options: ort.InferenceSession.SessionOptions): Promise<SessionLike> {
-    const reply = await this.request({ op: 'load', key, path, options });
+  /** Loads a session from `path`, or from `model` (an edited copy of it) when given. */
+  async load(
+    key: string,
+    path: string,
+    options: ort.InferenceSession.SessionOptions,
+    model?: Uint8Array,
+  ): Promise<SessionLike> {
+    const reply = await this.request({ op: 'load', key, path, options, ...(model ? { model } : {}) });
     if (reply.op !== 'loaded') throw new Error(`unexpected reply ${reply.op}`);
     return new RemoteSession(this, key, reply.inputNames, reply.outputNames);
   }

@@ -20,7 +20,10 @@ const transferable = (view) =>
 port.on('message', async (/** @type {any} */ message) => {
   try {
     if (message.op === 'load') {
-      const session = await ort.InferenceSession.create(message.path, message.options);
+      // An edited graph (extra outputs) comes as bytes; otherwise the verified file is read here.
+      const session = message.model
+        ? await ort.InferenceSession.create(message.model, message.options)
+        : await ort.InferenceSession.create(message.path, message.options);
       sessions.set(message.key, session);
       port.postMessage({
         op: 'loaded',

@@ -12,7 +12,9 @@ import {
 /** `perClass` examples of each class: a random centre per class plus noise of size `noise`. */
 function clusters(classes: number, perClass: number, dimensions: number, noise: number, seed = 1): Example[] {
   const random = seededRandom(seed);
-  const centres = Array.from({ length: classes }, () => Float32Array.from({ length: dimensions }, () => random() * 2 - 1));
+  const centres = Array.from({ length: classes }, () =>
+    Float32Array.from({ length: dimensions }, () => random() * 2 - 1),
+  );
   return centres.flatMap((centre, label) =>
     Array.from({ length: perClass }, () => ({
       label,
