@@ -15,7 +15,7 @@ const PROBE_LIMITS =
   'A linear probe draws straight boundaries in the embedding space: it learns what the frozen model already tells apart (cats vs cars, your mascot vs other animals), not features the model never learned (a texture it ignores, text in the picture, left vs right), and a class that is really two groups may need more examples. Few examples per class: expect the validation curve to wobble. `/explain topic:transfer-learning` says more.';
 
 function requireWith<T>(value: T | undefined, action: string, option: string): T {
-  if (value === undefined || value === '') {
+  if (value === undefined) {
     throw new UserFacingError(`/teach action:${action} needs ${option}.`, { code: 'invalid_options' });
   }
   return value;
