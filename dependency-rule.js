@@ -17,6 +17,7 @@ export const LAYERS = {
   text: ['src/text'],
   knowledge: ['src/knowledge'],
   journal: ['src/journal'],
+  teach: ['src/teach'],
   services: ['src/app.ts'],
   command: ['src/command'],
   commands: ['commands'],
@@ -38,10 +39,12 @@ export const ALLOWED = {
   knowledge: ['vision', 'text', 'util', 'config'],
   // The interaction journal stores plain data: it knows nothing of discord.js, commands or models.
   journal: ['util', 'config'],
-  services: ['vision', 'text', 'knowledge', 'journal', 'inference', 'models', 'render', 'util', 'config'],
+  // /teach: the probe, its per-server rows (in the journal's database) and the images it embeds.
+  teach: ['vision', 'journal', 'util', 'config'],
+  services: ['vision', 'text', 'knowledge', 'journal', 'teach', 'inference', 'models', 'render', 'util', 'config'],
   command: ['services', 'render', 'util', 'config'],
   // Commands compute through the services' facades: never the engine or the model store.
-  commands: ['command', 'services', 'vision', 'text', 'knowledge', 'render', 'util', 'config'],
+  commands: ['command', 'services', 'vision', 'text', 'knowledge', 'teach', 'render', 'util', 'config'],
   discord: ['command', 'commands', 'services', 'journal', 'render', 'util', 'config'],
   cli: ['command', 'commands', 'services', 'journal', 'render', 'util', 'config'],
   // The entry points open the journal first: an unusable DATA_DIR stops start-up with its exit code.

@@ -5,10 +5,13 @@ import type { StudyAssistant } from './knowledge/ask.js';
 import { loadTopics, type Topic } from './knowledge/topics.js';
 import { loadManifest } from './models/manifest.js';
 import { ModelStore } from './models/store.js';
+import type { Database } from './journal/database.js';
+import { TeachService } from './teach/service.js';
+import { TeachStore } from './teach/store.js';
 import { warmChartText } from './render/chart.js';
 import { TextService } from './text/service.js';
 import { systemClock, type Clock } from './util/clock.js';
-import { describeError } from './util/errors.js';
+import { describeError, UserFacingError } from './util/errors.js';
 import { SharedLoads } from './util/load-once.js';
 import type { Logger } from './util/logger.js';
 import { Metrics } from './util/metrics.js';
@@ -47,6 +50,8 @@ type ModelState =
 export interface ServicesOptions {
   /** The wall clock unless a test moves its own: download backoff, readiness re-checks. */
   clock?: Clock;
+  /** The journal's database, where /teach keeps each server's classes; without it /teach says so. */
+  database?: Database;
 }
 
 /**
@@ -66,6 +71,8 @@ export class Services {
   private readonly clock: Clock;
   private readonly modelStates = new Map<string, ModelState>();
   private notes: ReadonlyMap<string, Topic> | undefined;
+  private teaching: TeachService | undefined;
+  private readonly database: Database | undefined;
 
   constructor(
     readonly config: Config,
@@ -73,6 +80,7 @@ export class Services {
     options: ServicesOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
+    this.database = options.database;
     this.precision = preferredPrecision(config);
     this.store = new ModelStore({
       manifest: loadManifest(config.MODELS_MANIFEST),
@@ -127,6 +135,24 @@ export class Services {
   get topics(): ReadonlyMap<string, Topic> {
     this.notes ??= loadTopics();
     return this.notes;
+  }
+
+  /** /teach: each server's few-shot classes, kept in the journal's database. */
+  get teach(): TeachService {
+    if (!this.database) {
+      throw new UserFacingError(
+        '/teach needs the database (DATA_DIR or DATABASE_URL), and this process has none open.',
+        {
+          code: 'no_database',
+        },
+      );
+    }
+    this.teaching ??= new TeachService(new TeachStore(this.database), this.vision, this.config.TEACH_EMBEDDER, {
+      maxClasses: this.config.TEACH_MAX_CLASSES,
+      maxExamplesPerClass: this.config.TEACH_MAX_EXAMPLES_PER_CLASS,
+      maxServerBytes: this.config.TEACH_MAX_SERVER_KIB * 1024,
+    });
+    return this.teaching;
   }
 
   /** The /ask chain; LangChain is loaded only when someone first asks. */

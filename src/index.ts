@@ -22,7 +22,8 @@ const journaling = config.JOURNAL_ENABLED
       { logger },
     )
   : undefined;
-const services = new Services(config, logger);
+// /teach keeps each server's classes in the journal's database.
+const services = new Services(config, logger, journaling ? { database: journaling.database } : {});
 const bot = new Bot(services, await loadCommands(), journaling);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

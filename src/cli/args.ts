@@ -64,6 +64,23 @@ async function namesFile(value: string): Promise<boolean> {
   }
 }
 
+/**
+ * Maps terminal arguments onto a command's declared options, reading image files from disk: one
+ * set of options per run (several when a repeatable option is given more than one file).
+ */
+export async function cliRuns(command: SlashCommand, args: ParsedArgs): Promise<Array<Record<string, unknown>>> {
+  const repeatable = command.repeatable;
+  const slot = repeatable === undefined ? -1 : command.positional.indexOf(repeatable);
+  const extra = slot >= 0 && slot === command.positional.length - 1 ? args.positional.slice(slot + 1) : [];
+  const first = await cliOptions(command, {
+    ...args,
+    positional: args.positional.slice(0, args.positional.length - extra.length),
+  });
+  const runs = [first];
+  for (const file of extra) runs.push({ ...first, [repeatable!]: await readImage(file) });
+  return runs;
+}
+
 /** Maps terminal arguments onto a command's declared options, reading image files from disk. */
 export async function cliOptions(command: SlashCommand, args: ParsedArgs): Promise<Record<string, unknown>> {
   const specs = command.options.specs;
@@ -79,7 +96,15 @@ export async function cliOptions(command: SlashCommand, args: ParsedArgs): Promi
     const name = command.positional[index];
     if (!name)
       throw new UserFacingError(`Unexpected argument "${value}". Usage: sightread ${usage}`, { code: 'usage' });
-    if (index === 0 && command.positionalFile && (await namesFile(value))) raw[command.positionalFile] = value;
+    // The file option takes a positional argument that names a file (`preprocess photo.jpg`,
+    // `teach classify photo.jpg`); the option names after it move up by one.
+    if (
+      command.positionalFile &&
+      name !== command.positionalFile &&
+      raw[command.positionalFile] === undefined &&
+      (await namesFile(value))
+    )
+      raw[command.positionalFile] = value;
     else raw[name] = value;
   }
   for (const [name, value] of Object.entries(args.flags)) {

@@ -8,11 +8,13 @@ import { loadConfigOrExit } from '../config/env.js';
 import { describeError, isUserFacing } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
 import { runCommand } from '../command/run.js';
-import { cliOptions, parseArgs } from './args.js';
+import { openJournalOrExit } from '../journal/open.js';
+import type { Database } from '../journal/database.js';
+import { cliRuns, parseArgs } from './args.js';
 
 function usage(entries: CatalogueEntry[]): string {
   return [
-    'Usage: sightread <command> [arguments] [--json] [--out <folder for charts>]',
+    'Usage: sightread <command> [arguments] [--json] [--out <folder for charts>] [--server <id> (/teach)]',
     '',
     'Commands:',
     ...entries.map((entry) => `  ${entry.cli?.usage}`),
@@ -41,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let services: Services | undefined;
+  let database: Database | undefined;
   try {
     const args = parseArgs(rest);
     const entry = catalogueEntry(command);
@@ -50,20 +53,33 @@ async function main(argv: string[]): Promise<number> {
       );
       return 0;
     }
-    const raw = await cliOptions(command, args);
-    services = new Services(config, logger);
+    // --server: the server a per-server command (/teach) acts for; the terminal is server "cli".
+    const server = typeof args.flags.server === 'string' ? args.flags.server : 'cli';
+    const flags = Object.fromEntries(Object.entries(args.flags).filter(([name]) => name !== 'server'));
+    const runs = await cliRuns(command, { ...args, flags });
+    // The same database the bot uses (DATA_DIR or DATABASE_URL), opened only for commands that keep rows.
+    if (command.usesDatabase) database = (await openJournalOrExit(config, { logger })).database;
+    services = new Services(config, logger, database ? { database } : {});
     const progress = args.flags.json ? () => {} : (text: string) => process.stderr.write(`… ${text}\n`);
-    const report = await runCommand(command, raw, services, progress);
+    const reports: unknown[] = [];
+    for (const raw of runs) {
+      reports.push(await runCommand(command, raw, services, progress, undefined, { guildId: server, userId: 'cli' }));
+    }
+    const json = reports.map((report) => command.toJson(report));
     process.stdout.write(
-      args.flags.json ? `${JSON.stringify(command.toJson(report), null, 2)}\n` : `${command.toText(report)}\n`,
+      args.flags.json
+        ? `${JSON.stringify(json.length === 1 ? json[0] : json, null, 2)}\n`
+        : `${reports.map((report) => command.toText(report)).join('\n')}\n`,
     );
     if (typeof args.flags.out === 'string') {
       // Images are drawn only when asked for: the terminal shows text.
-      const { files } = await command.toEmbeds(report);
       await mkdir(args.flags.out, { recursive: true });
-      for (const file of files) {
-        await writeFile(join(args.flags.out, file.name), file.data);
-        process.stderr.write(`wrote ${join(args.flags.out, file.name)}\n`);
+      for (const report of reports) {
+        const { files } = await command.toEmbeds(report);
+        for (const file of files) {
+          await writeFile(join(args.flags.out, file.name), file.data);
+          process.stderr.write(`wrote ${join(args.flags.out, file.name)}\n`);
+        }
       }
     }
     return 0;
@@ -77,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
     return 70;
   } finally {
     await services?.dispose();
+    await database?.close();
   }
 }
 

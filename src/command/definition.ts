@@ -46,8 +46,14 @@ export interface RichReply {
 /** What a command may use: the model services' facades, the notes, configuration, never the engine or store. */
 export type CommandServices = Pick<
   Services,
-  'vision' | 'text' | 'topics' | 'assistant' | 'config' | 'logger' | 'status'
+  'vision' | 'text' | 'teach' | 'topics' | 'assistant' | 'config' | 'logger' | 'status'
 >;
+
+/** Where a command was used: the server (absent in a DM) and who asked. The CLI's --server sets the server. */
+export interface CommandPlace {
+  guildId?: string | undefined;
+  userId?: string | undefined;
+}
 
 export interface CommandContext<Options> {
   options: Options;
@@ -55,6 +61,7 @@ export interface CommandContext<Options> {
   /** Short status lines while the request waits (queue position, downloading…). */
   progress: (text: string) => void;
   requestId: string;
+  place: CommandPlace;
 }
 
 /** How /help and the README describe a command. */
@@ -83,6 +90,8 @@ interface CommandBase<Report> {
   followUps?: readonly FollowUp[];
   /** Runs model inference: on Discord it waits its turn in the fair queue; cheap commands never wait behind it. */
   usesModels?: boolean;
+  /** Keeps per-server rows in the database (the CLI opens it only for these). */
+  usesDatabase?: boolean;
   /** Computes the report: no Discord, no drawing. */
   execute(context: CommandContext<never>): Promise<Report>;
   /** The JSON the CLI prints with --json: one shape per command. */
@@ -106,6 +115,11 @@ export interface SlashCommand<Specs extends OptionSpecs = OptionSpecs, Report = 
   positionalFile?: keyof Specs & string;
   /** The last positional option takes every remaining argument, one per line (`languages "a" "b"`). */
   variadic?: boolean;
+  /**
+   * An attachment option the CLI accepts several files for (`teach add <class> <image…>`): the
+   * command runs once per file, in order, and --json prints an array when there was more than one.
+   */
+  repeatable?: keyof Specs & string;
   execute(context: CommandContext<OptionValues<Specs>>): Promise<Report>;
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { UserFacingError } from '../util/errors.js';
-import type { Command, CommandServices, RichReply } from './definition.js';
+import type { Command, CommandPlace, CommandServices, RichReply } from './definition.js';
 
 /** Validates raw options with the command's schema; each problem names its option. */
 export function validateOptions(command: Command, raw: Record<string, unknown>): unknown {
@@ -25,9 +25,10 @@ export async function runCommand(
   services: CommandServices,
   progress: (text: string) => void = () => {},
   requestId: string = randomUUID(),
+  place: CommandPlace = {},
 ): Promise<unknown> {
   const options = validateOptions(command, raw) as never;
-  return command.execute({ options, services, progress, requestId });
+  return command.execute({ options, services, progress, requestId, place });
 }
 
 /** A report with every presentation of it: what tests and the benchmark look at. */

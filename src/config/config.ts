@@ -97,6 +97,13 @@ const schema = z
     /** Record accepted interactions so that a crash or restart loses none (off: a restart asks users to run them again). */
     JOURNAL_ENABLED: booleanString.default(true),
     JOURNAL_RETENTION_HOURS: nonNegativeInt.max(24 * 366).default(24),
+
+    /** /teach's embedder: `clip` (CLIP's vision tower), `cnn` (the CNN's pooled penultimate features) or a manifest id. */
+    TEACH_EMBEDDER: z.string().min(1).default('clip'),
+    TEACH_MAX_CLASSES: positiveInt.max(100).default(20),
+    TEACH_MAX_EXAMPLES_PER_CLASS: positiveInt.max(1000).default(32),
+    /** Per-server cap on what /teach stores (embeddings and the probe), in KiB. */
+    TEACH_MAX_SERVER_KIB: positiveInt.default(4096),
   })
   .superRefine((env, ctx) => {
     if (env.LLM_PROVIDER !== 'none' && !env.LLM_MODEL) {

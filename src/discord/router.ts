@@ -553,7 +553,13 @@ export class Router {
         );
       }
       const raw = await unlessAborted(resolveOptions(job.options, this.policy), signal);
-      const report = await unlessAborted(runCommand(command, raw, this.services, progress, job.requestId), signal);
+      const report = await unlessAborted(
+        runCommand(command, raw, this.services, progress, job.requestId, {
+          guildId: job.guildId ?? undefined,
+          userId: job.userId,
+        }),
+        signal,
+      );
       const reply = await unlessAborted(Promise.resolve(command.toEmbeds(report)), signal);
       // The models are free for the next request while the reply travels (and is retried).
       release?.();

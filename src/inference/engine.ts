@@ -7,6 +7,7 @@ import { UserFacingError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { loadOnce } from '../util/load-once.js';
 import { MicroBatcher, type BatcherOptions } from './batcher.js';
+import { withPooledOutput } from './pooled-output.js';
 import { InferenceWorker, type SessionLike } from './remote-session.js';
 
 export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'webgpu';
@@ -114,6 +115,14 @@ export class InferenceEngine {
       const bytes = edit(new Uint8Array(await readFile(path)));
       return this.load(path, bytes);
     });
+  }
+
+  /**
+   * A session of a model file whose graph also outputs the global average of an internal tensor
+   * (see pooled-output.ts): a CNN's penultimate features as an embedding.
+   */
+  pooledSession(path: string, tensor: string): Promise<LoadedSession> {
+    return this.editedSession(path, `pooled:${tensor}`, (bytes) => withPooledOutput(bytes, tensor));
   }
 
   /** The options every session gets: also used by the benchmark to time models without the worker hop. */

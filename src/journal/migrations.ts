@@ -49,6 +49,49 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE state IN ('done', 'failed', 'expired');
     `,
   },
+  {
+    version: 2,
+    name: 'teach classes',
+    // /teach: each server's own classes, the embeddings of its examples (never the images) and
+    // its trained probe. Everything is keyed by guild_id, so one server's data is deleted with
+    // one statement and no query can reach another's.
+    sql: `
+      CREATE TABLE teach_classes (
+        guild_id text NOT NULL,
+        name text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (guild_id, name)
+      );
+      CREATE TABLE teach_examples (
+        id bigserial PRIMARY KEY,
+        guild_id text NOT NULL,
+        class_name text NOT NULL,
+        embedder text NOT NULL,
+        embedding float4[] NOT NULL,
+        image_sha256 text NOT NULL,
+        image_name text NOT NULL,
+        width integer NOT NULL,
+        height integer NOT NULL,
+        added_by text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        FOREIGN KEY (guild_id, class_name) REFERENCES teach_classes (guild_id, name) ON DELETE CASCADE,
+        CONSTRAINT teach_examples_one_image_once UNIQUE (guild_id, embedder, image_sha256)
+      );
+      CREATE INDEX teach_examples_by_class ON teach_examples (guild_id, class_name);
+      CREATE TABLE teach_models (
+        guild_id text PRIMARY KEY,
+        embedder text NOT NULL,
+        classes jsonb NOT NULL,
+        dimensions integer NOT NULL,
+        mean float4[] NOT NULL,
+        std float4[] NOT NULL,
+        weights float4[] NOT NULL,
+        bias float4[] NOT NULL,
+        examples integer NOT NULL,
+        trained_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 /** Any constant: the advisory lock that keeps two processes starting at once from migrating together. */

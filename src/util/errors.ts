@@ -9,6 +9,12 @@ const ERROR_KINDS = {
   unknown_topic: 'input',
   no_image: 'input',
   file_missing: 'input',
+  // /teach: a class name, a limit, a server-only command, an untrained probe.
+  bad_class_name: 'input',
+  teach_limit: 'input',
+  teach_duplicate: 'input',
+  teach_not_ready: 'input',
+  server_only: 'input',
   // The image or its download: another image may work.
   attachment_failed: 'image',
   attachment_host: 'image',
@@ -31,6 +37,8 @@ const ERROR_KINDS = {
   busy: 'capacity',
   timeout: 'capacity',
   shutting_down: 'capacity',
+  // The database /teach keeps its rows in was not opened for this process.
+  no_database: 'capacity',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_KINDS;

@@ -38,6 +38,8 @@ export interface ClipMatcher {
     labels: readonly string[],
     options?: { onPosition?: (position: number) => void },
   ): Promise<MatchResult>;
+  /** The vision tower's L2-normalised image embedding (what /teach's probe learns from). */
+  embed(image: DecodedImage, options?: { onPosition?: (position: number) => void }): Promise<Float32Array>;
 }
 
 function l2normalise(vector: Float32Array): Float32Array {
@@ -139,6 +141,9 @@ export async function loadClipMatcher(
   };
 
   return {
+    async embed(image, submitOptions = {}) {
+      return (await visionTower.run(image, submitOptions)).embedding;
+    },
     async match(image, labels, submitOptions = {}) {
       const started = performance.now();
       const prompts = labels.map((label) => options.template.replace('{}', label));

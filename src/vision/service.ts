@@ -5,6 +5,7 @@ import type { Logger } from '../util/logger.js';
 import { loadImageClassifier, type Classification, type ImageClassifier } from './classifier.js';
 import { loadClipMatcher, type ClipMatcher, type MatchResult } from './clip.js';
 import { compareClassifications, type Agreement } from './compare.js';
+import { loadFeatureEmbedder, type ImageEmbedder } from './embedder.js';
 import type { ImageLimits, InspectedImage } from './intake.js';
 import { patchGrid, type PatchGrid } from './patches.js';
 import { getModel } from '../models/manifest.js';
@@ -100,6 +101,37 @@ export class VisionService {
   clipMatcher(): Promise<ClipMatcher> {
     const id = this.settings.models.clip;
     return this.loads.get(`clip:${id}`, () => loadClipMatcher(this.settings.context, id, this.settings.clip));
+  }
+
+  /**
+   * An image embedder for /teach: `clip` (the vision tower's image embedding), `cnn` (the
+   * configured CNN's pooled penultimate features) or a manifest id of a CNN with a features tensor.
+   */
+  embedder(setting: string): Promise<ImageEmbedder> {
+    const clip = this.settings.models.clip;
+    if (setting === 'clip' || setting === clip) {
+      return this.loads.get(`embedder:clip:${clip}`, async () => {
+        const matcher = await this.clipMatcher();
+        return { id: `${clip}:image`, embed: (image) => matcher.embed(image) };
+      });
+    }
+    const id = setting === 'cnn' ? this.settings.models.cnn : setting;
+    return this.loads.get(`embedder:features:${id}`, () => loadFeatureEmbedder(this.settings.context, id));
+  }
+
+  /** Decodes an upload (within the limits) and embeds it; a bad image fails before any model loads. */
+  async embedImage(
+    bytes: Buffer,
+    setting: string,
+  ): Promise<{ embedder: string; embedding: Float32Array; width: number; height: number }> {
+    const image = await decodeImage(bytes, this.settings.limits, 256);
+    const embedder = await this.embedder(setting);
+    return {
+      embedder: embedder.id,
+      embedding: await embedder.embed(image),
+      width: image.source.width,
+      height: image.source.height,
+    };
   }
 
   loaded(): Promise<string[]> {

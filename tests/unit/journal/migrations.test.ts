@@ -15,6 +15,10 @@ import {
   type TestDatabase,
 } from './support.js';
 
+const LATEST = Math.max(...MIGRATIONS.map((migration) => migration.version));
+const LATEST_ROWS = MIGRATIONS.map(({ version }) => ({ version }));
+const TABLES = ['interaction_journal', 'schema_migrations', 'teach_classes', 'teach_examples', 'teach_models'];
+
 const tables = async (db: TestDatabase): Promise<string[]> =>
   (
     await db.raw(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`)
@@ -27,15 +31,15 @@ describe('a new DATA_DIR', () => {
     try {
       const first = await openEmbeddedDatabase({ dataDir, logger });
       const versions = (await first.query('SELECT version, name FROM schema_migrations')).rows;
-      expect(versions).toEqual([{ version: 1, name: 'interaction journal' }]);
+      expect(versions).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })));
       await first.close();
       expect(logger.messages('info')).toEqual(['created the embedded journal database']);
       // The cluster was built aside and renamed into place; nothing else is left in the folder.
       expect((await readdir(dataDir)).sort()).toEqual(['journal']);
 
       const second = await openEmbeddedDatabase({ dataDir, logger });
-      expect((await second.query('SELECT version FROM schema_migrations')).rows).toEqual([{ version: 1 }]);
-      expect(await migrate(second)).toEqual({ applied: [], version: 1 });
+      expect((await second.query('SELECT version FROM schema_migrations')).rows).toEqual(LATEST_ROWS);
+      expect(await migrate(second)).toEqual({ applied: [], version: LATEST });
       await second.close();
       expect(logger.messages('info')).toHaveLength(1);
     } finally {
@@ -56,29 +60,29 @@ for (const backend of BACKENDS) {
     });
 
     it('are applied once: running them again applies nothing', async () => {
-      expect(await tables(db)).toEqual(['interaction_journal', 'schema_migrations']);
-      expect(await migrate(db.database)).toEqual({ applied: [], version: 1 });
-      expect(await migrate(db.database)).toEqual({ applied: [], version: 1 });
-      expect(await db.raw('SELECT version FROM schema_migrations')).toEqual([{ version: 1 }]);
+      expect(await tables(db)).toEqual(TABLES);
+      expect(await migrate(db.database)).toEqual({ applied: [], version: LATEST });
+      expect(await migrate(db.database)).toEqual({ applied: [], version: LATEST });
+      expect(await db.raw('SELECT version FROM schema_migrations')).toEqual(LATEST_ROWS);
     });
 
     it('roll back together: a failing migration leaves neither its tables nor its version', async () => {
       const broken = [
         ...MIGRATIONS,
-        { version: 2, name: 'half done', sql: 'CREATE TABLE half_done (id int); SELECT 1 / 0;' },
-        { version: 3, name: 'never reached', sql: 'CREATE TABLE never_reached (id int);' },
+        { version: LATEST + 1, name: 'half done', sql: 'CREATE TABLE half_done (id int); SELECT 1 / 0;' },
+        { version: LATEST + 2, name: 'never reached', sql: 'CREATE TABLE never_reached (id int);' },
       ];
       await expect(migrate(db.database, broken)).rejects.toThrow(/division by zero/);
-      expect(await tables(db)).toEqual(['interaction_journal', 'schema_migrations']);
-      expect(await db.raw('SELECT version FROM schema_migrations')).toEqual([{ version: 1 }]);
+      expect(await tables(db)).toEqual(TABLES);
+      expect(await db.raw('SELECT version FROM schema_migrations')).toEqual(LATEST_ROWS);
 
-      const fixed = [...MIGRATIONS, { version: 2, name: 'fixed', sql: 'CREATE TABLE half_done (id int);' }];
+      const fixed = [...MIGRATIONS, { version: LATEST + 1, name: 'fixed', sql: 'CREATE TABLE half_done (id int);' }];
       try {
-        expect(await migrate(db.database, fixed)).toEqual({ applied: [2], version: 2 });
+        expect(await migrate(db.database, fixed)).toEqual({ applied: [LATEST + 1], version: LATEST + 1 });
         expect(await tables(db)).toContain('half_done');
       } finally {
         await db.raw('DROP TABLE IF EXISTS half_done');
-        await db.raw('DELETE FROM schema_migrations WHERE version = 2');
+        await db.raw('DELETE FROM schema_migrations WHERE version = $1', [LATEST + 1]);
       }
     });
 
@@ -102,7 +106,7 @@ describe.skipIf(serverBackend.skip !== undefined)('migrations on a PostgreSQL se
     try {
       const [a, b] = await Promise.all([openConnected(url), openConnected(url)]);
       const check = await openConnected(url);
-      expect((await check.query('SELECT version FROM schema_migrations')).rows).toEqual([{ version: 1 }]);
+      expect((await check.query('SELECT version FROM schema_migrations')).rows).toEqual(LATEST_ROWS);
       await Promise.all([a.close(), b.close(), check.close()]);
     } finally {
       await drop();
