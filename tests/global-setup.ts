@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFixtures } from '../scripts/fixtures/tiny-models.js';
 import { openEmbeddedDatabase } from '../src/journal/embedded.js';
-import { FIXTURES_DIR } from './helpers.js';
+import { FIXTURES_DIR, TEST_MODELS_DIR } from './helpers.js';
 
 /**
  * Regenerates the tiny ONNX models before any test runs, so CI proves the generator works; and
@@ -12,6 +12,9 @@ import { FIXTURES_DIR } from './helpers.js';
  */
 export default async function setup(): Promise<() => Promise<void>> {
   await writeFixtures(FIXTURES_DIR);
+  // The fixtures were just written again, maybe changed: a lock left by an earlier run would
+  // pin their old hashes and quarantine the new files.
+  await rm(TEST_MODELS_DIR, { recursive: true, force: true });
   const template = await mkdtemp(join(tmpdir(), 'sightread-journal-template-'));
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
   await (await openEmbeddedDatabase({ dataDir: template, logger: quiet })).close();

@@ -3,7 +3,16 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { FIXTURE_MANIFEST, HAS_SHARED, ROOT, SHARED, SHARED_SKIP_REASON, solidPng, tempDir } from '../helpers.js';
+import {
+  FIXTURE_MANIFEST,
+  HAS_SHARED,
+  ROOT,
+  SHARED,
+  SHARED_SKIP_REASON,
+  solidPng,
+  tempDir,
+  TEST_MODELS_DIR,
+} from '../helpers.js';
 
 const run = promisify(execFile);
 
@@ -28,7 +37,13 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<Cl
   }
 }
 
-const fixtureEnv = { MODELS_MANIFEST: FIXTURE_MANIFEST, VISION_CNN_MODEL: 'tiny-cnn', VISION_VIT_MODEL: 'tiny-vit' };
+// The tests' own model store (emptied at the start of every run), never the repository's models/cache.
+const fixtureEnv = {
+  MODELS_MANIFEST: FIXTURE_MANIFEST,
+  MODELS_DIR: TEST_MODELS_DIR,
+  VISION_CNN_MODEL: 'tiny-cnn',
+  VISION_VIT_MODEL: 'tiny-vit',
+};
 
 describe('terminal CLI', () => {
   it('prints /preprocess JSON for a sentence, and for an image file given in its place', async () => {

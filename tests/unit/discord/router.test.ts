@@ -83,6 +83,9 @@ class FakeInteraction {
   isMessageContextMenuCommand(): boolean {
     return false;
   }
+  isButton(): boolean {
+    return false;
+  }
   async reply(payload: Record<string, unknown>): Promise<void> {
     this.replied = true;
     this.sent.push({ kind: 'reply', payload });
