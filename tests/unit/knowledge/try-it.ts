@@ -35,6 +35,11 @@ export const SUBJECTS: Record<string, Record<string, boolean>> = {
   languages: { image: true, o200k: true },
   stress: { 'mobilenetv2-int8': true, 'vit-base-patch16-224': false },
   'stress-text': { vader: true, 'distilbert-sst2': false },
+  saliency: { 'mobilenetv2-int8': true, 'vit-base-patch16-224': false },
+  'saliency-text': { vader: true, 'distilbert-sst2': false },
+  mask: { 'mobilenetv2-int8': true, 'vit-base-patch16-224': false },
+  // The fill-mask BERT's weights are downloaded by the running bot only.
+  'mask-text': { 'bert-base-uncased-mlm': false },
 };
 
 export const isCheckable = (key: string): boolean => {
@@ -105,10 +110,7 @@ export function cliArgv(command: SlashCommand, line: TryItCommand): string[] {
 export function runnability(line: TryItCommand): { run: true } | { run: false; reason: string } {
   if (line.command === 'match') return { run: false, reason: 'CLIP weights are not available offline' };
   const needsPhoto = line.command === 'preprocess' && line.options.some((option) => option.name === 'image');
-  if (
-    (line.command === 'tokenize' || line.command === 'classify' || line.command === 'stress' || needsPhoto) &&
-    !HAS_SHARED
-  )
+  if ((['tokenize', 'classify', 'stress', 'saliency', 'mask'].includes(line.command) || needsPhoto) && !HAS_SHARED)
     return { run: false, reason: `${SHARED} is absent` };
   return { run: true };
 }
@@ -299,6 +301,44 @@ function checkStressTextClaim(claim: string, json: StressTextJson): string | und
     : `VADER says ${variant?.vader.label ?? 'nothing'} on ${match[1]}`;
 }
 
+interface SaliencyJson {
+  maps: Array<{ model: { id: string }; label: string; method: string }>;
+}
+
+/** `tabby`, `class activation map`: the top-1 label the map explains, or the method that made it. */
+function checkSaliencyClaim(subject: string, claim: string, json: SaliencyJson): string | undefined {
+  const map = json.maps.find((m) => m.model.id === subject);
+  if (!map) return `no map from ${subject}`;
+  return map.label === claim || map.method === claim ? undefined : `the map is a ${map.method} for ${map.label}`;
+}
+
+interface SaliencyTextJson {
+  words: Array<{ word: string; vader: number }>;
+}
+
+/** `love +3.2`: VADER's valence for one word. */
+function checkSaliencyTextClaim(claim: string, json: SaliencyTextJson): string | undefined {
+  const match = new RegExp(`^(\\S+) (${NUMBER})$`).exec(claim);
+  if (!match) return `cannot check "${claim}" under /saliency-text`;
+  const word = json.words.find((w) => w.word.toLowerCase() === match[1]!.toLowerCase());
+  if (!word) return `no word "${match[1]}" (${json.words.map((w) => w.word).join(', ')})`;
+  return near(word.vader, match[2]!) ? undefined : `VADER gives "${match[1]}" ${word.vader}`;
+}
+
+interface MaskJson {
+  models: Array<{ model: { id: string }; ratios: Array<{ ratio: number; keptTop1: boolean }> }>;
+}
+
+/** `0% kept`, `90% lost`: whether the top-1 label survived hiding that share of the patches. */
+function checkMaskClaim(subject: string, claim: string, json: MaskJson): string | undefined {
+  const match = /^(\d+)% (kept|lost)$/.exec(claim);
+  if (!match) return `cannot check "${claim}" for ${subject} under /mask`;
+  const curve = json.models.find((m) => m.model.id === subject);
+  const step = curve?.ratios.find((r) => Math.abs(r.ratio * 100 - Number(match[1])) < 1e-9);
+  if (!step) return `no ${match[1]}% result from ${subject}`;
+  return step.keptTop1 === (match[2] === 'kept') ? undefined : `${subject} ${step.keptTop1 ? 'kept' : 'lost'} it`;
+}
+
 /** Checks one claim against the command's JSON; returns a problem, or undefined when it holds. */
 function checkClaim(command: string, subject: string, claim: string, json: unknown): string | undefined {
   let match: RegExpExecArray | null;
@@ -350,6 +390,10 @@ function checkClaim(command: string, subject: string, claim: string, json: unkno
   if (command === 'languages') return checkLanguagesClaim(subject, claim, json as LanguagesJson);
   if (command === 'stress') return checkStressClaim(subject, claim, json as StressJson);
   if (command === 'stress-text') return checkStressTextClaim(claim, json as StressTextJson);
+  if (command === 'saliency') return checkSaliencyClaim(subject, claim, json as SaliencyJson);
+  if (command === 'saliency-text' && subject === 'vader')
+    return checkSaliencyTextClaim(claim, json as SaliencyTextJson);
+  if (command === 'mask') return checkMaskClaim(subject, claim, json as MaskJson);
   if (command === 'classify') {
     const result = (json as ClassifyJson).results.find((r) => r.model.id === subject);
     if (!result) return `no result from ${subject}`;

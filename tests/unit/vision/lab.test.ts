@@ -215,4 +215,52 @@ describe.skipIf(!HAS_SHARED)('the real MobileNetV2 (int8) from ../shared', () =>
       await Promise.all([trained.dispose(), random.dispose()]);
     }
   }, 60_000);
+
+  /**
+   * A photo pasted into one quadrant of a blank canvas twice its size: the class activation map
+   * must peak in that quadrant. The pipeline resizes the canvas' shorter side to 256 and crops the
+   * centre 224, so the photo fills about 112×112 pixels in one corner of the crop; a cell of the
+   * 7×7 map covers 32×32 pixels, so the cells whose centres lie in the quadrant are rows/columns
+   * 0–2 (top, left) or 4–6 (bottom, right); the middle row and column straddle the boundary and
+   * count for neither.
+   */
+  it.each([
+    { photo: 'chelsea.png', quadrant: 'top-left', background: { r: 255, g: 255, b: 255 } },
+    { photo: 'coffee.png', quadrant: 'bottom-right', background: { r: 128, g: 128, b: 128 } },
+  ] as const)(
+    'puts the peak of the activation map in the $quadrant quadrant where $photo was pasted',
+    async ({ photo, quadrant, background }) => {
+      const side = 448;
+      const pasted = await sharp(await readFile(join(SHARED, 'images', photo)))
+        .resize(side / 2, side / 2, { fit: 'cover' })
+        .removeAlpha()
+        .png()
+        .toBuffer();
+      const [top, left] = quadrant === 'top-left' ? [0, 0] : [side / 2, side / 2];
+      const canvas = await sharp({ create: { width: side, height: side, channels: 3, background } })
+        .composite([{ input: pasted, top, left }])
+        .png()
+        .toBuffer();
+      const trained = await realServices(await readFile(join(SHARED, 'models/mobilenetv2-12-int8.onnx')));
+      try {
+        const map = (await trained.vision.saliency(canvas, 'mobilenetv2-int8')).results[0]!;
+        expect(map).toMatchObject({ method: 'class activation map', rows: 7, cols: 7 });
+        let best = { row: -1, col: -1, value: -1 };
+        map.values.forEach((values, row) =>
+          values.forEach((value, col) => {
+            if (value > best.value) best = { row, col, value };
+          }),
+        );
+        const inside = (cell: number): boolean => (quadrant === 'top-left' ? cell <= 2 : cell >= 4);
+        const grid = map.values.map((row) => row.map((value) => value.toFixed(2)).join(' ')).join('\n');
+        expect(
+          inside(best.row) && inside(best.col),
+          `${photo} (${map.label}) in the ${quadrant} quadrant: peak at row ${best.row}, column ${best.col}\n${grid}`,
+        ).toBe(true);
+      } finally {
+        await trained.dispose();
+      }
+    },
+    60_000,
+  );
 });
