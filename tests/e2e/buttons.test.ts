@@ -85,4 +85,29 @@ describe('buttons under results', () => {
       expect(await privateAnswer(pressed)).toMatch(/not one I know/);
     }
   });
+
+  it('after a restart, a button under an earlier reply says privately that it expired, and new replies have working buttons', async () => {
+    const before = emulator.interact(
+      { name: 'sentiment', type: 1, options: [{ name: 'text', type: 3, value: 'Before the restart' }] },
+      { userId: nextMember() },
+    );
+    await until(() => finalEdit(before), 15_000, 'the /sentiment answer');
+    const old = buttonsOf(before).find((button) => button.label === 'Classic pipeline')!;
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited).toBe(0);
+    bot = await startBot(emulator, { COOLDOWN_SECONDS: '30' });
+    const pressed = emulator.press(before, old.custom_id, { userId: nextMember() });
+    expect(await privateAnswer(pressed)).toMatch(/This button has expired.*not across a restart/);
+
+    const after = emulator.interact(
+      { name: 'sentiment', type: 1, options: [{ name: 'text', type: 3, value: 'After the restart' }] },
+      { userId: nextMember() },
+    );
+    await until(() => finalEdit(after), 15_000, 'the /sentiment answer');
+    const fresh = buttonsOf(after).find((button) => button.label === 'Classic pipeline')!;
+    const works = emulator.press(after, fresh.custom_id, { userId: nextMember() });
+    expect(JSON.stringify((await until(() => finalEdit(works), 15_000, 'the pressed button’s answer')).json)).toContain(
+      'restart',
+    );
+  }, 90_000);
 });
