@@ -120,6 +120,13 @@ const classroom = child('scripts/bench/classroom.ts', [BENCH, image, process.env
     };
   };
 };
+const lab = child('scripts/bench/lab.ts', [BENCH, image, process.env.BENCH_LAB_ROUNDS ?? '8']) as {
+  precision: string;
+  classifyMs: number;
+  saliency: { ms: number; ratio: number };
+  stress: { ms: number; ratio: number };
+  mask: { ms: number; ratio: number };
+};
 log('running the PyTorch peer…');
 const python = spawnSync(
   PYTHON,
@@ -210,6 +217,18 @@ const goals: Array<[string, string, string, boolean]> = [
     classroom.classroom.classify40Across4Servers.everyFirstBeforeAnyFifth &&
       classroom.classroom.classify40Across4Servers.answered === 40,
   ],
+  ...(
+    [
+      ['saliency', 'Where did it look? (both models) ÷ /classify, same image', 1.3],
+      ['stress', 'Stress test (original + 10 variants, both models) ÷ /classify', 5],
+      ['mask', 'Hide patches (5 ratios, both models) ÷ /classify', 3],
+    ] as const
+  ).map(([key, label, goal]): [string, string, string, boolean] => [
+    `${label} (${lab.precision})`,
+    `≤ ${goal}×`,
+    `${fmt(lab[key].ratio)}× (${lab[key].ms} ms vs ${lab.classifyMs} ms)`,
+    lab[key].ratio <= goal,
+  ]),
   [
     'Throughput at 32 concurrent ÷ raw onnxruntime at its best batch size',
     '≥ 0.9×',
@@ -365,7 +384,7 @@ function chart(): Promise<Buffer> {
 mkdirSync(OUT, { recursive: true });
 writeFileSync(
   join(OUT, 'results.json'),
-  `${JSON.stringify({ machine, sightread, quantization, transformersjs, pytorch, discord, classroom, goals }, null, 2)}\n`,
+  `${JSON.stringify({ machine, sightread, quantization, transformersjs, pytorch, discord, classroom, lab, goals }, null, 2)}\n`,
 );
 writeFileSync(join(OUT, 'results.md'), markdown);
 writeFileSync(join(OUT, 'chart.png'), await chart());

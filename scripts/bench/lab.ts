@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Services } from '../../src/app.js';
+import { loadCommands } from '../../src/command/loader.js';
+import { runCommand } from '../../src/command/run.js';
+import { parseConfig } from '../../src/config/config.js';
+import { median, round } from './stats.js';
+
+/**
+ * The lab's experiments against a plain /classify of the same image, both models, in the same
+ * process and run, each command computed and drawn (report + embeds, as a reply): the issue's
+ * goals are ratios (Where did it look? ≤ 1.3×, Stress test ≤ 5×, Hide patches ≤ 3×). The four
+ * are measured in turn, round after round, so that the machine's drift falls on all alike.
+ *
+ * `node … scripts/bench/lab.ts <benchDir> <image> [rounds]`; prints one JSON line.
+ */
+const [benchDir, imagePath, roundsArg] = process.argv.slice(2) as [string, string, string | undefined];
+const rounds = Number(roundsArg ?? 8);
+const config = parseConfig({
+  MODELS_MANIFEST: join(benchDir, 'manifest.json'),
+  MODELS_DIR: join(benchDir, '.lock'),
+  MODEL_DOWNLOADS: 'false',
+  EXECUTION_PROVIDER: 'cpu',
+  ORT_INTRA_OP_THREADS: process.env.ORT_INTRA_OP_THREADS ?? '2',
+  // One batch for the stress test's original and ten variants.
+  BATCH_MAX_SIZE: process.env.BATCH_MAX_SIZE ?? '16',
+  QUEUE_MAX: '256',
+  LOG_LEVEL: 'silent',
+});
+const services = new Services(config, pino({ level: 'silent' }));
+const commands = await loadCommands();
+const image = { name: 'bench.jpg', bytes: readFileSync(imagePath) };
+await services.preload();
+
+const experiments = ['classify', 'saliency', 'stress', 'mask'] as const;
+const times: Record<(typeof experiments)[number], number[]> = { classify: [], saliency: [], stress: [], mask: [] };
+for (let round = -1; round < rounds; round += 1) {
+  // Rotated each round, so that no experiment always runs right after another.
+  const order = experiments.map((_, index) => experiments[(index + Math.max(round, 0)) % experiments.length]!);
+  for (const name of order) {
+    const command = commands.get(name);
+    if (!command) throw new Error(`no /${name} command`);
+    const started = performance.now();
+    const report = await runCommand(command, { image, model: 'both' }, services);
+    await command.toEmbeds(report as never);
+    if (round >= 0) times[name].push(performance.now() - started);
+  }
+}
+await services.dispose();
+const classifyMs = median(times.classify);
+const ratio = (name: 'saliency' | 'stress' | 'mask'): { ms: number; ratio: number } => ({
+  ms: round(median(times[name])),
+  ratio: round(median(times[name]) / classifyMs, 2),
+});
+process.stdout.write(
+  `${JSON.stringify({
+    rounds,
+    precision: services.precision,
+    batchMaxSize: config.BATCH_MAX_SIZE,
+    classifyMs: round(classifyMs),
+    saliency: ratio('saliency'),
+    stress: ratio('stress'),
+    mask: ratio('mask'),
+  })}\n`,
+);
