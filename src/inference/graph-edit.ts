@@ -36,8 +36,16 @@ export function decodeModel(bytes: Uint8Array): Model {
 
 const POOLS = new Set(['GlobalAveragePool', 'QLinearGlobalAveragePool', 'ReduceMean']);
 // Operators between the pooling and the classifier that only reshape or (de)quantize.
-const PASS_THROUGH = new Set(['Flatten', 'Reshape', 'Squeeze', 'QuantizeLinear', 'DequantizeLinear', 'Identity']);
-const LINEAR = new Set(['Gemm', 'MatMul', 'QLinearMatMul']);
+const PASS_THROUGH = new Set([
+  'Flatten',
+  'Reshape',
+  'Squeeze',
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'DynamicQuantizeLinear',
+  'Identity',
+]);
+const LINEAR = new Set(['Gemm', 'MatMul', 'QLinearMatMul', 'MatMulInteger']);
 
 function toNumber(value: number | { toNumber(): number } | null | undefined): number {
   if (value === null || value === undefined) return 0;
@@ -84,6 +92,13 @@ function linearWeights(node: NodeProto, initializers: Map<string, TensorProto>):
   if (dims.length !== 2) return undefined;
   let values = tensorValues(weight);
   let [rows, columns] = dims as [number, number];
+  if (node.opType === 'MatMulInteger') {
+    // Dynamically quantized (onnxruntime's quantize_dynamic, as for the int8 ResNet-50): the
+    // weights' scale is applied by a Mul further on. It is one positive factor per class (or for
+    // all), and a class's map is normalised to [0, 1], so (q − zero point) gives the same map.
+    const zero = tensorValues(initializers.get(inputs[3] ?? '') ?? {});
+    values = values.map((q, i) => q - (zero[zero.length === 1 ? 0 : i % columns] ?? 0));
+  }
   if (node.opType === 'QLinearMatMul') {
     const scale = tensorValues(initializers.get(inputs[4] ?? '') ?? {});
     const zero = tensorValues(initializers.get(inputs[5] ?? '') ?? {});
