@@ -1,5 +1,5 @@
 import { slashCommand, type EmbedField, type EmbedSpec, type ReplyFile } from '../src/command/definition.js';
-import { option } from '../src/command/options.js';
+import { imageModelsOption, option } from '../src/command/options.js';
 import { explainClassification, type Explanation } from '../src/knowledge/explanations.js';
 import { PALETTE, renderChart } from '../src/render/chart.js';
 import { bar, ms, percent, table } from '../src/render/format.js';
@@ -32,15 +32,7 @@ export default slashCommand({
   },
   options: {
     image: option.attachment('The image to classify'),
-    model: option.string('Which model(s) to run (default: both)', {
-      choices: [
-        { name: 'CNN and ViT side by side', value: 'both' },
-        { name: 'CNN only', value: 'cnn' },
-        { name: 'ViT only', value: 'vit' },
-      ],
-      otherValues: '<manifest id>',
-      default: 'both',
-    }),
+    model: imageModelsOption('Which model(s) to run (default: both)'),
     top: option.integer('How many labels to show (1-10, default 5)', { min: 1, max: 10, default: 5 }),
   },
   positional: ['image'],

@@ -1,5 +1,5 @@
 import { slashCommand, type EmbedField } from '../src/command/definition.js';
-import { option } from '../src/command/options.js';
+import { imageModelsOption, option } from '../src/command/options.js';
 import { PALETTE, renderChart } from '../src/render/chart.js';
 import { ms, percent, table } from '../src/render/format.js';
 import { renderStepStrip } from '../src/render/step-strip.js';
@@ -65,15 +65,7 @@ export default slashCommand({
   },
   options: {
     image: option.attachment('The image to mask'),
-    model: option.string('Which model(s) to run (default: both)', {
-      choices: [
-        { name: 'CNN and ViT side by side', value: 'both' },
-        { name: 'CNN only', value: 'cnn' },
-        { name: 'ViT only', value: 'vit' },
-      ],
-      otherValues: '<manifest id>',
-      default: 'both',
-    }),
+    model: imageModelsOption('Which model(s) to run (default: both)'),
     ratios: option.string('Shares of patches to hide, comma-separated, each in [0, 1)', {
       default: DEFAULT_RATIOS,
       maxLength: 100,

@@ -1,5 +1,5 @@
 import { slashCommand, type EmbedField } from '../src/command/definition.js';
-import { option } from '../src/command/options.js';
+import { imageModelsOption, option } from '../src/command/options.js';
 import { ms, percent } from '../src/render/format.js';
 import { heatmapOverlay } from '../src/render/heatmap.js';
 import { renderStepStrip } from '../src/render/step-strip.js';
@@ -47,15 +47,7 @@ export default slashCommand({
   },
   options: {
     image: option.attachment('The image to explain'),
-    model: option.string('Which model(s) to explain (default: both)', {
-      choices: [
-        { name: 'CNN and ViT side by side', value: 'both' },
-        { name: 'CNN only', value: 'cnn' },
-        { name: 'ViT only', value: 'vit' },
-      ],
-      otherValues: '<manifest id>',
-      default: 'both',
-    }),
+    model: imageModelsOption('Which model(s) to explain (default: both)'),
   },
   positional: ['image'],
   usesModels: true,

@@ -1,5 +1,5 @@
 import { slashCommand, type EmbedField } from '../src/command/definition.js';
-import { option } from '../src/command/options.js';
+import { imageModelsOption, option } from '../src/command/options.js';
 import { PALETTE } from '../src/render/chart.js';
 import { renderGroupedBars } from '../src/render/grouped-bars.js';
 import { ms, percent, table } from '../src/render/format.js';
@@ -51,15 +51,7 @@ export default slashCommand({
   },
   options: {
     image: option.attachment('The image to stress'),
-    model: option.string('Which model(s) to run (default: both)', {
-      choices: [
-        { name: 'CNN and ViT side by side', value: 'both' },
-        { name: 'CNN only', value: 'cnn' },
-        { name: 'ViT only', value: 'vit' },
-      ],
-      otherValues: '<manifest id>',
-      default: 'both',
-    }),
+    model: imageModelsOption('Which model(s) to run (default: both)'),
     seed: option.integer('Seed of the random noise (default 1): the same seed gives the same noise', {
       min: 0,
       max: 1_000_000,

@@ -65,6 +65,21 @@ export const option = {
   }),
 };
 
+/**
+ * The image models a vision command runs: both roles side by side (the default), one role, or any
+ * manifest id. Declared once for /classify and the lab's image experiments.
+ */
+export const imageModelsOption = (description: string) =>
+  option.string(description, {
+    choices: [
+      { name: 'CNN and ViT side by side', value: 'both' },
+      { name: 'CNN only', value: 'cnn' },
+      { name: 'ViT only', value: 'vit' },
+    ],
+    otherValues: '<manifest id>',
+    default: 'both',
+  });
+
 type ValueOf<S extends OptionSpec> = S extends AttachmentOption
   ? S extends { required: false }
     ? ImageInput | undefined

@@ -169,11 +169,16 @@ export class VisionService {
     );
   }
 
-  /** Decodes once, runs `run` per chosen model; like classify, a model that cannot run is reported beside the others. */
+  /**
+   * Decodes the image once, before any model loads (a bad upload never costs a model load), then
+   * runs `run` per chosen model. A model that cannot run is reported beside the others' results;
+   * only when none can run is that an error ("No <what> could run").
+   */
   private async experiment<Result>(
     bytes: Buffer,
     choice: ModelChoice,
     run: (id: string, image: DecodedImage) => Promise<Result>,
+    what = 'model',
   ): Promise<LabOutcome<Result>> {
     const ids = this.modelsFor(choice);
     const manifest = this.settings.context.store.manifest;
@@ -191,17 +196,21 @@ export class VisionService {
         return;
       }
       const error: unknown = outcome.reason;
+      // A decode failure is the image's fault, not the model's: report it as such.
       if (isUserFacing(error) && error.kind === 'image') throw error;
-      if (!isUserFacing(error)) this.settings.logger.error({ err: error, model: ids[index] }, 'lab experiment failed');
+      if (!isUserFacing(error)) this.settings.logger.error({ err: error, model: ids[index] }, `${what} failed`);
       unavailable.push({
         model: ids[index]!,
         reason: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}`,
       });
     });
     if (results.length === 0)
-      throw new UserFacingError(`No model could run. ${unavailable.map((u) => `${u.model}: ${u.reason}`).join(' ')}`, {
-        code: 'model_missing',
-      });
+      throw new UserFacingError(
+        `No ${what} could run. ${unavailable.map((u) => `${u.model}: ${u.reason}`).join(' ')}`,
+        {
+          code: 'model_missing',
+        },
+      );
     return { source: image.source, results, unavailable, decodeMs: image.ms };
   }
 
@@ -222,55 +231,27 @@ export class VisionService {
     top: number,
     onWaiting?: (notice: WaitingNotice) => void,
   ): Promise<ClassifyOutcome> {
-    const ids = this.modelsFor(choice);
-    const manifest = this.settings.context.store.manifest;
-    const sides = ids.flatMap((id) => {
-      const spec = manifest.models.get(id)?.preprocess;
-      return spec ? [neededShorterSide(spec)] : [];
-    });
-    const image = await decodeImage(bytes, this.settings.limits, Math.max(224, ...sides));
-    const settled = await Promise.allSettled(
-      ids.map(async (id) =>
+    const { results, unavailable, source, decodeMs } = await this.experiment(
+      bytes,
+      choice,
+      async (id, image) =>
         (await this.classifier(id)).run(
           { image, top },
           { onPosition: (position) => onWaiting?.({ model: id, position }) },
         ),
-      ),
+      'classifier',
     );
-    const results: Classification[] = [];
-    const unavailable: ClassifyOutcome['unavailable'] = [];
-    settled.forEach((outcome, index) => {
-      if (outcome.status === 'fulfilled') {
-        results.push(outcome.value);
-        return;
-      }
-      const error: unknown = outcome.reason;
-      // A decode failure is the image's fault, not the model's: report it as such.
-      if (isUserFacing(error) && error.kind === 'image') throw error;
-      if (!isUserFacing(error)) this.settings.logger.error({ err: error, model: ids[index] }, 'classifier failed');
-      unavailable.push({
-        model: ids[index]!,
-        reason: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}`,
-      });
-    });
-    if (results.length === 0) {
-      throw new UserFacingError(
-        `No classifier could run. ${unavailable.map((u) => `${u.model}: ${u.reason}`).join(' ')}`,
-        {
-          code: 'model_missing',
-        },
-      );
-    }
+    const manifest = this.settings.context.store.manifest;
     const vit = results.find((result) => result.model.architecture === 'vit');
     const patchSize = vit ? manifest.models.get(vit.model.id)?.patchSize : undefined;
     return {
-      source: image.source,
+      source,
       results,
       unavailable,
       agreement: results.length === 2 ? compareClassifications(results[0]!, results[1]!) : undefined,
       patches:
         vit && patchSize ? patchGrid({ width: vit.preview.width, height: vit.preview.height }, patchSize) : undefined,
-      decodeMs: image.ms,
+      decodeMs,
     };
   }
 
@@ -285,20 +266,18 @@ export class VisionService {
     seed: number,
     onWaiting?: (notice: WaitingNotice) => void,
   ): Promise<StressOutcome> {
-    const ids = this.modelsFor(choice);
-    const manifest = this.settings.context.store.manifest;
-    const sides = ids.flatMap((id) => {
-      const spec = manifest.models.get(id)?.preprocess;
-      return spec ? [neededShorterSide(spec)] : [];
-    });
-    const image = await decodeImage(bytes, this.settings.limits, Math.max(224, ...sides));
-    const variants = await stressVariants(image.rgb, seed);
-    const settled = await Promise.allSettled(
-      ids.map(async (id): Promise<StressModelResult> => {
+    // Made once, from the one decoded image, and read by every model.
+    let variants: Promise<Awaited<ReturnType<typeof stressVariants>>> | undefined;
+    const outcome = await this.experiment(
+      bytes,
+      choice,
+      async (id, image): Promise<StressModelResult> => {
+        variants ??= stressVariants(image.rgb, seed);
+        const made = await variants;
         const classifier = await this.classifier(id);
         // Every class, so the original's top-1 can be read under each variant.
         const outputs = await classifier.runMany(
-          variants.map((variant) => ({ image: { ...image, rgb: variant.rgb }, top: Number.MAX_SAFE_INTEGER })),
+          made.map((variant) => ({ image: { ...image, rgb: variant.rgb }, top: Number.MAX_SAFE_INTEGER })),
           { onPosition: (position) => onWaiting?.({ model: id, position }) },
         );
         const top = outputs[0]!.predictions[0]!;
@@ -317,29 +296,18 @@ export class VisionService {
             };
           }),
         };
-      }),
+      },
+      'classifier',
     );
-    const results: StressModelResult[] = [];
-    const unavailable: StressOutcome['unavailable'] = [];
-    settled.forEach((outcome, index) => {
-      if (outcome.status === 'fulfilled') {
-        results.push(outcome.value);
-        return;
-      }
-      const error: unknown = outcome.reason;
-      if (isUserFacing(error) && error.kind === 'image') throw error;
-      if (!isUserFacing(error)) this.settings.logger.error({ err: error, model: ids[index] }, 'stress test failed');
-      unavailable.push({
-        model: ids[index]!,
-        reason: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}`,
-      });
-    });
-    if (results.length === 0)
-      throw new UserFacingError(
-        `No classifier could run. ${unavailable.map((u) => `${u.model}: ${u.reason}`).join(' ')}`,
-        { code: 'model_missing' },
-      );
-    return { source: image.source, variants, results, unavailable, decodeMs: image.ms };
+    const { source, results, unavailable, decodeMs } = outcome;
+    // Set: a model ran (experiment throws when none could), and each run makes them first.
+    return {
+      source,
+      variants: await variants!,
+      results,
+      unavailable,
+      decodeMs,
+    };
   }
 
   /**
