@@ -74,6 +74,10 @@ const schema = z
     MEMBER_MAX_WAITING: positiveInt.default(3),
     // Requests one server may have running at once, so a class's burst leaves slots for the next server.
     SERVER_MAX_RUNNING: positiveInt.default(2),
+    // How long a request may take to be answered in its first response ("thinking…" never shows,
+    // and nothing needs journaling); slower ones are recorded, acknowledged, then edited. Discord
+    // wants the first response within 3 s, which also covers the journal's write (≤ 1 s) and travel.
+    INLINE_ANSWER_MS: nonNegativeInt.max(1500).default(250),
     SHUTDOWN_GRACE_SECONDS: positiveInt.default(10),
     HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     // Loopback by default: /healthz and /metrics have no authentication.

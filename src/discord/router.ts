@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  MessageFlags,
-  type AutocompleteInteraction,
-  type ButtonInteraction,
-  type ChatInputCommandInteraction,
-  type Interaction,
-  type MessageContextMenuCommandInteraction,
-} from 'discord.js';
+import type { AutocompleteInteraction, Interaction } from 'discord.js';
 import type { Services } from '../app.js';
 import type { Command, RichReply } from '../command/definition.js';
 import { describeError, isUserFacing, type ErrorKind } from '../util/errors.js';
@@ -17,14 +10,12 @@ import type { DownloadPolicy } from './attachments.js';
 import { deliver, replyDeadline, systemClock, type DeliveryOptions, type RetryClock } from './delivery.js';
 import { FairUse } from './fair-use.js';
 import { FairScheduler, type WaitNotice } from './scheduler.js';
-import { chatInputOptions, messageOptions, resolveOptions } from './options.js';
-import { interactionResponder, type Responder, type ResponsePayload } from './responder.js';
+import { resolveOptions } from './options.js';
+import type { Responder, ResponsePayload } from './responder.js';
+import { gatewayArrival, type Arrival } from './arrival.js';
 import { HeldInputs, followUpOptions, followUpRow, parseButton, type HeldInput } from './buttons.js';
 import type { InteractionJournal } from '../journal/journal.js';
 import type { JournaledInteraction, JournaledOptions } from '../journal/entry.js';
-
-/** An interaction that runs a command: a slash command, a context menu, or a button under a result. */
-type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction;
 
 const NO_MENTIONS = { parse: [] as never[] };
 const PROGRESS_INTERVAL_MS = 1500;
@@ -73,6 +64,48 @@ interface Job {
    * it must not be answered here (recorded twice, or the acknowledgement failed).
    */
   acknowledged: Promise<boolean>;
+  /**
+   * A live request whose first response has not gone out yet: `take()` makes the answer (or the
+   * error) the first response, if it is still possible (true), and `reply` sends it. Absent for
+   * a request already acknowledged (resumed after a restart).
+   */
+  inline?: {
+    take(): boolean;
+    reply(payload: ResponsePayload, ephemeral: boolean): Promise<void>;
+  };
+}
+
+/**
+ * An interaction's first response, decided once. Until `windowMs` has passed the answer may
+ * still be ready in time to be the first response itself (`takeInline`); after that, `defer`
+ * records the request and sends "thinking…", and the answer comes later as an edit.
+ */
+class FirstResponse {
+  private state: 'open' | 'inline' | 'deferring' = 'open';
+  private readonly window = new AbortController();
+  /** Settles as Job.acknowledged does; false at once when the answer took the first response. */
+  readonly acknowledged: Promise<boolean>;
+  private settleInline: ((journaled: boolean) => void) | undefined;
+
+  constructor(windowMs: number, clock: RetryClock, defer: () => Promise<boolean>) {
+    const inline = new Promise<boolean>((resolve) => (this.settleInline = resolve));
+    const deferred = (async (): Promise<boolean> => {
+      if (windowMs > 0) await clock.sleep(windowMs, this.window.signal);
+      if (this.state !== 'open') return inline;
+      this.state = 'deferring';
+      return defer();
+    })();
+    this.acknowledged = Promise.race([inline, deferred]);
+  }
+
+  /** True when the answer may be the first response (and from now on is); false once "thinking…" is on its way. */
+  takeInline(): boolean {
+    if (this.state !== 'open') return false;
+    this.state = 'inline';
+    this.window.abort();
+    this.settleInline?.(false);
+    return true;
+  }
 }
 
 /** A request that has no acknowledged reply to answer through: nothing more is sent for it. */
@@ -166,18 +199,33 @@ export class Router {
     return this.inFlight.size;
   }
 
-  /** Entry point for every interaction; never rejects, and settles once the interaction has been dealt with. */
+  /** Entry point for every interaction from the gateway; never rejects, and settles once the interaction has been dealt with. */
   handle(interaction: Interaction): Promise<void> {
     if (interaction.isAutocomplete()) return this.autocomplete(interaction);
     if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand() && !interaction.isButton())
       return Promise.resolve();
+    return this.accept(gatewayArrival(interaction));
+  }
+
+  /**
+   * Entry point for an interaction that runs a command, from any transport (the gateway, the
+   * HTTP interactions endpoint); never rejects, and settles once it has been dealt with.
+   */
+  accept(arrival: Arrival): Promise<void> {
     const stop = new AbortController();
-    const task = this.run(interaction, stop.signal).catch((error: unknown) =>
+    const task = this.run(arrival, stop.signal).catch((error: unknown) =>
       this.services.logger.error({ err: error }, 'interaction handler failed'),
     );
     this.inFlight.set(task, stop);
     void task.finally(() => this.inFlight.delete(task));
     return task;
+  }
+
+  /** What autocomplete offers for an option as the user types (at most 25, clipped as Discord requires). */
+  autocompleteChoices(commandName: string, option: string, typed: string): Array<{ name: string; value: string }> {
+    const command = this.commands.get(commandName);
+    const choices = command?.autocomplete?.(option, typed, this.services) ?? [];
+    return choices.slice(0, 25).map((choice) => ({ name: clip(choice.name, 100), value: clip(choice.value, 100) }));
   }
 
   /**
@@ -208,50 +256,43 @@ export class Router {
   }
 
   private async autocomplete(interaction: AutocompleteInteraction): Promise<void> {
-    const command = this.commands.get(interaction.commandName);
     const focused = interaction.options.getFocused(true);
     try {
-      const choices = command?.autocomplete?.(focused.name, String(focused.value), this.services) ?? [];
-      await interaction.respond(
-        choices.slice(0, 25).map((choice) => ({ name: clip(choice.name, 100), value: clip(choice.value, 100) })),
-      );
+      await interaction.respond(this.autocompleteChoices(interaction.commandName, focused.name, String(focused.value)));
     } catch (error) {
       this.services.logger.warn({ err: error, command: interaction.commandName }, 'autocomplete failed');
     }
   }
 
-  private async rejectEphemeral(interaction: CommandInteraction, content: string): Promise<void> {
-    await interaction.reply({
-      content: clip(content, LIMITS.content),
-      flags: MessageFlags.Ephemeral,
-      allowedMentions: NO_MENTIONS,
-    });
+  private async rejectEphemeral(arrival: Arrival, content: string): Promise<void> {
+    await arrival.reply({ content: clip(content, LIMITS.content), allowedMentions: NO_MENTIONS }, true);
   }
 
   private requestLog(requestId: string, command: string, user: string, guild: string | null, interactionId: string) {
     return this.services.logger.child({ requestId, command, user, guild, interactionId });
   }
 
-  private async run(interaction: CommandInteraction, stop: AbortSignal): Promise<void> {
+  private async run(arrival: Arrival, stop: AbortSignal): Promise<void> {
     const started = performance.now();
     const receivedAt = this.clock.now();
     const requestId = randomUUID();
-    const button = interaction.isButton() ? parseButton(interaction.customId) : undefined;
-    const name = interaction.isButton() ? (button?.command ?? 'button') : interaction.commandName;
-    const log = this.requestLog(requestId, name, interaction.user.id, interaction.guildId, interaction.id);
+    const { target } = arrival;
+    const button = target.kind === 'button' ? parseButton(target.customId) : undefined;
+    const name = target.kind === 'button' ? (button?.command ?? 'button') : target.name;
+    const log = this.requestLog(requestId, name, arrival.userId, arrival.guildId, arrival.id);
     const { metrics } = this.services;
     const command = this.commands.get(name);
-    if (interaction.isButton() && (!button || command?.kind !== 'slash')) {
-      log.info({ customId: interaction.customId.slice(0, 100) }, 'refused a button that is not ours');
+    if (target.kind === 'button' && (!button || command?.kind !== 'slash')) {
+      log.info({ customId: target.customId.slice(0, 100) }, 'refused a button that is not ours');
       await this.rejectEphemeral(
-        interaction,
+        arrival,
         'That button is not one I know (it may be from an older version of me). Run the command again for new buttons.',
       );
       return;
     }
     if (!command) {
       await this.rejectEphemeral(
-        interaction,
+        arrival,
         'I do not know that command any more; it may have been removed. Try `/help`.',
       );
       return;
@@ -262,7 +303,7 @@ export class Router {
       held = this.heldInputs.get(button.key);
       if (!held) {
         await this.rejectEphemeral(
-          interaction,
+          arrival,
           'This button has expired: I keep the input behind buttons for 15 minutes, and not across a restart. ' +
             'Run the command again for new buttons.',
         );
@@ -270,21 +311,21 @@ export class Router {
       }
     }
     if (!this.accepting) {
-      await this.rejectEphemeral(interaction, 'I am restarting right now; please try again in a minute.');
+      await this.rejectEphemeral(arrival, 'I am restarting right now; please try again in a minute.');
       return;
     }
-    const cooldown = this.fairUse.claim(interaction.user.id, command.name);
+    const cooldown = this.fairUse.claim(arrival.userId, command.name);
     if (!cooldown.allowed) {
       metrics.requests.inc({ command: command.name, outcome: 'cooldown' });
       await this.rejectEphemeral(
-        interaction,
+        arrival,
         `Slow down a little: you can use /${command.name} again in ${cooldown.waitSeconds} s.`,
       );
       return;
     }
     let outcome: Outcome = 'failed';
     try {
-      outcome = await this.intake(interaction, command, held, { requestId, log, stop, started, receivedAt });
+      outcome = await this.intake(arrival, command, held, { requestId, log, stop, started, receivedAt });
     } finally {
       if (outcome !== 'answered') cooldown.withdraw();
       metrics.commandSeconds.observe({ command: command.name }, (performance.now() - started) / 1000);
@@ -293,10 +334,13 @@ export class Router {
 
   /**
    * A live interaction, before any work: its options as references (a context menu's target
-   * message read now), recorded in the journal, then acknowledged within Discord's 3 s.
+   * message read now), then its first response. The work starts at once. An answer ready within
+   * INLINE_ANSWER_MS is the first response itself: nothing is left to lose, so nothing is
+   * journaled. Otherwise the request is recorded in the journal, then acknowledged ("thinking…"),
+   * and answered by editing that reply.
    */
   private async intake(
-    interaction: CommandInteraction,
+    arrival: Arrival,
     command: Command,
     held: HeldInput | undefined,
     request: { requestId: string; log: Logger; stop: AbortSignal; started: number; receivedAt: number },
@@ -304,43 +348,42 @@ export class Router {
     const { log } = request;
     let options: JournaledOptions;
     try {
-      if (held) options = followUpOptions(command, held);
-      else if (interaction.isChatInputCommand()) options = chatInputOptions(interaction);
-      else if (interaction.isMessageContextMenuCommand()) options = messageOptions(command, interaction);
-      else throw new Error('a button without its held input');
+      options = held ? followUpOptions(command, held) : arrival.options(command);
     } catch (error) {
       if (!isUserFacing(error)) throw error;
       // Nothing to run (a context menu on a message without an image or text): answered at once, privately.
       log.info({ code: error.code, reason: error.message }, 'command refused');
-      await this.rejectEphemeral(interaction, `⚠️ ${error.message}`);
+      await this.rejectEphemeral(arrival, `⚠️ ${error.message}`);
       return 'answered';
     }
-    // Recorded, then acknowledged; meanwhile the work starts (its turn, its download, the
-    // models), so the journal's write and Discord's round trip for the acknowledgement are not
-    // added to the answer's time. Nothing is said to the user before Discord has the acknowledgement.
-    const acknowledged = (async (): Promise<boolean> => {
+    const windowMs = arrival.answersInline ? this.services.config.INLINE_ANSWER_MS : 0;
+    const first = new FirstResponse(windowMs, this.clock, async (): Promise<boolean> => {
       // A button's input stays in memory, as promised: its press is not journaled.
-      const journaled = held ? 'unrecorded' : await this.record(interaction, command, options, log);
+      const journaled = held ? 'unrecorded' : await this.record(arrival, command, options, log);
       if (journaled === 'duplicate') throw new NotAcknowledged('already recorded: answered elsewhere');
       try {
-        await interaction.deferReply();
+        await arrival.defer();
       } catch (error) {
         log.warn({ err: error }, 'could not acknowledge the interaction');
-        if (journaled === 'recorded') await this.finishJournal(interaction.id, 'failed', log, 'not acknowledged');
+        if (journaled === 'recorded') await this.finishJournal(arrival.id, 'failed', log, 'not acknowledged');
         throw new NotAcknowledged('the acknowledgement failed', { cause: error });
       }
       return journaled === 'recorded';
-    })();
+    });
     return this.serve({
       ...request,
-      id: interaction.id,
+      id: arrival.id,
       command,
-      userId: interaction.user.id,
-      guildId: interaction.guildId,
+      userId: arrival.userId,
+      guildId: arrival.guildId,
       options,
-      responder: interactionResponder(interaction),
-      deadline: replyDeadline(interaction.createdTimestamp, request.receivedAt),
-      acknowledged,
+      responder: arrival.responder,
+      deadline: replyDeadline(arrival.createdTimestamp, request.receivedAt),
+      acknowledged: first.acknowledged,
+      inline: {
+        take: () => first.takeInline(),
+        reply: (payload, ephemeral) => arrival.reply(payload, ephemeral),
+      },
     });
   }
 
@@ -350,7 +393,7 @@ export class Router {
    * or slower than RECORD_TIMEOUT_MS is answered without (and logged); the request is not refused.
    */
   private async record(
-    interaction: CommandInteraction,
+    arrival: Arrival,
     command: Command,
     options: JournaledOptions,
     log: Logger,
@@ -365,14 +408,14 @@ export class Router {
     }
     const recordStarted = performance.now();
     const recording = journal.record({
-      id: interaction.id,
-      applicationId: interaction.applicationId,
-      token: interaction.token,
+      id: arrival.id,
+      applicationId: arrival.applicationId,
+      token: arrival.token,
       commandName: command.name,
       options,
-      guildId: interaction.guildId,
-      channelId: interaction.channelId,
-      userId: interaction.user.id,
+      guildId: arrival.guildId,
+      channelId: arrival.channelId,
+      userId: arrival.userId,
     });
     const timer = new AbortController();
     const result = await Promise.race([
@@ -395,7 +438,7 @@ export class Router {
       );
       // Answered here without the journal: a row that lands later must not be resumed after a restart.
       void recording.then(
-        (inserted) => inserted && journal.markFailed(interaction.id, 'recorded too late; answered without the journal'),
+        (inserted) => inserted && journal.markFailed(arrival.id, 'recorded too late; answered without the journal'),
         () => undefined,
       );
       journalEvents.inc({ event: 'unrecorded' });
@@ -519,6 +562,7 @@ export class Router {
     let finished = false;
     let release: (() => void) | undefined;
     let journaled = false;
+    let inlineTaken = false;
     let renewal: AbortController | undefined;
     // Work stops when the shutdown says so, or when the request turns out not to be ours to answer.
     const unacknowledged = new AbortController();
@@ -563,22 +607,48 @@ export class Router {
       const reply = await unlessAborted(Promise.resolve(command.toEmbeds(report)), signal);
       // The models are free for the next request while the reply travels (and is retried).
       release?.();
+      // Computed once: a reply Discord does not take at first is sent again as it is.
+      const payload = this.answerPayload(reply, this.followUpButtons(command, job.options));
+      if (job.inline?.take()) {
+        // Ready before "thinking…" went out: the answer is the first response, and unjournaled.
+        inlineTaken = true;
+        finished = true;
+        await deliver(() => job.inline!.reply(payload, false), delivery);
+        metrics.requests.inc({ command: command.name, outcome: 'ok' });
+        log.info({ ms: Math.round(performance.now() - job.started), inline: true }, 'command answered');
+        return 'answered';
+      }
       await unlessAborted(acknowledged, signal);
       finished = true;
-      // Computed once: a reply Discord does not take at first is sent again as it is.
-      await this.reply(responder, reply, delivery, this.followUpButtons(command, job.options));
+      await deliver(() => responder.edit(payload), delivery);
       metrics.requests.inc({ command: command.name, outcome: 'ok' });
       log.info({ ms: Math.round(performance.now() - job.started) }, 'command answered');
       if (journaled) await this.finishJournal(job.id, 'done', log);
       return 'answered';
     } catch (error) {
       finished = true;
+      // The first response was the answer, and Discord did not take it: nothing more can be sent.
+      if (inlineTaken) {
+        log.warn({ err: error }, 'could not send the answer as the first response');
+        return 'failed';
+      }
+      // An error ready before "thinking…" went out is the first response, privately.
+      const first = job.inline?.take() ? job.inline : undefined;
+      const tell = (message: string): Promise<void> =>
+        first
+          ? deliver(
+              () => first.reply({ content: clip(`⚠️ ${message}`, LIMITS.content), allowedMentions: NO_MENTIONS }, true),
+              delivery,
+            )
+          : this.fail(responder, message, delivery);
       // Nothing can be said to the user without the acknowledgement (it was logged where it failed).
-      if (unacknowledged.signal.aborted) return 'failed';
-      const ours = await acknowledged.then(
-        () => true,
-        () => false,
-      );
+      if (!first && unacknowledged.signal.aborted) return 'failed';
+      const ours = first
+        ? true
+        : await acknowledged.then(
+            () => true,
+            () => false,
+          );
       if (!ours) return 'failed';
       if (stop.aborted) {
         metrics.requests.inc({ command: command.name, outcome: 'interrupted' });
@@ -595,7 +665,7 @@ export class Router {
           return 'interrupted';
         }
         log.info({ reason: describeError(error) }, 'request interrupted by shutdown; asking the user to run it again');
-        await this.fail(responder, RESTART_MESSAGE, delivery).catch((replyError: unknown) =>
+        await tell(RESTART_MESSAGE).catch((replyError: unknown) =>
           log.warn({ err: replyError }, 'could not send the restart notice'),
         );
         return 'interrupted';
@@ -619,7 +689,7 @@ export class Router {
           : `Something went wrong on my side. It has been logged (request ${job.requestId}); please try again.`;
         outcome = userFacing && ANSWER_KINDS.has(error.kind) ? 'answered' : 'failed';
       }
-      const delivered = await this.fail(responder, message, delivery).then(
+      const delivered = await tell(message).then(
         () => true,
         (replyError: unknown) => {
           log.warn({ err: replyError }, 'could not send the error reply');
@@ -670,20 +740,15 @@ export class Router {
     return row ? [row] : undefined;
   }
 
-  private async reply(
-    responder: Responder,
-    result: RichReply,
-    delivery: DeliveryOptions,
-    components?: ResponsePayload['components'],
-  ): Promise<void> {
-    const payload: ResponsePayload = {
+  /** The answer as Discord takes it, as a first response or as the edit of "thinking…". */
+  private answerPayload(result: RichReply, components?: ResponsePayload['components']): ResponsePayload {
+    return {
       ...(components ? { components } : {}),
       content: '',
       embeds: toDiscordEmbeds(result.embeds),
       files: result.files.map((file) => ({ attachment: file.data, name: file.name })),
       allowedMentions: NO_MENTIONS,
     };
-    await deliver(() => responder.edit(payload), delivery);
   }
 
   /** Errors are ephemeral: replace the public "thinking…" with a private message. */

@@ -142,7 +142,8 @@ const echo = slashCommand({
 });
 const commands = new Map<string, Command>([['echo', echo as Command]]);
 
-const services = testServices({ COOLDOWN_SECONDS: '30', INFERENCE_SLOTS: '1', QUEUE_MAX: '1' });
+// These tests follow the acknowledged path ("thinking…", then an edit); the inline answer has its own below.
+const services = testServices({ COOLDOWN_SECONDS: '30', INFERENCE_SLOTS: '1', QUEUE_MAX: '1', INLINE_ANSWER_MS: '0' });
 afterAll(() => services.dispose());
 
 let users = 0;
@@ -382,6 +383,58 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
     );
     // A clean release does not count the interrupted attempt: this was its first.
     expect(await stored(interaction.id)).toMatchObject({ state: 'done', attempts: 1, token: null });
+  });
+
+  describe('with an inline window (INLINE_ANSWER_MS)', () => {
+    const inlineServices = testServices({ COOLDOWN_SECONDS: '0', INLINE_ANSWER_MS: '250' });
+    afterAll(() => inlineServices.dispose());
+    function setupInline(): {
+      router: Router;
+      clock: TestClock;
+      journal: WatchedJournal;
+      ask: (text: string) => FakeInteraction;
+    } {
+      const parts = setupJournaled();
+      return { ...parts, router: new Router(commands, inlineServices, { clock: parts.clock, journal: parts.journal }) };
+    }
+
+    it('answers a request ready within the window in its first response, and journals nothing', async () => {
+      const { router, clock, journal, ask } = setupInline();
+      const interaction = await handled(router, ask('quick'));
+      expect(interaction.sent.map((sent) => sent.kind)).toEqual(['reply']);
+      expect((interaction.sent[0]!.payload!.embeds as Array<{ title: string }>)[0]!.title).toBe('echo: quick');
+      expect(interaction.sent[0]!.payload!.flags).toBeUndefined();
+      expect(journal.calls).toEqual([]);
+      expect(await stored(interaction.id)).toBeUndefined();
+      // The window was the only wait, and it was never ended: the answer came first.
+      expect(clock.held.map((sleep) => sleep.ms)).toEqual([250]);
+    });
+
+    it('records and acknowledges a request still running when the window ends, then edits the answer in', async () => {
+      const { router, clock, journal, ask } = setupInline();
+      waiting.set('slow inline', gate());
+      const interaction = ask('slow inline');
+      const task = router.handle(interaction as unknown as Interaction);
+      const window = await until(() => clock.held.find((sleep) => sleep.ms === 250));
+      expect(interaction.sent).toEqual([]);
+      window.end();
+      await until(() => interaction.deferred || undefined);
+      expect(journal.calls).toEqual(['record']);
+      waiting.get('slow inline')!.open();
+      await task;
+      expect(interaction.sent.map((sent) => sent.kind)).toEqual(['defer', 'edit']);
+      expect(interaction.answer).toBe('echo: slow inline');
+      expect(await stored(interaction.id)).toMatchObject({ state: 'done', token: null });
+    });
+
+    it('sends an error ready within the window as a private first response', async () => {
+      const { router, journal, ask } = setupInline();
+      const interaction = await handled(router, ask('input'));
+      expect(interaction.sent.map((sent) => sent.kind)).toEqual(['reply']);
+      expect(interaction.answer).toMatch(/That text is empty/);
+      expect(interaction.sent[0]!.payload!.flags).toBe(MessageFlags.Ephemeral);
+      expect(journal.calls).toEqual([]);
+    });
   });
 
   it('tells the user of an interaction the journal gave up on, privately, instead of leaving "thinking…"', async () => {

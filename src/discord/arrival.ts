@@ -1,0 +1,76 @@
+import {
+  MessageFlags,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type MessageContextMenuCommandInteraction,
+} from 'discord.js';
+import type { Command } from '../command/definition.js';
+import type { JournaledOptions } from '../journal/entry.js';
+import { chatInputOptions, messageOptions } from './options.js';
+import { interactionResponder, type Responder, type ResponsePayload } from './responder.js';
+
+/**
+ * An interaction that runs a command, as the router needs it, whichever way it reached the bot:
+ * through the gateway (discord.js) or POSTed to the HTTP interactions endpoint. The router
+ * decides; the arrival only knows how to answer on its own transport.
+ */
+export interface Arrival {
+  readonly id: string;
+  readonly applicationId: string;
+  readonly token: string;
+  readonly userId: string;
+  readonly guildId: string | null;
+  readonly channelId: string | null;
+  /** When Discord created it (ms): its token lives 15 minutes from then. */
+  readonly createdTimestamp: number;
+  /** A slash command or context menu by name, or a button under a result by its custom id. */
+  readonly target: { kind: 'command'; name: string } | { kind: 'button'; customId: string };
+  /**
+   * Whether the first response may be the answer itself (a message with files). The HTTP
+   * endpoint answers "thinking…" inline at once and everything else through the token.
+   */
+  readonly answersInline: boolean;
+  /**
+   * The command's option values as references (attachments not downloaded): what the journal
+   * keeps. Throws a UserFacingError when there is nothing to run (a context menu on a message
+   * without an image).
+   */
+  options(command: Command): JournaledOptions;
+  /** The first response as a message: a refusal or an error (ephemeral), or the answer. */
+  reply(payload: ResponsePayload, ephemeral: boolean): Promise<void>;
+  /** The first response as "thinking…", to be edited into the answer. */
+  defer(): Promise<void>;
+  /** Everything said after the first response. */
+  readonly responder: Responder;
+}
+
+type GatewayInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction;
+
+/** An interaction from the gateway: discord.js sends the first response to Discord's callback route. */
+export function gatewayArrival(interaction: GatewayInteraction): Arrival {
+  return {
+    id: interaction.id,
+    applicationId: interaction.applicationId,
+    token: interaction.token,
+    userId: interaction.user.id,
+    guildId: interaction.guildId,
+    channelId: interaction.channelId,
+    createdTimestamp: interaction.createdTimestamp,
+    target: interaction.isButton()
+      ? { kind: 'button', customId: interaction.customId }
+      : { kind: 'command', name: interaction.commandName },
+    answersInline: true,
+    options: (command) => {
+      if (interaction.isChatInputCommand()) return chatInputOptions(interaction);
+      if (interaction.isMessageContextMenuCommand()) return messageOptions(command, interaction);
+      throw new Error('a button runs on the input it holds, not on options of its own');
+    },
+    reply: async (payload, ephemeral) => {
+      await interaction.reply({ ...payload, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
+    },
+    defer: async () => {
+      await interaction.deferReply();
+    },
+    responder: interactionResponder(interaction),
+  };
+}
