@@ -126,6 +126,18 @@ export async function until<T>(check: () => T | undefined, timeoutMs = 10_000, w
   }
 }
 
-/** The interaction's final answer: the edit of its reply that carries embeds. */
-export const finalEdit = (record: InteractionRecord): InteractionRecord['edits'][number] | undefined =>
-  record.edits.find((edit) => Array.isArray(edit.json.embeds) && (edit.json.embeds as unknown[]).length > 0);
+const hasEmbeds = (json: Record<string, unknown>): boolean =>
+  Array.isArray(json.embeds) && (json.embeds as unknown[]).length > 0;
+
+/**
+ * The interaction's final answer: the edit of its "thinking…" reply that carries embeds, or the
+ * first response itself when the answer was ready in time to be it (INLINE_ANSWER_MS).
+ */
+export const finalEdit = (record: InteractionRecord): InteractionRecord['edits'][number] | undefined => {
+  const edit = record.edits.find((candidate) => hasEmbeds(candidate.json));
+  if (edit) return edit;
+  const { initial } = record;
+  if (initial?.type !== 4 || (initial.flags & 64) !== 0) return undefined;
+  const json = (initial.data ?? {}) as Record<string, unknown>;
+  return hasEmbeds(json) ? { at: initial.at, json, files: initial.files } : undefined;
+};

@@ -27,7 +27,7 @@ export interface InteractionRecord {
   token: string;
   createdAt: number;
   /** Time of the first (initial) response, its type and flags. */
-  initial?: { at: number; type: number; flags: number; data: unknown };
+  initial?: { at: number; type: number; flags: number; data: unknown; files: RecordedCall['files'] };
   /** Every PATCH to @original, in order. */
   edits: Array<{ at: number; json: Record<string, unknown>; files: RecordedCall['files'] }>;
   followUps: Array<{ at: number; json: Record<string, unknown> }>;
@@ -559,7 +559,7 @@ export class DiscordEmulator {
         const problem = messageLimitError(data);
         if (problem) return this.error(response, call, 400, 50035, `Invalid Form Body: ${problem}`, record);
       }
-      record.initial = { at: this.now(), type: Number(json.type), flags, data };
+      record.initial = { at: this.now(), type: Number(json.type), flags, data, files: parsed.files };
       return url.searchParams.get('with_response') === 'true'
         ? this.reply(response, call, 200, {
             interaction: { id: record.id, type: 2, response_message_id: nextId() },

@@ -13,7 +13,9 @@ const nextUser = (): string => String(700000000000000000n + BigInt((users += 1))
 beforeAll(async () => {
   await emulator.start();
   healthPort = await freePort();
-  bot = await startBot(emulator, { COOLDOWN_SECONDS: '0', HEALTH_PORT: String(healthPort) });
+  // These faults are on the reply's edits through the token: every request is acknowledged first
+  // ("thinking…"), not answered in its first response.
+  bot = await startBot(emulator, { COOLDOWN_SECONDS: '0', HEALTH_PORT: String(healthPort), INLINE_ANSWER_MS: '0' });
 }, 60_000);
 
 afterAll(async () => {
