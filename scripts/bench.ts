@@ -119,6 +119,7 @@ const classroom = child('scripts/bench/classroom.ts', [BENCH, image, process.env
       everyFirstBeforeAnyFifth: boolean;
     };
   };
+  http200: { acknowledged: number; slowestAckMs: number; answered: number };
 };
 const lab = child('scripts/bench/lab.ts', [BENCH, image, process.env.BENCH_LAB_ROUNDS ?? '8']) as {
   precision: string;
@@ -216,6 +217,12 @@ const goals: Array<[string, string, string, boolean]> = [
     `${classroom.classroom.classify40Across4Servers.everyFirstBeforeAnyFifth ? 'yes' : 'no'} (${classroom.classroom.classify40Across4Servers.answered}/40 answered, slowest acknowledgement ${classroom.classroom.classify40Across4Servers.slowestAckMs} ms, last answer after ${classroom.classroom.classify40Across4Servers.slowestAnswerMs} ms)`,
     classroom.classroom.classify40Across4Servers.everyFirstBeforeAnyFifth &&
       classroom.classroom.classify40Across4Servers.answered === 40,
+  ],
+  [
+    'HTTP interactions endpoint: 200 concurrent signed interactions, slowest acknowledgement',
+    '≤ 3000 ms each, all answered',
+    `${classroom.http200.slowestAckMs} ms (${classroom.http200.acknowledged}/200 acknowledged, ${classroom.http200.answered}/200 answered)`,
+    classroom.http200.slowestAckMs <= 3000 && classroom.http200.answered === 200,
   ],
   ...(
     [

@@ -8,7 +8,15 @@ import { loadConfigRequiring } from './config/env.js';
 import { createLogger } from './util/logger.js';
 
 /** Composition root: config → logger → services (models) → commands → Discord client. */
-const config = loadConfigRequiring(['DISCORD_TOKEN', 'DISCORD_APP_ID'], 'to run the bot');
+const config = loadConfigRequiring(['DISCORD_APP_ID'], 'to run the bot');
+// Through the gateway the bot logs in with its token; on the HTTP interactions endpoint
+// (INTERACTIONS_PORT, with DISCORD_PUBLIC_KEY) it answers through each interaction's token and needs none.
+if (config.INTERACTIONS_PORT === undefined && !config.DISCORD_TOKEN) {
+  process.stderr.write(
+    'DISCORD_TOKEN is required to run the bot through the gateway (or set INTERACTIONS_PORT and DISCORD_PUBLIC_KEY to receive interactions over HTTP; see .env.example)\n',
+  );
+  process.exit(78);
+}
 const logger = createLogger(config);
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
 process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception'));

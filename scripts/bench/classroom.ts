@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { finalEdit, freshDataDir, startBot, until, type BotProcess } from '../../tests/e2e/bot-process.js';
 import { DiscordEmulator, type InteractionRecord } from '../../tests/e2e/emulator.js';
 import { median, round } from './stats.js';
+import { freePort } from '../../tests/helpers.js';
 
 /**
  * The serving goals, through Discord (the real bot as `npm start` runs it, compiled, against the
@@ -169,4 +170,40 @@ const classroom = {
 withJournal.bot.child.kill('SIGTERM');
 await withJournal.bot.exited;
 await emulator.stop();
-process.stdout.write(`${JSON.stringify({ rounds, journalOverhead: overhead, loadedRss: memory, classroom })}\n`);
+
+// The HTTP interactions endpoint (no gateway), journal on: 200 signed interactions at once.
+const httpEmulator = new DiscordEmulator();
+await httpEmulator.start();
+const httpPort = await freePort();
+const endpoint = `http://127.0.0.1:${httpPort}/interactions`;
+const httpBot = await startBot(
+  httpEmulator,
+  env({ INTERACTIONS_PORT: String(httpPort), DISCORD_PUBLIC_KEY: httpEmulator.publicKeyHex, DATA_DIR: freshDataDir() }),
+  180_000,
+  true,
+);
+const signed = Array.from({ length: 200 }, (_, i) =>
+  httpEmulator.interactOverHttp(
+    endpoint,
+    { name: 'sentiment', type: 1, options: [{ name: 'text', type: 3, value: `Everyone try this, number ${i}` }] },
+    { userId: member() },
+  ),
+);
+await Promise.all(signed.map((entry) => entry.response));
+const httpRecords = signed.map((entry) => entry.record);
+await until(
+  () => httpRecords.every((record) => finalEdit(record) || record.rejections.length > 0) || undefined,
+  300_000,
+  '200 answers over HTTP',
+);
+const http200 = {
+  acknowledged: httpRecords.filter((record) => record.initial !== undefined).length,
+  slowestAckMs: round(acknowledged(httpRecords)),
+  answered: httpRecords.filter((record) => finalEdit(record)).length,
+};
+httpBot.child.kill('SIGTERM');
+await httpBot.exited;
+await httpEmulator.stop();
+process.stdout.write(
+  `${JSON.stringify({ rounds, journalOverhead: overhead, loadedRss: memory, classroom, http200 })}\n`,
+);

@@ -63,6 +63,17 @@ const schema = z
       .regex(/^\d{5,25}$/, 'must be a numeric server id')
       .optional(),
     DISCORD_API_URL: z.url().default('https://discord.com/api'),
+    // Receive interactions over HTTP (Discord's "Interactions Endpoint URL") instead of the gateway.
+    INTERACTIONS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    // Loopback by default: Discord reaches the endpoint through an HTTPS reverse proxy.
+    INTERACTIONS_HOST: z
+      .union([z.ipv4(), z.ipv6()], 'must be an IP address, e.g. 127.0.0.1 or 0.0.0.0')
+      .default('127.0.0.1'),
+    // The application's public key (developer portal → General Information), for the signatures.
+    DISCORD_PUBLIC_KEY: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be the 64 hex digits of the public key in the developer portal')
+      .optional(),
     ATTACHMENT_HOSTS: csv.default(['cdn.discordapp.com', 'media.discordapp.net']),
     ATTACHMENT_TIMEOUT_MS: positiveInt.default(15_000),
     // Plain http and any port, for a local test server only: Discord's CDN is https on 443.
@@ -110,6 +121,13 @@ const schema = z
     TEACH_MAX_SERVER_KIB: positiveInt.default(4096),
   })
   .superRefine((env, ctx) => {
+    if (env.INTERACTIONS_PORT !== undefined && !env.DISCORD_PUBLIC_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DISCORD_PUBLIC_KEY'],
+        message: 'is required with INTERACTIONS_PORT: every request Discord sends is checked against it',
+      });
+    }
     if (env.LLM_PROVIDER !== 'none' && !env.LLM_MODEL) {
       ctx.addIssue({
         code: 'custom',

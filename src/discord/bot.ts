@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import { GatewayCloseCodes } from 'discord-api-types/v10';
 import { Client, Events, GatewayIntentBits, type WebSocketShard } from 'discord.js';
+import { startInteractionsEndpoint } from './interactions-endpoint.js';
+import { discordPublicKey } from './signature.js';
 import type { Services } from '../app.js';
 import type { Command } from '../command/definition.js';
 import type { Database } from '../journal/database.js';
@@ -39,6 +41,8 @@ export class Bot {
   readonly client: Client;
   readonly router: Router;
   private health: Server | undefined;
+  /** The HTTP interactions endpoint, when interactions come that way instead of through the gateway. */
+  private endpoint: Server | undefined;
   private models: Record<string, string> | undefined;
   private stopping = false;
   private chores: NodeJS.Timeout | undefined;
@@ -123,14 +127,23 @@ export class Bot {
     );
   }
 
-  async start(token: string): Promise<void> {
+  /** Whether answers can be sent: through the gateway's logged-in client, or (HTTP endpoint) through tokens alone. */
+  private canReply(): boolean {
+    return this.endpoint !== undefined || this.client.isReady();
+  }
+
+  /**
+   * Starts receiving interactions: through the gateway (logging in with the bot token), or, with
+   * INTERACTIONS_PORT, on the HTTP interactions endpoint (no gateway connection at all).
+   */
+  async start(token: string | undefined): Promise<void> {
     const { config, logger } = this.services;
     if (config.HEALTH_PORT) {
       this.health = await startHealthServer(
         config.HEALTH_PORT,
         this.services,
         {
-          loggedIn: () => this.client.isReady(),
+          loggedIn: () => this.canReply(),
           models: () => (this.models ? this.services.modelStatus() : undefined),
           journal: () => (this.journaling ? this.journaling.journal.ready() : undefined),
         },
@@ -138,10 +151,27 @@ export class Bot {
       );
       logger.info({ port: config.HEALTH_PORT }, 'health server listening');
     }
-    const ready = new Promise<void>((resolve) => this.client.once(Events.ClientReady, () => resolve()));
-    await this.client.login(token);
-    await ready;
-    logger.info({ user: this.client.user?.tag, guilds: this.client.guilds.cache.size }, 'logged in to Discord');
+    if (config.INTERACTIONS_PORT !== undefined && config.DISCORD_PUBLIC_KEY) {
+      this.endpoint = await startInteractionsEndpoint({
+        port: config.INTERACTIONS_PORT,
+        host: config.INTERACTIONS_HOST,
+        publicKey: discordPublicKey(config.DISCORD_PUBLIC_KEY),
+        router: this.router,
+        replyClient: this.client,
+        logger,
+        metrics: this.services.metrics,
+      });
+      logger.info(
+        { port: config.INTERACTIONS_PORT, host: config.INTERACTIONS_HOST },
+        'interactions endpoint listening (no gateway connection)',
+      );
+    } else {
+      if (!token) throw new Error('DISCORD_TOKEN is required to log in to the gateway');
+      const ready = new Promise<void>((resolve) => this.client.once(Events.ClientReady, () => resolve()));
+      await this.client.login(token);
+      await ready;
+      logger.info({ user: this.client.user?.tag, guilds: this.client.guilds.cache.size }, 'logged in to Discord');
+    }
     this.models = await this.services.preload();
     logger.info(
       { models: this.models, executionProvider: this.services.engine.activeProvider },
@@ -157,8 +187,7 @@ export class Bot {
    */
   private async resumeUnfinished({ journal, database }: BotJournal): Promise<void> {
     const { logger } = this.services;
-    const client = this.client;
-    if (!client.isReady()) return;
+    if (!this.canReply()) return;
     try {
       // The embedded database is this process's alone (DATA_DIR's lock): what is still running there was cut off.
       const adopted = database.backend === 'embedded' ? await journal.adoptOrphans() : 0;
@@ -176,8 +205,8 @@ export class Bot {
   /** Tells the user of each interaction that used every attempt, privately, that it failed. */
   private async notifyExhausted(journal: InteractionJournal): Promise<void> {
     const { logger, metrics } = this.services;
-    const client = this.client;
-    if (!client.isReady()) return;
+    const client = this.client as Client<true>;
+    if (!this.canReply()) return;
     for (const entry of await journal.takeExhausted()) {
       metrics.journalEvents.inc({ event: 'gave_up' });
       logger.warn(
@@ -190,8 +219,9 @@ export class Bot {
 
   /** Claims and resumes every interaction nobody holds (a dead process's, once its lease lapsed); returns how many. */
   private async resumeAvailable(journal: InteractionJournal): Promise<number> {
-    const client = this.client;
-    if (!client.isReady() || this.stopping) return 0;
+    // Webhook routes need only the token: a client that never logged in (HTTP endpoint) sends them too.
+    const client = this.client as Client<true>;
+    if (!this.canReply() || this.stopping) return 0;
     let resumed = 0;
     for (const candidate of await journal.unfinished()) {
       const entry = await journal.claim(candidate.id);
@@ -233,7 +263,8 @@ export class Bot {
     if (this.journaling) await this.closeJournal(this.journaling);
     await this.services.dispose();
     await this.client.destroy();
-    await new Promise<void>((resolve) => (this.health ? this.health.close(() => resolve()) : resolve()));
+    for (const server of [this.endpoint, this.health])
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     logger.info(drain, 'stopped');
   }
 

@@ -1,5 +1,5 @@
 import { ApplicationCommandOptionType } from 'discord-api-types/v10';
-import type { ChatInputCommandInteraction, Message, MessageContextMenuCommandInteraction } from 'discord.js';
+import type { ChatInputCommandInteraction, MessageContextMenuCommandInteraction } from 'discord.js';
 import type { Command } from '../command/definition.js';
 import type { AttachmentReference, JournaledOptions } from '../journal/entry.js';
 import { UserFacingError } from '../util/errors.js';
@@ -7,9 +7,16 @@ import { downloadAttachment, type AttachmentRef, type DownloadPolicy } from './a
 
 const IMAGE_NAME = /\.(jpe?g|png|webp|gif|avif|heic|heif|tiff?)$/i;
 
+/** What a message offers a context-menu command, from discord.js or from a raw interaction. */
+export interface MessageParts {
+  content: string;
+  attachments: Iterable<{ url: string; name: string; size?: number | null; contentType?: string | null }>;
+  embeds: ReadonlyArray<{ image?: { url: string } | null; thumbnail?: { url: string } | null }>;
+}
+
 /** The first image of a message: an image attachment, else an embed's image or thumbnail. */
-export function firstImage(message: Pick<Message, 'attachments' | 'embeds'>): AttachmentRef | undefined {
-  for (const attachment of message.attachments.values()) {
+export function firstImage(message: Pick<MessageParts, 'attachments' | 'embeds'>): AttachmentRef | undefined {
+  for (const attachment of message.attachments) {
     if (attachment.contentType?.startsWith('image/') || IMAGE_NAME.test(attachment.name)) {
       return { url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType };
     }
@@ -21,7 +28,7 @@ export function firstImage(message: Pick<Message, 'attachments' | 'embeds'>): At
   return undefined;
 }
 
-function reference(ref: AttachmentRef): AttachmentReference {
+export function reference(ref: AttachmentRef): AttachmentReference {
   return {
     kind: 'attachment',
     url: ref.url,
@@ -55,6 +62,15 @@ export function chatInputOptions(interaction: ChatInputCommandInteraction): Jour
 /** The same for a message context-menu command, taken from the target message (its image, or its text). */
 export function messageOptions(command: Command, interaction: MessageContextMenuCommandInteraction): JournaledOptions {
   const message = interaction.targetMessage;
+  return messagePartsOptions(command, {
+    content: message.content,
+    attachments: message.attachments.values(),
+    embeds: message.embeds,
+  });
+}
+
+/** A context-menu command's options from the parts of its target message, however it arrived. */
+export function messagePartsOptions(command: Command, message: MessageParts): JournaledOptions {
   if (command.kind === 'message' && command.target === 'image') {
     const image = firstImage(message);
     if (!image)

@@ -130,6 +130,10 @@ export class Metrics {
     'sightread_gateway_events_total',
     'Gateway connection events, by event: disconnect, reconnecting, resume, invalidated (a session that could not be resumed and was started anew).',
   );
+  readonly httpInteractions = new Counter(
+    'sightread_http_interactions_total',
+    'Requests to the HTTP interactions endpoint, by outcome: accepted, ping, autocomplete, refused_signature, refused_replay, refused_body, refused_type.',
+  );
   readonly journalSeconds = new Histogram(
     'sightread_journal_write_duration_seconds',
     'Time the interaction journal took to write, by op: record (before the acknowledgement, on the reply path) and close (after the answer).',
@@ -183,6 +187,7 @@ export class Metrics {
       this.batchItems,
       this.replyRetries,
       this.gatewayEvents,
+      this.httpInteractions,
       this.journalEvents,
       this.journalSeconds,
       this.eventLoopLag,

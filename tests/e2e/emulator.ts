@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, sign as cryptoSign } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -331,6 +331,16 @@ export class DiscordEmulator {
     data: Record<string, unknown>,
     options: { userId?: string; type?: number; guildId?: string; message?: Record<string, unknown> } = {},
   ): InteractionRecord {
+    const { record, payload } = this.newInteraction(data, options);
+    this.dispatch('INTERACTION_CREATE', payload);
+    return record;
+  }
+
+  /** An interaction as Discord sends it (gateway INTERACTION_CREATE, or the body of an HTTP interaction), and its record. */
+  private newInteraction(
+    data: Record<string, unknown>,
+    options: { userId?: string; type?: number; guildId?: string; message?: Record<string, unknown> },
+  ): { record: InteractionRecord; payload: Record<string, unknown> } {
     const guild = options.guildId ?? GUILD_ID;
     const id = nextId();
     const token = `token-${randomUUID()}`;
@@ -345,7 +355,7 @@ export class DiscordEmulator {
     };
     this.interactions.set(token, record);
     const user = { ...USER, id: options.userId ?? USER.id };
-    this.dispatch('INTERACTION_CREATE', {
+    const payload = {
       id,
       application_id: APP_ID,
       type: options.type ?? 2,
@@ -372,8 +382,88 @@ export class DiscordEmulator {
       attachment_size_limit: 10 * 1024 * 1024,
       data: options.type === 3 ? data : { id: nextId(), ...data },
       ...(options.message ? { message: options.message } : {}),
+    };
+    return { record, payload };
+  }
+
+  /** HTTP interactions whose reply (their first response) has not been read yet, by token. */
+  private readonly firstResponsesInFlight = new Map<string, Promise<void>>();
+
+  /** The application's Ed25519 key pair, as Discord holds it to sign what it POSTs to an interactions endpoint. */
+  private readonly signingKeys = generateKeyPairSync('ed25519');
+
+  /** The public key as the developer portal shows it (DISCORD_PUBLIC_KEY): 64 hex digits. */
+  get publicKeyHex(): string {
+    return this.signingKeys.publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
+  }
+
+  /** A signature of `timestamp + body` with the application's key, as the X-Signature-Ed25519 header carries it. */
+  sign(timestamp: string, body: string | Buffer): string {
+    return cryptoSign(
+      null,
+      Buffer.concat([Buffer.from(timestamp), Buffer.from(body)]),
+      this.signingKeys.privateKey,
+    ).toString('hex');
+  }
+
+  /**
+   * POSTs a body to an interactions endpoint with Discord's signature headers (correct ones
+   * unless the test overrides them); the reply as it came.
+   */
+  async postSigned(
+    endpoint: string,
+    body: string,
+    overrides: { timestamp?: string; signature?: string; omit?: boolean } = {},
+  ): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
+    const timestamp = overrides.timestamp ?? String(Math.floor(this.now() / 1000));
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (!overrides.omit) {
+      headers['x-signature-ed25519'] = overrides.signature ?? this.sign(timestamp, body);
+      headers['x-signature-timestamp'] = timestamp;
+    }
+    const response = await fetch(endpoint, { method: 'POST', headers, body });
+    const text = await response.text();
+    let json: Record<string, unknown> | undefined;
+    try {
+      json = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, json };
+  }
+
+  /**
+   * An interaction sent the way Discord sends it to an HTTP interactions endpoint: signed and
+   * POSTed; the HTTP reply is its first response (accepted only within 3 s, as Discord does).
+   */
+  interactOverHttp(
+    endpoint: string,
+    data: Record<string, unknown>,
+    options: { userId?: string; type?: number; guildId?: string; message?: Record<string, unknown> } = {},
+  ): { record: InteractionRecord; response: Promise<{ status: number; json: Record<string, unknown> | undefined }> } {
+    const { record, payload } = this.newInteraction(data, options);
+    const response = this.postSigned(endpoint, JSON.stringify(payload)).then((reply) => {
+      this.firstResponsesInFlight.delete(record.token);
+      const type = Number(reply.json?.type);
+      if (reply.status === 200 && (type === 4 || type === 5)) {
+        if (this.now() - record.createdAt > this.deadlineMs)
+          record.rejections.push({ code: 10062, message: 'Unknown interaction (first response after 3 s)' });
+        else {
+          const replyData = (reply.json?.data ?? {}) as Record<string, unknown>;
+          record.initial = { at: this.now(), type, flags: Number(replyData.flags ?? 0), data: replyData, files: [] };
+        }
+      }
+      return reply;
     });
-    return record;
+    // Discord has the HTTP reply before the bot's next call: webhook calls wait for it here too.
+    this.firstResponsesInFlight.set(
+      record.token,
+      response.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    return { record, response };
   }
 
   /**
@@ -381,7 +471,7 @@ export class DiscordEmulator {
    * interaction's reply became: Discord sends the button's custom_id and the whole message.
    */
   press(on: InteractionRecord, customId: string, options: { userId?: string } = {}): InteractionRecord {
-    const reply = on.edits.at(-1)?.json ?? {};
+    const reply = on.edits.at(-1)?.json ?? (on.initial?.data as Record<string, unknown> | undefined) ?? {};
     return this.interact(
       { custom_id: customId, component_type: 2 },
       { ...options, type: 3, message: { ...this.messageObject(reply, []), components: reply.components ?? [] } },
@@ -569,6 +659,7 @@ export class DiscordEmulator {
     }
     const webhook = /^\/api\/v10\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original))?$/.exec(path);
     if (webhook) {
+      await this.firstResponsesInFlight.get(webhook[2]!);
       const record = this.interactions.get(webhook[2]!);
       if (!record) return this.error(response, call, 404, 10015, 'Unknown Webhook');
       if (this.now() - record.createdAt > this.tokenLifetimeMs)

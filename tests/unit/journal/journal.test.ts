@@ -77,6 +77,36 @@ for (const backend of BACKENDS) {
       expect(await storedRow(interaction.id)).toMatchObject({ claimed_by: 'worker-a', attempts: 1 });
     });
 
+    it('writes a burst of records in a few statements (group commit), each answered as its own', async () => {
+      let inserts = 0;
+      const counted = new Proxy(db.database, {
+        get(target, property, receiver) {
+          if (property === 'query')
+            return (sql: string, parameters?: unknown[]) => {
+              if (sql.includes('INSERT INTO interaction_journal')) inserts += 1;
+              return target.query(sql, parameters as never);
+            };
+          const value: unknown = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const grouped = journalFor('worker-a', counted);
+      const earlier = sampleInteraction(T0);
+      expect(await grouped.record(earlier)).toBe(true);
+      const burst = Array.from({ length: 40 }, () => sampleInteraction(T0));
+      // The same interaction twice within the burst (delivered twice), and one recorded before it.
+      const results = await Promise.all(
+        [...burst, burst[0]!, earlier].map((interaction) => grouped.record(interaction)),
+      );
+      expect(results).toEqual([...burst.map(() => true), false, false]);
+      // The first of the burst goes alone; the rest wait for it and go together.
+      expect(inserts).toBe(3);
+      const [{ count }] = (await db.raw('SELECT count(*)::int AS count FROM interaction_journal')) as [
+        { count: number },
+      ];
+      expect(count).toBe(41);
+    });
+
     it('resumes a dead worker’s interaction: unfinished after the lease, claimed, then done', async () => {
       const interaction = sampleInteraction(T0, {
         commandName: 'classify',
