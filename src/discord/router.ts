@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ComponentType,
   MessageFlags,
+  PermissionFlagsBits,
+  TextInputStyle,
   type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Interaction,
   type MessageContextMenuCommandInteraction,
+  type ModalSubmitInteraction,
 } from 'discord.js';
 import type { Services } from '../app.js';
-import type { Command, RichReply } from '../command/definition.js';
+import type { Command, MessageCommand, RichReply } from '../command/definition.js';
+import type { ServerSettings } from '../server-data/settings.js';
 import { describeError, isUserFacing, type ErrorKind } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { LIMITS, clip, toDiscordEmbeds } from './limits.js';
@@ -19,12 +24,26 @@ import { FairUse } from './fair-use.js';
 import { FairScheduler, type WaitNotice } from './scheduler.js';
 import { chatInputOptions, messageOptions, resolveOptions } from './options.js';
 import { interactionResponder, type Responder, type ResponsePayload } from './responder.js';
-import { HeldInputs, followUpOptions, followUpRow, parseButton, type HeldInput } from './buttons.js';
+import { HeldInputs, followUpOptions, followUpRow, parseButton } from './buttons.js';
 import type { InteractionJournal } from '../journal/journal.js';
 import type { JournaledInteraction, JournaledOptions } from '../journal/entry.js';
 
-/** An interaction that runs a command: a slash command, a context menu, or a button under a result. */
-type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction;
+/**
+ * An interaction that runs a command: a slash command, a context menu, a button under a result,
+ * or the form a context menu asked (a modal) submitted.
+ */
+type CommandInteraction =
+  ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
+
+/** A context menu's question (a modal): its custom_id names only the key of the input held for it. */
+const MODAL_ID = /^sr1m:([A-Za-z0-9_-]{16})$/;
+/** The text field of the question's form. */
+const ANSWER_FIELD = 'answer';
+
+/** Whether the member may manage the server: Discord's resolved permissions in the interaction (none in a DM). */
+function canManageServer(interaction: CommandInteraction): boolean {
+  return interaction.guildId !== null && (interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false);
+}
 
 const NO_MENTIONS = { parse: [] as never[] };
 const PROGRESS_INTERVAL_MS = 1500;
@@ -49,6 +68,12 @@ const ANSWER_KINDS: ReadonlySet<ErrorKind> = new Set(['input', 'usage', 'image']
  */
 type Outcome = 'answered' | 'refused' | 'failed' | 'interrupted';
 
+/** Options already in hand (a button's held input, or a submitted form's), and whether to journal them. */
+interface Prepared {
+  options: JournaledOptions;
+  journal: boolean;
+}
+
 /** One request to answer, live or resumed from the journal after a restart. */
 interface Job {
   /** The interaction's id (the journal's key). */
@@ -62,6 +87,8 @@ interface Job {
   command: Command;
   userId: string;
   guildId: string | null;
+  /** The member had Manage Server when the interaction arrived. */
+  canManageServer: boolean;
   /** Option values, attachments as references still to download. */
   options: JournaledOptions;
   responder: Responder;
@@ -169,7 +196,12 @@ export class Router {
   /** Entry point for every interaction; never rejects, and settles once the interaction has been dealt with. */
   handle(interaction: Interaction): Promise<void> {
     if (interaction.isAutocomplete()) return this.autocomplete(interaction);
-    if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand() && !interaction.isButton())
+    if (
+      !interaction.isChatInputCommand() &&
+      !interaction.isMessageContextMenuCommand() &&
+      !interaction.isButton() &&
+      !interaction.isModalSubmit()
+    )
       return Promise.resolve();
     const stop = new AbortController();
     const task = this.run(interaction, stop.signal).catch((error: unknown) =>
@@ -237,10 +269,26 @@ export class Router {
     const receivedAt = this.clock.now();
     const requestId = randomUUID();
     const button = interaction.isButton() ? parseButton(interaction.customId) : undefined;
-    const name = interaction.isButton() ? (button?.command ?? 'button') : interaction.commandName;
+    // A submitted form runs the context menu that asked it, on the input held for it.
+    const form = interaction.isModalSubmit() ? MODAL_ID.exec(interaction.customId)?.[1] : undefined;
+    const formInput = form === undefined ? undefined : this.heldInputs.get(form);
+    const name = interaction.isButton()
+      ? (button?.command ?? 'button')
+      : interaction.isModalSubmit()
+        ? (formInput?.source ?? 'form')
+        : interaction.commandName;
     const log = this.requestLog(requestId, name, interaction.user.id, interaction.guildId, interaction.id);
     const { metrics } = this.services;
     const command = this.commands.get(name);
+    if (interaction.isModalSubmit() && (!formInput || command?.kind !== 'message' || !command.ask)) {
+      log.info({ customId: interaction.customId.slice(0, 100) }, 'refused a form whose input is gone');
+      await this.rejectEphemeral(
+        interaction,
+        'This form has expired: I keep the image behind it for 15 minutes, and not across a restart. ' +
+          'Use the menu on the message again.',
+      );
+      return;
+    }
     if (interaction.isButton() && (!button || command?.kind !== 'slash')) {
       log.info({ customId: interaction.customId.slice(0, 100) }, 'refused a button that is not ours');
       await this.rejectEphemeral(
@@ -257,10 +305,22 @@ export class Router {
       return;
     }
     // A button runs on the input of the reply it sits under, held in memory for a while only.
-    let held: HeldInput | undefined;
+    let prepared: Prepared | undefined;
+    if (formInput && interaction.isModalSubmit()) {
+      // The input the context menu read from its message, and the answer: journaled like a command's options.
+      let answer: string;
+      try {
+        answer = interaction.fields.getTextInputValue(ANSWER_FIELD);
+      } catch {
+        await this.rejectEphemeral(interaction, 'That form came back without its answer; use the menu again.');
+        return;
+      }
+      prepared = { options: { ...formInput.options, answer }, journal: true };
+    }
     if (button) {
-      held = this.heldInputs.get(button.key);
-      if (!held) {
+      const held = this.heldInputs.get(button.key);
+      if (held) prepared = { options: followUpOptions(command, held), journal: false };
+      else {
         await this.rejectEphemeral(
           interaction,
           'This button has expired: I keep the input behind buttons for 15 minutes, and not across a restart. ' +
@@ -273,7 +333,13 @@ export class Router {
       await this.rejectEphemeral(interaction, 'I am restarting right now; please try again in a minute.');
       return;
     }
-    const cooldown = this.fairUse.claim(interaction.user.id, command.name);
+    // A context menu that asks first answers with its form at once: no work, no cooldown yet.
+    if (interaction.isMessageContextMenuCommand() && command.kind === 'message' && command.ask) {
+      await this.askFirst(interaction, command, log);
+      return;
+    }
+    const settings = await this.settingsFor(interaction.guildId, log);
+    const cooldown = this.fairUse.claim(interaction.user.id, command.name, settings.cooldownSeconds * 1000);
     if (!cooldown.allowed) {
       metrics.requests.inc({ command: command.name, outcome: 'cooldown' });
       await this.rejectEphemeral(
@@ -284,7 +350,7 @@ export class Router {
     }
     let outcome: Outcome = 'failed';
     try {
-      outcome = await this.intake(interaction, command, held, { requestId, log, stop, started, receivedAt });
+      outcome = await this.intake(interaction, command, prepared, { requestId, log, stop, started, receivedAt });
     } finally {
       if (outcome !== 'answered') cooldown.withdraw();
       metrics.commandSeconds.observe({ command: command.name }, (performance.now() - started) / 1000);
@@ -298,16 +364,16 @@ export class Router {
   private async intake(
     interaction: CommandInteraction,
     command: Command,
-    held: HeldInput | undefined,
+    prepared: Prepared | undefined,
     request: { requestId: string; log: Logger; stop: AbortSignal; started: number; receivedAt: number },
   ): Promise<Outcome> {
     const { log } = request;
     let options: JournaledOptions;
     try {
-      if (held) options = followUpOptions(command, held);
+      if (prepared) options = prepared.options;
       else if (interaction.isChatInputCommand()) options = chatInputOptions(interaction);
       else if (interaction.isMessageContextMenuCommand()) options = messageOptions(command, interaction);
-      else throw new Error('a button without its held input');
+      else throw new Error('a button or form without its held input');
     } catch (error) {
       if (!isUserFacing(error)) throw error;
       // Nothing to run (a context menu on a message without an image or text): answered at once, privately.
@@ -320,7 +386,8 @@ export class Router {
     // added to the answer's time. Nothing is said to the user before Discord has the acknowledgement.
     const acknowledged = (async (): Promise<boolean> => {
       // A button's input stays in memory, as promised: its press is not journaled.
-      const journaled = held ? 'unrecorded' : await this.record(interaction, command, options, log);
+      const journaled =
+        prepared && !prepared.journal ? 'unrecorded' : await this.record(interaction, command, options, log);
       if (journaled === 'duplicate') throw new NotAcknowledged('already recorded: answered elsewhere');
       try {
         await interaction.deferReply();
@@ -337,6 +404,7 @@ export class Router {
       command,
       userId: interaction.user.id,
       guildId: interaction.guildId,
+      canManageServer: canManageServer(interaction),
       options,
       responder: interactionResponder(interaction),
       deadline: replyDeadline(interaction.createdTimestamp, request.receivedAt),
@@ -373,6 +441,7 @@ export class Router {
       guildId: interaction.guildId,
       channelId: interaction.channelId,
       userId: interaction.user.id,
+      canManageServer: canManageServer(interaction),
     });
     const timer = new AbortController();
     const result = await Promise.race([
@@ -453,6 +522,7 @@ export class Router {
       command,
       userId: entry.userId,
       guildId: entry.guildId,
+      canManageServer: entry.canManageServer,
       options: entry.options,
       responder,
       deadline: delivery.deadline,
@@ -557,6 +627,7 @@ export class Router {
         runCommand(command, raw, this.services, progress, job.requestId, {
           guildId: job.guildId ?? undefined,
           userId: job.userId,
+          canManageServer: job.canManageServer,
         }),
         signal,
       );
@@ -566,7 +637,8 @@ export class Router {
       await unlessAborted(acknowledged, signal);
       finished = true;
       // Computed once: a reply Discord does not take at first is sent again as it is.
-      await this.reply(responder, reply, delivery, this.followUpButtons(command, job.options));
+      const { buttons } = await this.settingsFor(job.guildId, log);
+      await this.reply(responder, reply, delivery, buttons ? this.followUpButtons(command, job.options) : undefined);
       metrics.requests.inc({ command: command.name, outcome: 'ok' });
       log.info({ ms: Math.round(performance.now() - job.started) }, 'command answered');
       if (journaled) await this.finishJournal(job.id, 'done', log);
@@ -658,6 +730,65 @@ export class Router {
     timer.unref();
     stop.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
     return stop;
+  }
+
+  /**
+   * A server's settings for a request (its cooldown, its buttons); the defaults when they cannot
+   * be read, so that a database hiccup never refuses a request.
+   */
+  private async settingsFor(guildId: string | null, log: Logger): Promise<ServerSettings> {
+    try {
+      return await this.services.settings.effective(guildId ?? undefined);
+    } catch (error) {
+      log.warn({ err: error }, "could not read the server's settings; using the defaults");
+      return this.services.settings.defaults;
+    }
+  }
+
+  /**
+   * A context menu that needs an answer first (Teach this image: which class?): the message's
+   * input is held in memory like a button's, and the member gets a form whose custom_id names
+   * only its key. The submitted form runs the command (see `run`).
+   */
+  private async askFirst(
+    interaction: MessageContextMenuCommandInteraction,
+    command: MessageCommand,
+    log: Logger,
+  ): Promise<void> {
+    const question = command.ask!;
+    let options: JournaledOptions;
+    try {
+      options = messageOptions(command, interaction);
+    } catch (error) {
+      if (!isUserFacing(error)) throw error;
+      log.info({ code: error.code, reason: error.message }, 'command refused');
+      await this.rejectEphemeral(interaction, `⚠️ ${error.message}`);
+      return;
+    }
+    const key = this.heldInputs.hold(command.name, options);
+    if (!key) throw new Error('a context menu input that cannot be held');
+    await interaction.showModal({
+      custom_id: `sr1m:${key}`,
+      title: clip(question.title, 45),
+      components: [
+        {
+          type: ComponentType.ActionRow,
+          components: [
+            {
+              type: ComponentType.TextInput,
+              custom_id: ANSWER_FIELD,
+              style: TextInputStyle.Short,
+              label: clip(question.label, 45),
+              min_length: 1,
+              max_length: question.maxLength,
+              required: true,
+              ...(question.placeholder ? { placeholder: clip(question.placeholder, 100) } : {}),
+            },
+          ],
+        },
+      ],
+    });
+    log.info('asked a question before running the command');
   }
 
   /** The buttons under a reply: its follow-ups this bot has, on the input held for them. */

@@ -149,9 +149,9 @@ export class InteractionJournal {
     const now = this.clock.now();
     const { rowCount } = await this.database.query(
       `INSERT INTO interaction_journal (interaction_id, application_id, token, command_name, options, guild_id,
-         channel_id, user_id, created_at, recorded_at, state, claimed_by, lease_until, attempts)
+         channel_id, user_id, created_at, recorded_at, state, claimed_by, lease_until, attempts, can_manage_server)
        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9::timestamptz, $10::timestamptz, 'running', $11,
-         $12::timestamptz, 1)
+         $12::timestamptz, 1, $13)
        ON CONFLICT (interaction_id) DO NOTHING`,
       [
         entry.id,
@@ -166,6 +166,7 @@ export class InteractionJournal {
         iso(now),
         this.workerId,
         iso(now + this.leaseMs),
+        entry.canManageServer,
       ],
     );
     return rowCount === 1;
@@ -309,7 +310,7 @@ export class InteractionJournal {
          AND row.state IN ('pending', 'running')
          AND (row.state = 'pending' OR row.lease_until <= $2::timestamptz)
        RETURNING row.interaction_id, row.application_id, before.token, row.command_name, before.options,
-         row.guild_id, row.channel_id, row.user_id, row.created_at, before.state, row.attempts`,
+         row.guild_id, row.channel_id, row.user_id, row.can_manage_server, row.created_at, before.state, row.attempts`,
       [iso(now - TOKEN_LIFETIME_MS), iso(now), this.maxAttempts],
     );
     const taken: JournaledInteraction[] = [];

@@ -86,6 +86,9 @@ class FakeInteraction {
   isButton(): boolean {
     return false;
   }
+  isModalSubmit(): boolean {
+    return false;
+  }
   async reply(payload: Record<string, unknown>): Promise<void> {
     this.replied = true;
     this.sent.push({ kind: 'reply', payload });
@@ -397,6 +400,7 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
         guildId: null,
         channelId: null,
         userId: '600000000000000001',
+        canManageServer: false,
         createdAt: new Date(clock.now()),
         state: 'pending',
         attempts: 3,
