@@ -23,7 +23,7 @@ describe('fair use', () => {
     expect(waitFor(fair, 'u1', 'classify')).toBe(0);
   });
 
-  it("applies the cooldown the server set instead of the default, and none when it set 0", () => {
+  it('applies the cooldown the server set instead of the default, and none when it set 0', () => {
     let now = 0;
     const fair = new FairUse(5000, () => now);
     const claim = (user: string, ms: number): number => {
