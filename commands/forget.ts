@@ -18,6 +18,8 @@ const WHAT: Record<ForgetReport['scope'], string> = {
   me: 'Deleted what is stored about you in this server (your quiz scores and journal entries); /teach examples you added stay with the server without your name.',
 };
 
+const rows = (count: number): string => `${count} ${count === 1 ? 'row' : 'rows'}`;
+
 function text(report: ForgetReport): string {
   return [
     WHAT[report.scope],
@@ -25,7 +27,7 @@ function text(report: ForgetReport): string {
       ['kept by', 'rows'],
       report.deleted.map((entry) => [entry.owner, String(entry.rows)]),
     ),
-    `${report.total} rows in all. Requests being answered right now are cleared when they finish.`,
+    `${rows(report.total)} in all. Requests being answered right now are cleared when they finish.`,
   ].join('\n');
 }
 
@@ -73,8 +75,8 @@ export default slashCommand({
       {
         title: report.scope === 'server' ? 'Forgot this server' : 'Forgot your data',
         description: WHAT[report.scope],
-        fields: report.deleted.map((entry) => ({ name: entry.owner, value: `${entry.rows} rows`, inline: true })),
-        footer: `${report.total} rows in all.`,
+        fields: report.deleted.map((entry) => ({ name: entry.owner, value: rows(entry.rows), inline: true })),
+        footer: `${rows(report.total)} in all.`,
       },
     ],
     files: [],

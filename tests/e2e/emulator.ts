@@ -10,7 +10,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
  * 15-minute token, and message/embed limits. It records every REST call. Tests can also make
  * it misbehave as real Discord sometimes does: answer calls with 5xx or 429 or drop their
  * connection (inject), stall attachment downloads (holdDownloads), and drop the gateway
- * connection, with or without a session to resume (dropGateway, invalidateSessions).
+ * connection, with or without a session to resume (dropGateway, invalidateSessions). Members
+ * may have Manage Server (interact's `permissions`), submit a form the bot answered with
+ * (submit), and the bot may be added to and removed from servers (joinGuild, leaveGuild).
  */
 
 export interface RecordedCall {
