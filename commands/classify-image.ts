@@ -14,7 +14,7 @@ export default messageCommand({
   help: { what: 'Right-click a message with an image.' },
   execute: (context) => {
     const { image } = context.options;
-    return classify.execute({ ...context, options: { image, model: 'both', top: 5 } } as CommandContext<never>);
+    return classify.execute({ ...context, options: { image, model: undefined, top: 5 } } as CommandContext<never>);
   },
   toJson: classify.toJson,
   toText: classify.toText,

@@ -1,4 +1,10 @@
-import { slashCommand, type EmbedField, type EmbedSpec, type ReplyFile } from '../src/command/definition.js';
+import {
+  slashCommand,
+  type EmbedField,
+  type EmbedSpec,
+  type ReplyFile,
+  chosenImageModels,
+} from '../src/command/definition.js';
 import { imageModelsOption, option } from '../src/command/options.js';
 import { explainClassification, type Explanation } from '../src/knowledge/explanations.js';
 import { PALETTE, renderChart } from '../src/render/chart.js';
@@ -38,10 +44,13 @@ export default slashCommand({
   positional: ['image'],
   usesModels: true,
 
-  async execute({ options: { image, model, top }, services, progress }): Promise<ClassifyReport> {
+  async execute({ options: { image, model, top }, services, progress, place }): Promise<ClassifyReport> {
     const started = performance.now();
-    const outcome = await services.vision.classify(image.bytes, model.trim(), top, ({ model: id, position }) =>
-      progress(`${id}: waiting in the queue, position ${position}`),
+    const outcome = await services.vision.classify(
+      image.bytes,
+      await chosenImageModels(model, services, place),
+      top,
+      ({ model: id, position }) => progress(`${id}: waiting in the queue, position ${position}`),
     );
     const explanation = explainClassification(outcome);
     return { ...outcome, imageName: image.name, top, explanation, totalMs: performance.now() - started };

@@ -1,4 +1,4 @@
-import { slashCommand, type EmbedField } from '../src/command/definition.js';
+import { slashCommand, type EmbedField, chosenImageModels } from '../src/command/definition.js';
 import { imageModelsOption, option } from '../src/command/options.js';
 import { PALETTE, renderChart } from '../src/render/chart.js';
 import { ms, percent, table } from '../src/render/format.js';
@@ -75,11 +75,15 @@ export default slashCommand({
   positional: ['image'],
   usesModels: true,
 
-  async execute({ options: { image, model, ratios: text, seed }, services, progress }): Promise<MaskReport> {
+  async execute({ options: { image, model, ratios: text, seed }, services, progress, place }): Promise<MaskReport> {
     const started = performance.now();
     const ratios = parseRatios(text);
-    const outcome = await services.vision.mask(image.bytes, model.trim(), ratios, seed, ({ model: id, position }) =>
-      progress(`${id}: waiting in the queue, position ${position}`),
+    const outcome = await services.vision.mask(
+      image.bytes,
+      await chosenImageModels(model, services, place),
+      ratios,
+      seed,
+      ({ model: id, position }) => progress(`${id}: waiting in the queue, position ${position}`),
     );
     return { ...outcome, imageName: image.name, ratios, seed, totalMs: performance.now() - started };
   },

@@ -1,4 +1,4 @@
-import { slashCommand, type EmbedField } from '../src/command/definition.js';
+import { slashCommand, type EmbedField, chosenImageModels } from '../src/command/definition.js';
 import { imageModelsOption, option } from '../src/command/options.js';
 import { ms, percent } from '../src/render/format.js';
 import { heatmapOverlay } from '../src/render/heatmap.js';
@@ -52,10 +52,12 @@ export default slashCommand({
   positional: ['image'],
   usesModels: true,
 
-  async execute({ options: { image, model }, services, progress }): Promise<SaliencyReport> {
+  async execute({ options: { image, model }, services, progress, place }): Promise<SaliencyReport> {
     const started = performance.now();
-    const outcome = await services.vision.saliency(image.bytes, model.trim(), ({ model: id, position }) =>
-      progress(`${id}: waiting in the queue, position ${position}`),
+    const outcome = await services.vision.saliency(
+      image.bytes,
+      await chosenImageModels(model, services, place),
+      ({ model: id, position }) => progress(`${id}: waiting in the queue, position ${position}`),
     );
     return { ...outcome, imageName: image.name, totalMs: performance.now() - started };
   },

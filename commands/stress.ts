@@ -1,4 +1,4 @@
-import { slashCommand, type EmbedField } from '../src/command/definition.js';
+import { slashCommand, type EmbedField, chosenImageModels } from '../src/command/definition.js';
 import { imageModelsOption, option } from '../src/command/options.js';
 import { PALETTE } from '../src/render/chart.js';
 import { renderGroupedBars } from '../src/render/grouped-bars.js';
@@ -61,10 +61,13 @@ export default slashCommand({
   positional: ['image'],
   usesModels: true,
 
-  async execute({ options: { image, model, seed }, services, progress }): Promise<StressReport> {
+  async execute({ options: { image, model, seed }, services, progress, place }): Promise<StressReport> {
     const started = performance.now();
-    const outcome = await services.vision.stress(image.bytes, model.trim(), seed, ({ model: id, position }) =>
-      progress(`${id}: waiting in the queue, position ${position}`),
+    const outcome = await services.vision.stress(
+      image.bytes,
+      await chosenImageModels(model, services, place),
+      seed,
+      ({ model: id, position }) => progress(`${id}: waiting in the queue, position ${position}`),
     );
     const base = {
       imageName: image.name,

@@ -28,6 +28,7 @@ const comparable = (command: RESTPostAPIApplicationCommandsJSONBody): string =>
     type: command.type ?? 1,
     description: 'description' in command ? (command.description ?? '') : '',
     options: 'options' in command ? (command.options ?? []) : [],
+    permissions: command.default_member_permissions ?? null,
   });
 
 try {

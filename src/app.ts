@@ -8,6 +8,8 @@ import { ModelStore } from './models/store.js';
 import type { Database } from './journal/database.js';
 import { TeachService } from './teach/service.js';
 import { TeachStore } from './teach/store.js';
+import { ServerData } from './server-data/service.js';
+import { SettingsService, SettingsStore } from './server-data/settings.js';
 import { warmChartText } from './render/chart.js';
 import { TextService } from './text/service.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -72,7 +74,10 @@ export class Services {
   private readonly modelStates = new Map<string, ModelState>();
   private notes: ReadonlyMap<string, Topic> | undefined;
   private teaching: TeachService | undefined;
+  private stored: ServerData | undefined;
   private readonly database: Database | undefined;
+  /** Each server's /settings (defaults without a database), cached; the router reads them on every request. */
+  readonly settings: SettingsService;
 
   constructor(
     readonly config: Config,
@@ -81,6 +86,9 @@ export class Services {
   ) {
     this.clock = options.clock ?? systemClock;
     this.database = options.database;
+    this.settings = new SettingsService(this.database ? new SettingsStore(this.database) : undefined, config, () =>
+      this.clock.now(),
+    );
     this.precision = preferredPrecision(config);
     this.store = new ModelStore({
       manifest: loadManifest(config.MODELS_MANIFEST),
@@ -153,6 +161,21 @@ export class Services {
       maxServerBytes: this.config.TEACH_MAX_SERVER_KIB * 1024,
     });
     return this.teaching;
+  }
+
+  /** What is stored per server and its deletion: /forget, departures, retention. */
+  get serverData(): ServerData {
+    if (!this.database) {
+      throw new UserFacingError('This needs the database (DATA_DIR or DATABASE_URL), and this process has none open.', {
+        code: 'no_database',
+      });
+    }
+    this.stored ??= new ServerData(this.database, {
+      defaultRetentionDays: this.config.SERVER_DATA_RETENTION_DAYS,
+      graceHours: this.config.FORGET_GRACE_HOURS,
+      onForgotten: (guildId) => this.settings.invalidate(guildId),
+    });
+    return this.stored;
   }
 
   /** The /ask chain; LangChain is loaded only when someone first asks. */

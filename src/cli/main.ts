@@ -63,7 +63,13 @@ async function main(argv: string[]): Promise<number> {
     const progress = args.flags.json ? () => {} : (text: string) => process.stderr.write(`… ${text}\n`);
     const reports: unknown[] = [];
     for (const raw of runs) {
-      reports.push(await runCommand(command, raw, services, progress, undefined, { guildId: server, userId: 'cli' }));
+      reports.push(
+        await runCommand(command, raw, services, progress, undefined, {
+          guildId: server,
+          userId: 'cli',
+          canManageServer: true,
+        }),
+      );
     }
     const json = reports.map((report) => command.toJson(report));
     process.stdout.write(

@@ -1,5 +1,6 @@
 import {
   ApplicationCommandType,
+  PermissionFlagsBits,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
   type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from 'discord-api-types/v10';
@@ -46,13 +47,18 @@ export interface RichReply {
 /** What a command may use: the model services' facades, the notes, configuration, never the engine or store. */
 export type CommandServices = Pick<
   Services,
-  'vision' | 'text' | 'teach' | 'topics' | 'assistant' | 'config' | 'logger' | 'status'
+  'vision' | 'text' | 'teach' | 'settings' | 'serverData' | 'topics' | 'assistant' | 'config' | 'logger' | 'status'
 >;
 
 /** Where a command was used: the server (absent in a DM) and who asked. The CLI's --server sets the server. */
 export interface CommandPlace {
   guildId?: string | undefined;
   userId?: string | undefined;
+  /**
+   * Whether who asked may manage the server (Discord's Manage Server permission, read when the
+   * interaction arrived and journaled with it); the terminal's operator may. Absent: may not.
+   */
+  canManageServer?: boolean | undefined;
 }
 
 export interface CommandContext<Options> {
@@ -92,6 +98,12 @@ interface CommandBase<Report> {
   usesModels?: boolean;
   /** Keeps per-server rows in the database (the CLI opens it only for these). */
   usesDatabase?: boolean;
+  /**
+   * Only for members with Manage Server: Discord hides the command from others
+   * (default_member_permissions), and the command still checks `place.canManageServer`, since
+   * a stale client can send it anyway.
+   */
+  managersOnly?: boolean;
   /** Computes the report: no Discord, no drawing. */
   execute(context: CommandContext<never>): Promise<Report>;
   /** The JSON the CLI prints with --json: one shape per command. */
@@ -123,13 +135,33 @@ export interface SlashCommand<Specs extends OptionSpecs = OptionSpecs, Report = 
   execute(context: CommandContext<OptionValues<Specs>>): Promise<Report>;
 }
 
-/** The input a context-menu command takes from the message it is used on. */
-export type MessageInput = { image: ImageInput; text?: undefined } | { text: string; image?: undefined };
+/**
+ * The input a context-menu command takes from the message it is used on, and, for a command
+ * that asks a question first (`ask`), the member's answer.
+ */
+export type MessageInput = ({ image: ImageInput; text?: undefined } | { text: string; image?: undefined }) & {
+  answer?: string | undefined;
+};
+
+/**
+ * A question a context-menu command asks before it runs (a context menu carries no options):
+ * Discord shows it as a form (a modal) with one line of text.
+ */
+export interface Question {
+  /** The form's title (Discord: at most 45 characters). */
+  title: string;
+  /** The text field's label (at most 45 characters). */
+  label: string;
+  placeholder?: string;
+  maxLength: number;
+}
 
 /** A message context-menu command (Apps → …): its input is taken from the target message. */
 export interface MessageCommand<Report = unknown> extends CommandBase<Report> {
   kind: 'message';
   target: 'image' | 'text';
+  /** Asked in a form before the command runs; the answer arrives as `options.answer`. */
+  ask?: Question;
   options: OptionSet;
   execute(context: CommandContext<MessageInput>): Promise<Report>;
 }
@@ -147,10 +179,13 @@ export function slashCommand<Specs extends OptionSpecs, Report>(
 export function messageCommand<Report>(
   command: Omit<MessageCommand<Report>, 'kind' | 'options'>,
 ): MessageCommand<Report> {
+  const answer: OptionSpecs = command.ask
+    ? { answer: option.string(command.ask.label, { required: true, maxLength: command.ask.maxLength }) }
+    : {};
   const options =
     command.target === 'image'
-      ? defineOptions({ image: option.attachment('The image of the message') })
-      : defineOptions({ text: option.string('The text of the message', { required: true }) });
+      ? defineOptions({ image: option.attachment('The image of the message'), ...answer })
+      : defineOptions({ text: option.string('The text of the message', { required: true }), ...answer });
   return { ...command, kind: 'message', options };
 }
 
@@ -158,11 +193,29 @@ export function messageCommand<Report>(
 export function registration(
   command: Command,
 ): RESTPostAPIChatInputApplicationCommandsJSONBody | RESTPostAPIContextMenuApplicationCommandsJSONBody {
-  if (command.kind === 'message') return { name: command.name, type: ApplicationCommandType.Message };
+  // Discord shows the command only to members with these permissions (a bit set, as a string).
+  const permissions = command.managersOnly
+    ? { default_member_permissions: String(PermissionFlagsBits.ManageGuild) }
+    : {};
+  if (command.kind === 'message') return { name: command.name, type: ApplicationCommandType.Message, ...permissions };
   return {
     name: command.name,
     type: ApplicationCommandType.ChatInput,
     description: command.description,
     ...(command.options.discord.length ? { options: command.options.discord } : {}),
+    ...permissions,
   };
+}
+
+/**
+ * The image models a vision command runs: the `model` option when given, else the server's
+ * /settings default (CNN and ViT side by side unless the server chose one).
+ */
+export async function chosenImageModels(
+  model: string | undefined,
+  services: Pick<CommandServices, 'settings'>,
+  place: CommandPlace,
+): Promise<string> {
+  const given = model?.trim();
+  return given ? given : (await services.settings.effective(place.guildId)).imageModel;
 }

@@ -1,4 +1,8 @@
-import { ApplicationCommandOptionType, type APIApplicationCommandBasicOption } from 'discord-api-types/v10';
+import {
+  ApplicationCommandOptionType,
+  ChannelType,
+  type APIApplicationCommandBasicOption,
+} from 'discord-api-types/v10';
 import { z } from 'zod';
 
 /** An image handed to a command: bytes already downloaded (Discord) or read (CLI), not yet trusted. */
@@ -43,7 +47,17 @@ export interface AttachmentOption extends Common {
   required?: boolean;
 }
 
-export type OptionSpec = StringOption | IntegerOption | AttachmentOption;
+/** On or off: a true/false choice on Discord; `true|false|on|off` in the terminal. */
+export interface BooleanOption extends Common {
+  kind: 'boolean';
+}
+
+/** A text channel of the server, by its id (Discord offers the server's channels). */
+export interface ChannelOption extends Common {
+  kind: 'channel';
+}
+
+export type OptionSpec = StringOption | IntegerOption | AttachmentOption | BooleanOption | ChannelOption;
 
 /** Declares an option once; `defineOptions` derives Discord's JSON, the zod schema and the usage line from it. */
 export const option = {
@@ -55,6 +69,8 @@ export const option = {
     description: string,
     settings: Settings,
   ): IntegerOption & Settings => ({ kind: 'integer', description, ...settings }),
+  boolean: (description: string): BooleanOption => ({ kind: 'boolean', description }),
+  channel: (description: string): ChannelOption => ({ kind: 'channel', description }),
   attachment: <const Settings extends Omit<AttachmentOption, 'kind' | 'description'>>(
     description: string,
     settings: Settings = {} as Settings,
@@ -66,8 +82,9 @@ export const option = {
 };
 
 /**
- * The image models a vision command runs: both roles side by side (the default), one role, or any
- * manifest id. Declared once for /classify and the lab's image experiments.
+ * The image models a vision command runs: both roles side by side, one role, or any manifest id.
+ * Declared once for /classify and the lab's image experiments. Left out, the server's /settings
+ * default applies (both, unless the server chose otherwise): see `chosenImageModels`.
  */
 export const imageModelsOption = (description: string) =>
   option.string(description, {
@@ -77,10 +94,15 @@ export const imageModelsOption = (description: string) =>
       { name: 'ViT only', value: 'vit' },
     ],
     otherValues: '<manifest id>',
-    default: 'both',
   });
 
-type ValueOf<S extends OptionSpec> = S extends AttachmentOption
+type ValueOf<S extends OptionSpec> = S extends BooleanOption
+  ? boolean | undefined
+  : S extends ChannelOption
+    ? string | undefined
+    : ValueOfOther<S>;
+
+type ValueOfOther<S extends OptionSpec> = S extends AttachmentOption
   ? S extends { required: false }
     ? ImageInput | undefined
     : ImageInput
@@ -106,6 +128,18 @@ export const isRequired = (spec: OptionSpec): boolean =>
 
 function fieldFor(spec: OptionSpec): z.ZodType {
   if (spec.kind === 'attachment') return isRequired(spec) ? imageInput : imageInput.optional();
+  if (spec.kind === 'boolean') {
+    const onOff = 'must be true or false';
+    return z
+      .union([z.boolean(), z.enum(['true', 'false', 'on', 'off'], { error: onOff })], { error: onOff })
+      .transform((value) => value === true || value === 'true' || value === 'on')
+      .optional();
+  }
+  if (spec.kind === 'channel')
+    return z
+      .string()
+      .regex(/^\d{15,21}$/, 'must be a channel (its numeric id)')
+      .optional();
   if (spec.kind === 'integer') {
     const range = `must be a whole number from ${spec.min} to ${spec.max}`;
     const field = z.coerce.number({ error: range }).int(range).min(spec.min, range).max(spec.max, range);
@@ -126,6 +160,10 @@ function fieldFor(spec: OptionSpec): z.ZodType {
 function discordOption(name: string, spec: OptionSpec): APIApplicationCommandBasicOption {
   const common = { name, description: spec.description.slice(0, 100), required: isRequired(spec) };
   if (spec.kind === 'attachment') return { ...common, type: ApplicationCommandOptionType.Attachment };
+  if (spec.kind === 'boolean') return { ...common, type: ApplicationCommandOptionType.Boolean };
+  if (spec.kind === 'channel') {
+    return { ...common, type: ApplicationCommandOptionType.Channel, channel_types: [ChannelType.GuildText] };
+  }
   if (spec.kind === 'integer') {
     return { ...common, type: ApplicationCommandOptionType.Integer, min_value: spec.min, max_value: spec.max };
   }
@@ -152,6 +190,8 @@ export function defineOptions<Specs extends OptionSpecs>(specs: Specs): OptionSe
 /** What an option accepts, as a usage line shows it: `both|cnn|vit|<manifest id>`, `1-10`, `"<text>"`. */
 export function acceptedValues(name: string, spec: OptionSpec): string {
   if (spec.kind === 'attachment') return `<${name}>`;
+  if (spec.kind === 'boolean') return 'true|false';
+  if (spec.kind === 'channel') return '<channel id>';
   if (spec.kind === 'integer') return `${spec.min}-${spec.max}`;
   if (spec.choices)
     return [...spec.choices.map((choice) => choice.value), ...(spec.otherValues ? [spec.otherValues] : [])].join('|');

@@ -119,6 +119,11 @@ const schema = z
     TEACH_MAX_EXAMPLES_PER_CLASS: positiveInt.max(1000).default(32),
     /** Per-server cap on what /teach stores (embeddings and the probe), in KiB. */
     TEACH_MAX_SERVER_KIB: positiveInt.default(4096),
+
+    /** Days a server's stored data (teach examples and probes, quiz scores) is kept; /settings may shorten it. */
+    SERVER_DATA_RETENTION_DAYS: positiveInt.max(365).default(365),
+    /** Hours after the bot is removed from a server before that server's data is deleted (a re-invite within it keeps it). */
+    FORGET_GRACE_HOURS: nonNegativeInt.max(24 * 365).default(72),
   })
   .superRefine((env, ctx) => {
     if (env.INTERACTIONS_PORT !== undefined && !env.DISCORD_PUBLIC_KEY) {

@@ -1,8 +1,11 @@
+import type { APIModalInteractionResponseCallbackData } from 'discord-api-types/v10';
 import {
   MessageFlags,
+  PermissionFlagsBits,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type MessageContextMenuCommandInteraction,
+  type ModalSubmitInteraction,
 } from 'discord.js';
 import type { Command } from '../command/definition.js';
 import type { JournaledOptions } from '../journal/entry.js';
@@ -23,8 +26,16 @@ export interface Arrival {
   readonly channelId: string | null;
   /** When Discord created it (ms): its token lives 15 minutes from then. */
   readonly createdTimestamp: number;
-  /** A slash command or context menu by name, or a button under a result by its custom id. */
-  readonly target: { kind: 'command'; name: string } | { kind: 'button'; customId: string };
+  /**
+   * A slash command or context menu by name, a button under a result by its custom id, or the
+   * form (modal) a context menu asked, submitted, with the text typed into it.
+   */
+  readonly target:
+    | { kind: 'command'; name: string }
+    | { kind: 'button'; customId: string }
+    | { kind: 'form'; customId: string; answer: string | undefined };
+  /** The member had Manage Server when the interaction arrived (Discord's resolved permissions; never in a DM). */
+  readonly canManageServer: boolean;
   /**
    * Whether the first response may be the answer itself (a message with files). The HTTP
    * endpoint answers "thinking…" inline at once and everything else through the token.
@@ -40,11 +51,25 @@ export interface Arrival {
   reply(payload: ResponsePayload, ephemeral: boolean): Promise<void>;
   /** The first response as "thinking…", to be edited into the answer. */
   defer(): Promise<void>;
+  /** The first response as a form (modal) for the user to fill in; its submission arrives as a new interaction. */
+  showModal(modal: APIModalInteractionResponseCallbackData): Promise<void>;
   /** Everything said after the first response. */
   readonly responder: Responder;
 }
 
-type GatewayInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction;
+/** The text field of a context menu's question form. */
+export const ANSWER_FIELD = 'answer';
+
+type GatewayInteraction =
+  ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
+
+function formAnswer(interaction: ModalSubmitInteraction): string | undefined {
+  try {
+    return interaction.fields.getTextInputValue(ANSWER_FIELD);
+  } catch {
+    return undefined;
+  }
+}
 
 /** An interaction from the gateway: discord.js sends the first response to Discord's callback route. */
 export function gatewayArrival(interaction: GatewayInteraction): Arrival {
@@ -58,18 +83,26 @@ export function gatewayArrival(interaction: GatewayInteraction): Arrival {
     createdTimestamp: interaction.createdTimestamp,
     target: interaction.isButton()
       ? { kind: 'button', customId: interaction.customId }
-      : { kind: 'command', name: interaction.commandName },
+      : interaction.isModalSubmit()
+        ? { kind: 'form', customId: interaction.customId, answer: formAnswer(interaction) }
+        : { kind: 'command', name: interaction.commandName },
+    canManageServer:
+      interaction.guildId !== null && (interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false),
     answersInline: true,
     options: (command) => {
       if (interaction.isChatInputCommand()) return chatInputOptions(interaction);
       if (interaction.isMessageContextMenuCommand()) return messageOptions(command, interaction);
-      throw new Error('a button runs on the input it holds, not on options of its own');
+      throw new Error('a button or a form runs on the input held for it, not on options of its own');
     },
     reply: async (payload, ephemeral) => {
       await interaction.reply({ ...payload, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
     },
     defer: async () => {
       await interaction.deferReply();
+    },
+    showModal: async (modal) => {
+      if (interaction.isModalSubmit()) throw new Error('a form cannot be answered with another form');
+      await interaction.showModal(modal);
     },
     responder: interactionResponder(interaction),
   };

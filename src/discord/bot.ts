@@ -65,8 +65,40 @@ export class Bot {
     });
     this.router = new Router(commands, services, journaling ? { journal: journaling.journal } : {});
     this.client.on(Events.InteractionCreate, (interaction) => void this.router.handle(interaction));
+    if (journaling) this.watchServers();
     this.client.on(Events.Error, (error) => services.logger.error({ err: error }, 'discord client error'));
     this.watchGateway();
+  }
+
+  /**
+   * Servers the bot is removed from: the departure is recorded (in the database, so a restart
+   * keeps it) and their data is deleted by the chores after FORGET_GRACE_HOURS; being invited
+   * back, or finding the server still there at start-up, cancels it. A guild that is merely
+   * unavailable (an outage) is not a departure: discord.js reports it as guildUnavailable, and
+   * `available === false` is checked here too.
+   */
+  private watchServers(): void {
+    const { logger } = this.services;
+    this.client.on(Events.GuildDelete, (guild) => {
+      if (!guild.available) return;
+      void this.services.serverData.departed(guild.id, Date.now()).then(
+        () =>
+          logger.info(
+            { guild: guild.id, graceHours: this.services.config.FORGET_GRACE_HOURS },
+            "removed from a server; its data will be deleted after the grace period unless I'm invited back",
+          ),
+        (error: unknown) => logger.warn({ err: error, guild: guild.id }, 'could not record leaving a server'),
+      );
+    });
+    const present = (guildIds: string[], why: string): void =>
+      void this.services.serverData.present(guildIds).then(
+        (cancelled) => {
+          if (cancelled > 0) logger.info({ cancelled, why }, 'back in servers it had left: their data is kept');
+        },
+        (error: unknown) => logger.warn({ err: error }, 'could not cancel the deletion of servers the bot is in'),
+      );
+    this.client.on(Events.GuildCreate, (guild) => present([guild.id], 'invited back'));
+    this.client.on(Events.ClientReady, (client) => present([...client.guilds.cache.keys()], 'start-up'));
   }
 
   /**
@@ -246,6 +278,20 @@ export class Bot {
       for (const entry of expired) this.services.metrics.journalEvents.inc({ event: entry.outcome });
     } catch (error) {
       this.services.logger.warn({ err: error }, 'journal chores failed; will try again');
+    }
+    await this.serverDataChores();
+  }
+
+  /** Deletes the data of servers left longer than the grace period, and rows past their server's retention. */
+  private async serverDataChores(): Promise<void> {
+    const { logger } = this.services;
+    try {
+      const { expired, forgottenServers } = await this.services.serverData.chores(Date.now());
+      for (const guild of forgottenServers)
+        logger.info({ guild }, 'deleted the data of a server I left (grace period over)');
+      if (expired.length > 0) logger.info({ expired }, 'deleted stored rows past their retention');
+    } catch (error) {
+      logger.warn({ err: error }, 'server data chores failed; will try again');
     }
   }
 

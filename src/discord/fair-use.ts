@@ -13,25 +13,31 @@ export type CooldownCheck = CooldownClaim | { allowed: false; waitSeconds: numbe
 /** Per-user cooldowns per command (fair turns at the models are the scheduler's). */
 export class FairUse {
   private readonly lastUse = new Map<string, number>();
+  /** The longest cooldown asked for so far: nothing younger may be pruned. */
+  private longestMs: number;
 
   constructor(
     private readonly cooldownMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.longestMs = cooldownMs;
+  }
 
   /**
    * Starts a use of `command` by a user, unless their last use is too recent: then says how many
    * seconds they must still wait. The use counts from now, and while it runs it blocks the next
    * one as an answered use would (so that a burst cannot slip past the cooldown); a use that
-   * ends without an answer is withdrawn, and the user can try again at once.
+   * ends without an answer is withdrawn, and the user can try again at once. `cooldownMs` is the
+   * server's own (its /settings), the default unless given.
    */
-  claim(userId: string, command: string): CooldownCheck {
-    if (this.cooldownMs === 0) return { allowed: true, withdraw: () => undefined };
+  claim(userId: string, command: string, cooldownMs = this.cooldownMs): CooldownCheck {
+    this.longestMs = Math.max(this.longestMs, cooldownMs);
+    if (cooldownMs === 0) return { allowed: true, withdraw: () => undefined };
     const key = `${userId}:${command}`;
     const now = this.now();
     const previous = this.lastUse.get(key);
-    if (previous !== undefined && now - previous < this.cooldownMs)
-      return { allowed: false, waitSeconds: Math.ceil((this.cooldownMs - (now - previous)) / 1000) };
+    if (previous !== undefined && now - previous < cooldownMs)
+      return { allowed: false, waitSeconds: Math.ceil((cooldownMs - (now - previous)) / 1000) };
     this.lastUse.set(key, now);
     if (this.lastUse.size > 10_000) this.prune(now);
     let withdrawn = false;
@@ -50,6 +56,6 @@ export class FairUse {
   }
 
   private prune(now: number): void {
-    for (const [key, time] of this.lastUse) if (now - time >= this.cooldownMs) this.lastUse.delete(key);
+    for (const [key, time] of this.lastUse) if (now - time >= this.longestMs) this.lastUse.delete(key);
   }
 }

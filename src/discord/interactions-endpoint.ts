@@ -5,13 +5,14 @@ import type { Client } from 'discord.js';
 import { ConfigError } from '../config/config.js';
 import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/metrics.js';
-import type { Arrival } from './arrival.js';
+import { ANSWER_FIELD, type Arrival } from './arrival.js';
 import {
+  rawCanManageServer,
   rawCommandOptions,
+  rawFormValue,
   rawInteraction,
   rawUserId,
-  type RawCommandInteraction,
-  type RawComponentInteraction,
+  type RawRunInteraction,
 } from './raw-interaction.js';
 import { tokenResponder, type Responder, type ResponsePayload } from './responder.js';
 import type { Router } from './router.js';
@@ -97,7 +98,7 @@ function inlineMessage(payload: ResponsePayload, ephemeral: boolean): Record<str
  * gives by calling `reply` or `defer`; everything after goes through the token over REST.
  */
 function httpArrival(
-  interaction: RawCommandInteraction | RawComponentInteraction,
+  interaction: RawRunInteraction,
   userId: string,
   firstResponse: (body: Record<string, unknown>) => Promise<boolean>,
   replyClient: Client,
@@ -128,14 +129,19 @@ function httpArrival(
     target:
       interaction.type === 3
         ? { kind: 'button', customId: interaction.data.custom_id }
-        : { kind: 'command', name: interaction.data.name },
+        : interaction.type === 5
+          ? { kind: 'form', customId: interaction.data.custom_id, answer: rawFormValue(interaction, ANSWER_FIELD) }
+          : { kind: 'command', name: interaction.data.name },
+    canManageServer: rawCanManageServer(interaction),
     answersInline: false,
     options: (command) => {
-      if (interaction.type !== 2) throw new Error('a button runs on the input it holds, not on options of its own');
+      if (interaction.type !== 2)
+        throw new Error('a button or a form runs on the input held for it, not on options of its own');
       return rawCommandOptions(command, interaction);
     },
     reply: (payload, ephemeral) => respond(inlineMessage(payload, ephemeral)),
     defer: () => respond({ type: InteractionResponseType.DeferredChannelMessageWithSource }),
+    showModal: (modal) => respond({ type: InteractionResponseType.Modal, data: modal }),
     responder,
   };
 }

@@ -70,6 +70,25 @@ const commandData = z
 
 const componentData = z.object({ custom_id: z.string().max(100), component_type: z.number().int() }).loose();
 
+/** A submitted form (modal): its custom_id and, in action rows, each text input's value. */
+const formData = z
+  .object({
+    custom_id: z.string().max(100),
+    components: z
+      .array(
+        z
+          .object({
+            components: z
+              .array(z.object({ custom_id: z.string().max(100), value: z.string().max(4000).optional() }).loose())
+              .max(5),
+          })
+          .loose(),
+      )
+      .max(5)
+      .default([]),
+  })
+  .loose();
+
 const base = {
   id: snowflake,
   application_id: snowflake,
@@ -88,6 +107,7 @@ export const rawInteraction = z.discriminatedUnion('type', [
   z.object({ type: z.literal(1) }).loose(),
   z.object({ ...base, type: z.literal(2), data: commandData }).loose(),
   z.object({ ...base, type: z.literal(3), data: componentData }).loose(),
+  z.object({ ...base, type: z.literal(5), data: formData }).loose(),
   z
     .object({
       ...base,
@@ -104,10 +124,27 @@ export const rawInteraction = z.discriminatedUnion('type', [
 export type RawInteraction = z.infer<typeof rawInteraction>;
 export type RawCommandInteraction = Extract<RawInteraction, { type: 2 }>;
 export type RawComponentInteraction = Extract<RawInteraction, { type: 3 }>;
+export type RawFormInteraction = Extract<RawInteraction, { type: 5 }>;
+/** The interactions that run a command: a command, a button press, a submitted form. */
+export type RawRunInteraction = RawCommandInteraction | RawComponentInteraction | RawFormInteraction;
 
 /** Who sent it: the member in a server, the user in a DM. */
-export function rawUserId(interaction: RawCommandInteraction | RawComponentInteraction): string | undefined {
+export function rawUserId(interaction: RawRunInteraction): string | undefined {
   return interaction.member?.user.id ?? interaction.user?.id;
+}
+
+/** Manage Server (1 << 5) in the member's resolved permissions; never in a DM. */
+export function rawCanManageServer(interaction: RawRunInteraction): boolean {
+  const permissions = interaction.member?.permissions;
+  if (!interaction.guild_id || !permissions || !/^\d+$/.test(permissions)) return false;
+  return (BigInt(permissions) & (1n << 5n)) !== 0n;
+}
+
+/** The value typed into a submitted form's text input, by its custom_id. */
+export function rawFormValue(interaction: RawFormInteraction, field: string): string | undefined {
+  for (const row of interaction.data.components)
+    for (const input of row.components) if (input.custom_id === field) return input.value;
+  return undefined;
 }
 
 /**

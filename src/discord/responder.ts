@@ -8,6 +8,7 @@ import {
   type ChatInputCommandInteraction,
   type Client,
   type MessageContextMenuCommandInteraction,
+  type ModalSubmitInteraction,
 } from 'discord.js';
 
 /** A message through the interaction's token: the reply's final form, a progress line, or a private notice. */
@@ -36,7 +37,8 @@ export interface Responder {
   followUp(payload: ResponsePayload & { ephemeral?: boolean }): Promise<unknown>;
 }
 
-type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction;
+type CommandInteraction =
+  ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
 
 const flagsOf = (ephemeral: boolean | undefined): { flags?: MessageFlags.Ephemeral } =>
   ephemeral ? { flags: MessageFlags.Ephemeral } : {};

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { AutocompleteInteraction, Interaction } from 'discord.js';
+import { ComponentType, TextInputStyle, type AutocompleteInteraction, type Interaction } from 'discord.js';
 import type { Services } from '../app.js';
-import type { Command, RichReply } from '../command/definition.js';
+import type { Command, MessageCommand, RichReply } from '../command/definition.js';
+import type { ServerSettings } from '../server-data/settings.js';
 import { describeError, isUserFacing, type ErrorKind } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { LIMITS, clip, toDiscordEmbeds } from './limits.js';
@@ -12,10 +13,13 @@ import { FairUse } from './fair-use.js';
 import { FairScheduler, type WaitNotice } from './scheduler.js';
 import { resolveOptions } from './options.js';
 import type { Responder, ResponsePayload } from './responder.js';
-import { gatewayArrival, type Arrival } from './arrival.js';
-import { HeldInputs, followUpOptions, followUpRow, parseButton, type HeldInput } from './buttons.js';
+import { ANSWER_FIELD, gatewayArrival, type Arrival } from './arrival.js';
+import { HeldInputs, followUpOptions, followUpRow, parseButton } from './buttons.js';
 import type { InteractionJournal } from '../journal/journal.js';
 import type { JournaledInteraction, JournaledOptions } from '../journal/entry.js';
+
+/** A context menu's question (a modal): its custom_id names only the key of the input held for it. */
+const MODAL_ID = /^sr1m:([A-Za-z0-9_-]{16})$/;
 
 const NO_MENTIONS = { parse: [] as never[] };
 const PROGRESS_INTERVAL_MS = 1500;
@@ -40,6 +44,12 @@ const ANSWER_KINDS: ReadonlySet<ErrorKind> = new Set(['input', 'usage', 'image']
  */
 type Outcome = 'answered' | 'refused' | 'failed' | 'interrupted';
 
+/** Options already in hand (a button's held input, or a submitted form's), and whether to journal them. */
+interface Prepared {
+  options: JournaledOptions;
+  journal: boolean;
+}
+
 /** One request to answer, live or resumed from the journal after a restart. */
 interface Job {
   /** The interaction's id (the journal's key). */
@@ -53,6 +63,8 @@ interface Job {
   command: Command;
   userId: string;
   guildId: string | null;
+  /** The member had Manage Server when the interaction arrived. */
+  canManageServer: boolean;
   /** Option values, attachments as references still to download. */
   options: JournaledOptions;
   responder: Responder;
@@ -202,7 +214,12 @@ export class Router {
   /** Entry point for every interaction from the gateway; never rejects, and settles once the interaction has been dealt with. */
   handle(interaction: Interaction): Promise<void> {
     if (interaction.isAutocomplete()) return this.autocomplete(interaction);
-    if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand() && !interaction.isButton())
+    if (
+      !interaction.isChatInputCommand() &&
+      !interaction.isMessageContextMenuCommand() &&
+      !interaction.isButton() &&
+      !interaction.isModalSubmit()
+    )
       return Promise.resolve();
     return this.accept(gatewayArrival(interaction));
   }
@@ -278,10 +295,27 @@ export class Router {
     const requestId = randomUUID();
     const { target } = arrival;
     const button = target.kind === 'button' ? parseButton(target.customId) : undefined;
-    const name = target.kind === 'button' ? (button?.command ?? 'button') : target.name;
+    // A submitted form runs the context menu that asked it, on the input held for it.
+    const form = target.kind === 'form' ? MODAL_ID.exec(target.customId)?.[1] : undefined;
+    const formInput = form === undefined ? undefined : this.heldInputs.get(form);
+    const name =
+      target.kind === 'button'
+        ? (button?.command ?? 'button')
+        : target.kind === 'form'
+          ? (formInput?.source ?? 'form')
+          : target.name;
     const log = this.requestLog(requestId, name, arrival.userId, arrival.guildId, arrival.id);
     const { metrics } = this.services;
     const command = this.commands.get(name);
+    if (target.kind === 'form' && (!formInput || command?.kind !== 'message' || !command.ask)) {
+      log.info({ customId: target.customId.slice(0, 100) }, 'refused a form whose input is gone');
+      await this.rejectEphemeral(
+        arrival,
+        'This form has expired: I keep the image behind it for 15 minutes, and not across a restart. ' +
+          'Use the menu on the message again.',
+      );
+      return;
+    }
     if (target.kind === 'button' && (!button || command?.kind !== 'slash')) {
       log.info({ customId: target.customId.slice(0, 100) }, 'refused a button that is not ours');
       await this.rejectEphemeral(
@@ -298,10 +332,19 @@ export class Router {
       return;
     }
     // A button runs on the input of the reply it sits under, held in memory for a while only.
-    let held: HeldInput | undefined;
+    let prepared: Prepared | undefined;
+    if (formInput && target.kind === 'form') {
+      // The input the context menu read from its message, and the answer: journaled like a command's options.
+      if (target.answer === undefined) {
+        await this.rejectEphemeral(arrival, 'That form came back without its answer; use the menu again.');
+        return;
+      }
+      prepared = { options: { ...formInput.options, answer: target.answer }, journal: true };
+    }
     if (button) {
-      held = this.heldInputs.get(button.key);
-      if (!held) {
+      const held = this.heldInputs.get(button.key);
+      if (held) prepared = { options: followUpOptions(command, held), journal: false };
+      else {
         await this.rejectEphemeral(
           arrival,
           'This button has expired: I keep the input behind buttons for 15 minutes, and not across a restart. ' +
@@ -314,7 +357,13 @@ export class Router {
       await this.rejectEphemeral(arrival, 'I am restarting right now; please try again in a minute.');
       return;
     }
-    const cooldown = this.fairUse.claim(arrival.userId, command.name);
+    // A context menu that asks first answers with its form at once: no work, no cooldown yet.
+    if (target.kind === 'command' && command.kind === 'message' && command.ask) {
+      await this.askFirst(arrival, command, log);
+      return;
+    }
+    const settings = await this.settingsFor(arrival.guildId, log);
+    const cooldown = this.fairUse.claim(arrival.userId, command.name, settings.cooldownSeconds * 1000);
     if (!cooldown.allowed) {
       metrics.requests.inc({ command: command.name, outcome: 'cooldown' });
       await this.rejectEphemeral(
@@ -325,7 +374,7 @@ export class Router {
     }
     let outcome: Outcome = 'failed';
     try {
-      outcome = await this.intake(arrival, command, held, { requestId, log, stop, started, receivedAt });
+      outcome = await this.intake(arrival, command, prepared, { requestId, log, stop, started, receivedAt });
     } finally {
       if (outcome !== 'answered') cooldown.withdraw();
       metrics.commandSeconds.observe({ command: command.name }, (performance.now() - started) / 1000);
@@ -342,13 +391,13 @@ export class Router {
   private async intake(
     arrival: Arrival,
     command: Command,
-    held: HeldInput | undefined,
+    prepared: Prepared | undefined,
     request: { requestId: string; log: Logger; stop: AbortSignal; started: number; receivedAt: number },
   ): Promise<Outcome> {
     const { log } = request;
     let options: JournaledOptions;
     try {
-      options = held ? followUpOptions(command, held) : arrival.options(command);
+      options = prepared ? prepared.options : arrival.options(command);
     } catch (error) {
       if (!isUserFacing(error)) throw error;
       // Nothing to run (a context menu on a message without an image or text): answered at once, privately.
@@ -359,7 +408,8 @@ export class Router {
     const windowMs = arrival.answersInline ? this.services.config.INLINE_ANSWER_MS : 0;
     const first = new FirstResponse(windowMs, this.clock, async (): Promise<boolean> => {
       // A button's input stays in memory, as promised: its press is not journaled.
-      const journaled = held ? 'unrecorded' : await this.record(arrival, command, options, log);
+      const journaled =
+        prepared && !prepared.journal ? 'unrecorded' : await this.record(arrival, command, options, log);
       if (journaled === 'duplicate') throw new NotAcknowledged('already recorded: answered elsewhere');
       try {
         await arrival.defer();
@@ -376,6 +426,7 @@ export class Router {
       command,
       userId: arrival.userId,
       guildId: arrival.guildId,
+      canManageServer: arrival.canManageServer,
       options,
       responder: arrival.responder,
       deadline: replyDeadline(arrival.createdTimestamp, request.receivedAt),
@@ -416,6 +467,7 @@ export class Router {
       guildId: arrival.guildId,
       channelId: arrival.channelId,
       userId: arrival.userId,
+      canManageServer: arrival.canManageServer,
     });
     const timer = new AbortController();
     const result = await Promise.race([
@@ -496,6 +548,7 @@ export class Router {
       command,
       userId: entry.userId,
       guildId: entry.guildId,
+      canManageServer: entry.canManageServer,
       options: entry.options,
       responder,
       deadline: delivery.deadline,
@@ -601,6 +654,7 @@ export class Router {
         runCommand(command, raw, this.services, progress, job.requestId, {
           guildId: job.guildId ?? undefined,
           userId: job.userId,
+          canManageServer: job.canManageServer,
         }),
         signal,
       );
@@ -608,7 +662,8 @@ export class Router {
       // The models are free for the next request while the reply travels (and is retried).
       release?.();
       // Computed once: a reply Discord does not take at first is sent again as it is.
-      const payload = this.answerPayload(reply, this.followUpButtons(command, job.options));
+      const { buttons } = await this.settingsFor(job.guildId, log);
+      const payload = this.answerPayload(reply, buttons ? this.followUpButtons(command, job.options) : undefined);
       if (job.inline?.take()) {
         // Ready before "thinking…" went out: the answer is the first response, and unjournaled.
         inlineTaken = true;
@@ -728,6 +783,61 @@ export class Router {
     timer.unref();
     stop.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
     return stop;
+  }
+
+  /**
+   * A server's settings for a request (its cooldown, its buttons); the defaults when they cannot
+   * be read, so that a database hiccup never refuses a request.
+   */
+  private async settingsFor(guildId: string | null, log: Logger): Promise<ServerSettings> {
+    try {
+      return await this.services.settings.effective(guildId ?? undefined);
+    } catch (error) {
+      log.warn({ err: error }, "could not read the server's settings; using the defaults");
+      return this.services.settings.defaults;
+    }
+  }
+
+  /**
+   * A context menu that needs an answer first (Teach this image: which class?): the message's
+   * input is held in memory like a button's, and the member gets a form whose custom_id names
+   * only its key. The submitted form runs the command (see `run`).
+   */
+  private async askFirst(arrival: Arrival, command: MessageCommand, log: Logger): Promise<void> {
+    const question = command.ask!;
+    let options: JournaledOptions;
+    try {
+      options = arrival.options(command);
+    } catch (error) {
+      if (!isUserFacing(error)) throw error;
+      log.info({ code: error.code, reason: error.message }, 'command refused');
+      await this.rejectEphemeral(arrival, `⚠️ ${error.message}`);
+      return;
+    }
+    const key = this.heldInputs.hold(command.name, options);
+    if (!key) throw new Error('a context menu input that cannot be held');
+    await arrival.showModal({
+      custom_id: `sr1m:${key}`,
+      title: clip(question.title, 45),
+      components: [
+        {
+          type: ComponentType.ActionRow,
+          components: [
+            {
+              type: ComponentType.TextInput,
+              custom_id: ANSWER_FIELD,
+              style: TextInputStyle.Short,
+              label: clip(question.label, 45),
+              min_length: 1,
+              max_length: question.maxLength,
+              required: true,
+              ...(question.placeholder ? { placeholder: clip(question.placeholder, 100) } : {}),
+            },
+          ],
+        },
+      ],
+    });
+    log.info('asked a question before running the command');
   }
 
   /** The buttons under a reply: its follow-ups this bot has, on the input held for them. */

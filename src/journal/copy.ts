@@ -22,6 +22,7 @@ const journalRow = z.object({
   attempts: z.number().int(),
   finished_at: nullableDate,
   failure_reason: z.string().nullable(),
+  can_manage_server: z.boolean(),
 });
 
 type JournalRow = z.infer<typeof journalRow>;

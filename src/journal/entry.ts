@@ -52,9 +52,15 @@ export const interactionToRecord = z
     guildId: snowflake.nullable(),
     channelId: snowflake.nullable(),
     userId: snowflake,
+    /**
+     * Whether the member had Manage Server (in a server; never in a DM) when the interaction
+     * arrived: /settings and /forget check it, also when the request is resumed after a restart.
+     */
+    canManageServer: z.boolean().default(false),
   })
   .strict();
-export type InteractionToRecord = z.infer<typeof interactionToRecord>;
+/** What `record` accepts (`canManageServer` false when left out). */
+export type InteractionToRecord = z.input<typeof interactionToRecord>;
 
 export const JOURNAL_STATES = ['pending', 'running', 'done', 'failed', 'expired'] as const;
 export type JournalState = (typeof JOURNAL_STATES)[number];
@@ -75,6 +81,7 @@ export const openRow = z
     guild_id: snowflake.nullable(),
     channel_id: snowflake.nullable(),
     user_id: snowflake,
+    can_manage_server: z.boolean(),
     created_at: timestamp,
     state: z.enum(['pending', 'running']),
     attempts: z.number().int().nonnegative(),
@@ -88,6 +95,7 @@ export const openRow = z
     guildId: row.guild_id,
     channelId: row.channel_id,
     userId: row.user_id,
+    canManageServer: row.can_manage_server,
     createdAt: row.created_at,
     state: row.state,
     attempts: row.attempts,
@@ -98,4 +106,4 @@ export type JournaledInteraction = z.output<typeof openRow>;
 
 /** The columns `openRow` reads, for SELECT and RETURNING lists. */
 export const OPEN_ROW_COLUMNS =
-  'interaction_id, application_id, token, command_name, options, guild_id, channel_id, user_id, created_at, state, attempts';
+  'interaction_id, application_id, token, command_name, options, guild_id, channel_id, user_id, can_manage_server, created_at, state, attempts';

@@ -72,7 +72,7 @@ const expiredRow = z
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** Rows per group-committed INSERT (12 parameters each; PostgreSQL allows 65,535). */
+/** Rows per group-committed INSERT (13 parameters each; PostgreSQL allows 65,535). */
 const MAX_RECORDS_PER_STATEMENT = 200;
 const insertedRow = z.object({ interaction_id: z.string() });
 
@@ -203,7 +203,7 @@ export class InteractionJournal {
       const p = parameters.length;
       values.push(
         `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}::jsonb, $${p + 6}, $${p + 7}, $${p + 8}, ` +
-          `$${p + 9}::timestamptz, $${p + 10}::timestamptz, 'running', $${p + 11}, $${p + 12}::timestamptz, 1)`,
+          `$${p + 9}::timestamptz, $${p + 10}::timestamptz, 'running', $${p + 11}, $${p + 12}::timestamptz, 1, $${p + 13})`,
       );
       parameters.push(
         entry.id,
@@ -218,11 +218,12 @@ export class InteractionJournal {
         iso(at),
         this.workerId,
         iso(at + this.leaseMs),
+        entry.canManageServer ?? false,
       );
     }
     const { rows } = await this.database.query(
       `INSERT INTO interaction_journal (interaction_id, application_id, token, command_name, options, guild_id,
-         channel_id, user_id, created_at, recorded_at, state, claimed_by, lease_until, attempts)
+         channel_id, user_id, created_at, recorded_at, state, claimed_by, lease_until, attempts, can_manage_server)
        VALUES ${values.join(', ')}
        ON CONFLICT (interaction_id) DO NOTHING
        RETURNING interaction_id`,
@@ -369,7 +370,7 @@ export class InteractionJournal {
          AND row.state IN ('pending', 'running')
          AND (row.state = 'pending' OR row.lease_until <= $2::timestamptz)
        RETURNING row.interaction_id, row.application_id, before.token, row.command_name, before.options,
-         row.guild_id, row.channel_id, row.user_id, row.created_at, before.state, row.attempts`,
+         row.guild_id, row.channel_id, row.user_id, row.can_manage_server, row.created_at, before.state, row.attempts`,
       [iso(now - TOKEN_LIFETIME_MS), iso(now), this.maxAttempts],
     );
     const taken: JournaledInteraction[] = [];

@@ -92,6 +92,35 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'server settings, departures and the member permission',
+    // /settings: one row per server, a NULL column meaning "the default" (so a changed default
+    // reaches every server that never set its own). departed_servers: servers the bot was
+    // removed from, whose data a chore deletes after FORGET_GRACE_HOURS unless it is invited
+    // back. can_manage_server: whether the member had Manage Server when the interaction
+    // arrived, so a request resumed after a restart is checked as the live one was.
+    sql: `
+      ALTER TABLE interaction_journal ADD COLUMN can_manage_server boolean NOT NULL DEFAULT false;
+      CREATE TABLE server_settings (
+        guild_id text PRIMARY KEY,
+        image_model text,
+        cooldown_seconds integer,
+        buttons boolean,
+        quiz_channel_id text,
+        retention_days integer,
+        updated_by text,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT server_settings_known_model CHECK (image_model IN ('cnn', 'vit', 'both')),
+        CONSTRAINT server_settings_cooldown_range CHECK (cooldown_seconds BETWEEN 0 AND 300),
+        CONSTRAINT server_settings_retention_range CHECK (retention_days BETWEEN 1 AND 365)
+      );
+      CREATE TABLE departed_servers (
+        guild_id text PRIMARY KEY,
+        left_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Any constant: the advisory lock that keeps two processes starting at once from migrating together. */

@@ -15,6 +15,8 @@ const ERROR_KINDS = {
   teach_duplicate: 'input',
   teach_not_ready: 'input',
   server_only: 'input',
+  // /settings and /forget from a member without Manage Server.
+  not_permitted: 'usage',
   // The image or its download: another image may work.
   attachment_failed: 'image',
   attachment_host: 'image',

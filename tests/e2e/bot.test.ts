@@ -77,6 +77,7 @@ describe('the bot against the Discord emulator', () => {
         'ask',
         'classify',
         'explain',
+        'forget',
         'help',
         'languages',
         'mask',
@@ -86,20 +87,29 @@ describe('the bot against the Discord emulator', () => {
         'saliency',
         'saliency-text',
         'sentiment',
+        'settings',
         'status',
         'stress',
         'stress-text',
         'teach',
+        'Teach this image',
         'tokenize',
       ].sort(),
     );
-    expect(first.stdout).toMatch(/Registered 19 commands to server 200000000000000002/);
+    // Shown only to members who may manage the server (they are still checked when used).
+    const permissions = (name: string): unknown =>
+      (registered.find((command) => command.name === name) as { default_member_permissions?: unknown } | undefined)
+        ?.default_member_permissions;
+    expect(permissions('settings')).toBe('32');
+    expect(permissions('forget')).toBeUndefined();
+    expect(permissions('classify')).toBeUndefined();
+    expect(first.stdout).toMatch(/Registered 22 commands to server 200000000000000002/);
     expect(first.stdout).toMatch(
-      /added: {3}Analyze text, ask, Classify image, classify, explain, help, languages, mask-text, mask, match, preprocess, saliency-text, saliency, sentiment, status, stress-text, stress, teach, tokenize/,
+      /added: {3}Analyze text, ask, Classify image, classify, explain, forget, help, languages, mask-text, mask, match, preprocess, saliency-text, saliency, sentiment, settings, status, stress-text, stress, Teach this image, teach, tokenize/,
     );
     const second = await deploy();
     expect(second.stdout).toMatch(/added: {3}none/);
-    expect(second.stdout).toMatch(/unchanged: 19/);
+    expect(second.stdout).toMatch(/unchanged: 22/);
     expect(emulator.calls.filter((call) => call.method === 'PUT')).toHaveLength(2);
     // Two runs of the deploy script, each a cold tsx start: generous on a loaded CI machine.
   }, 90_000);

@@ -10,7 +10,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
  * 15-minute token, and message/embed limits. It records every REST call. Tests can also make
  * it misbehave as real Discord sometimes does: answer calls with 5xx or 429 or drop their
  * connection (inject), stall attachment downloads (holdDownloads), and drop the gateway
- * connection, with or without a session to resume (dropGateway, invalidateSessions).
+ * connection, with or without a session to resume (dropGateway, invalidateSessions). Members
+ * may have Manage Server (interact's `permissions`), submit a form the bot answered with
+ * (submit), and the bot may be added to and removed from servers (joinGuild, leaveGuild).
  */
 
 export interface RecordedCall {
@@ -33,6 +35,17 @@ export interface InteractionRecord {
   followUps: Array<{ at: number; json: Record<string, unknown> }>;
   deleted: boolean;
   rejections: Array<{ code: number; message: string }>;
+}
+
+/** Who sends an interaction, where, and on what. */
+export interface InteractionOptions {
+  userId?: string;
+  /** 2 a command (default), 3 a button press, 5 a submitted form. */
+  type?: number;
+  guildId?: string;
+  message?: Record<string, unknown>;
+  /** The member's permissions in the channel, a bit set as a decimal string (default: no Manage Server). */
+  permissions?: string;
 }
 
 export interface EmulatorOptions {
@@ -89,6 +102,11 @@ const USER = {
   global_name: 'Student',
   avatar: null,
 };
+/** A member's usual permissions: reading, writing, attaching, using commands; not Manage Server (1 << 5). */
+const MEMBER_PERMISSIONS = '2248473465835073';
+/** The same with Manage Server. */
+export const MANAGER_PERMISSIONS = String(BigInt(MEMBER_PERMISSIONS) | (1n << 5n));
+
 const BOT_USER = { id: APP_ID, username: 'sightread', discriminator: '0', bot: true, avatar: null };
 
 /**
@@ -284,36 +302,7 @@ export class DiscordEmulator {
           resume_gateway_url: `ws://127.0.0.1:${this.port}`,
           application: { id: APP_ID, flags: 0 },
         });
-        this.dispatch('GUILD_CREATE', {
-          id: GUILD_ID,
-          name: 'Study group',
-          unavailable: false,
-          channels: [{ id: CHANNEL_ID, type: 0, name: 'general', guild_id: GUILD_ID }],
-          members: [],
-          roles: [
-            {
-              id: GUILD_ID,
-              name: '@everyone',
-              permissions: '0',
-              position: 0,
-              color: 0,
-              hoist: false,
-              managed: false,
-              mentionable: false,
-            },
-          ],
-          owner_id: USER.id,
-          member_count: 1,
-          joined_at: new Date().toISOString(),
-          emojis: [],
-          stickers: [],
-          features: [],
-          threads: [],
-          stage_instances: [],
-          guild_scheduled_events: [],
-          presences: [],
-          voice_states: [],
-        });
+        this.dispatch('GUILD_CREATE', this.guildObject(GUILD_ID));
       } else if (payload.op === 6) {
         const sessionId = (payload.d as { session_id?: unknown } | null)?.session_id;
         if (typeof sessionId === 'string' && this.sessions.has(sessionId)) {
@@ -325,12 +314,56 @@ export class DiscordEmulator {
     });
   }
 
+  /** A server as GUILD_CREATE carries it: one text channel, the @everyone role, the emulator's user as owner. */
+  private guildObject(id: string): Record<string, unknown> {
+    return {
+      id,
+      name: 'Study group',
+      unavailable: false,
+      channels: [{ id: CHANNEL_ID, type: 0, name: 'general', guild_id: id }],
+      members: [],
+      roles: [
+        {
+          id,
+          name: '@everyone',
+          permissions: '0',
+          position: 0,
+          color: 0,
+          hoist: false,
+          managed: false,
+          mentionable: false,
+        },
+      ],
+      owner_id: USER.id,
+      member_count: 1,
+      joined_at: new Date().toISOString(),
+      emojis: [],
+      stickers: [],
+      features: [],
+      threads: [],
+      stage_instances: [],
+      guild_scheduled_events: [],
+      presences: [],
+      voice_states: [],
+    };
+  }
+
+  /** The bot is added to a server (GUILD_CREATE after READY: discord.js emits guildCreate). */
+  joinGuild(guildId: string): void {
+    this.dispatch('GUILD_CREATE', this.guildObject(guildId));
+  }
+
+  /**
+   * GUILD_DELETE: the bot was removed from the server, or, with `unavailable`, the server is in
+   * an outage (Discord sends `unavailable: true` then, and the bot is still a member).
+   */
+  leaveGuild(guildId: string, options: { unavailable?: boolean } = {}): void {
+    this.dispatch('GUILD_DELETE', { id: guildId, ...(options.unavailable ? { unavailable: true } : {}) });
+  }
+
   /** Sends a slash command (type 1) or message context-menu command (type 3); returns its record. */
   /** An interaction from a member (`userId`) of a server (`guildId`, the emulator's own by default). */
-  interact(
-    data: Record<string, unknown>,
-    options: { userId?: string; type?: number; guildId?: string; message?: Record<string, unknown> } = {},
-  ): InteractionRecord {
+  interact(data: Record<string, unknown>, options: InteractionOptions = {}): InteractionRecord {
     const { record, payload } = this.newInteraction(data, options);
     this.dispatch('INTERACTION_CREATE', payload);
     return record;
@@ -339,7 +372,7 @@ export class DiscordEmulator {
   /** An interaction as Discord sends it (gateway INTERACTION_CREATE, or the body of an HTTP interaction), and its record. */
   private newInteraction(
     data: Record<string, unknown>,
-    options: { userId?: string; type?: number; guildId?: string; message?: Record<string, unknown> },
+    options: InteractionOptions,
   ): { record: InteractionRecord; payload: Record<string, unknown> } {
     const guild = options.guildId ?? GUILD_ID;
     const id = nextId();
@@ -367,7 +400,7 @@ export class DiscordEmulator {
       member: {
         user,
         roles: [],
-        permissions: '2248473465835073',
+        permissions: options.permissions ?? MEMBER_PERMISSIONS,
         joined_at: new Date().toISOString(),
         deaf: false,
         mute: false,
@@ -380,7 +413,7 @@ export class DiscordEmulator {
       authorizing_integration_owners: { '0': guild },
       context: 0,
       attachment_size_limit: 10 * 1024 * 1024,
-      data: options.type === 3 ? data : { id: nextId(), ...data },
+      data: options.type === 3 || options.type === 5 ? data : { id: nextId(), ...data },
       ...(options.message ? { message: options.message } : {}),
     };
     return { record, payload };
@@ -439,7 +472,7 @@ export class DiscordEmulator {
   interactOverHttp(
     endpoint: string,
     data: Record<string, unknown>,
-    options: { userId?: string; type?: number; guildId?: string; message?: Record<string, unknown> } = {},
+    options: InteractionOptions = {},
   ): { record: InteractionRecord; response: Promise<{ status: number; json: Record<string, unknown> | undefined }> } {
     const { record, payload } = this.newInteraction(data, options);
     const response = this.postSigned(endpoint, JSON.stringify(payload)).then((reply) => {
@@ -475,6 +508,29 @@ export class DiscordEmulator {
     return this.interact(
       { custom_id: customId, component_type: 2 },
       { ...options, type: 3, message: { ...this.messageObject(reply, []), components: reply.components ?? [] } },
+    );
+  }
+
+  /**
+   * A member submits the form (modal) an interaction answered with (type 9): a MODAL_SUBMIT
+   * interaction (type 5) with the form's custom_id and each text field's value.
+   */
+  submit(
+    on: InteractionRecord,
+    values: Record<string, string>,
+    options: { userId?: string; guildId?: string; permissions?: string } = {},
+  ): InteractionRecord {
+    if (on.initial?.type !== 9) throw new Error('emulator: that interaction was not answered with a form');
+    const form = on.initial.data as { custom_id: string };
+    return this.interact(
+      {
+        custom_id: form.custom_id,
+        components: Object.entries(values).map(([customId, value]) => ({
+          type: 1,
+          components: [{ type: 4, custom_id: customId, value }],
+        })),
+      },
+      { ...options, type: 5 },
     );
   }
 
@@ -645,6 +701,20 @@ export class DiscordEmulator {
           'Invalid Form Body: deferred responses may only set EPHEMERAL',
           record,
         );
+      if (json.type === 9) {
+        // A form: a custom_id, a title of at most 45 characters and 1-5 rows of components.
+        const rows = Array.isArray(data.components) ? data.components.length : 0;
+        const title = typeof data.title === 'string' ? data.title : '';
+        if (typeof data.custom_id !== 'string' || title.length === 0 || title.length > 45 || rows < 1 || rows > 5)
+          return this.error(
+            response,
+            call,
+            400,
+            50035,
+            'Invalid Form Body: a modal needs custom_id, title and 1-5 rows',
+            record,
+          );
+      }
       if (json.type === 4) {
         const problem = messageLimitError(data);
         if (problem) return this.error(response, call, 400, 50035, `Invalid Form Body: ${problem}`, record);

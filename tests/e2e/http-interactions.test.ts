@@ -169,7 +169,7 @@ describe('the HTTP interactions endpoint', () => {
     it('a body over 1 MB: 413; an unknown interaction type: 400', async () => {
       const huge = JSON.stringify({ type: 2, padding: 'x'.repeat(1024 * 1024) });
       expect((await emulator.postSigned(endpoint, huge)).status).toBe(413);
-      const modal = JSON.stringify({ id: '1', type: 5, application_id: emulator.appId, token: 't', data: {} });
+      const modal = JSON.stringify({ id: '1', type: 6, application_id: emulator.appId, token: 't', data: {} });
       expect((await emulator.postSigned(endpoint, modal)).status).toBe(400);
       const nonsense = JSON.stringify({ type: 99 });
       expect((await emulator.postSigned(endpoint, nonsense)).status).toBe(400);

@@ -23,6 +23,24 @@ describe('fair use', () => {
     expect(waitFor(fair, 'u1', 'classify')).toBe(0);
   });
 
+  it('applies the cooldown the server set instead of the default, and none when it set 0', () => {
+    let now = 0;
+    const fair = new FairUse(5000, () => now);
+    const claim = (user: string, ms: number): number => {
+      const check = fair.claim(user, 'classify', ms);
+      return check.allowed ? 0 : check.waitSeconds;
+    };
+    expect(claim('long', 60_000)).toBe(0);
+    expect(claim('none', 0)).toBe(0);
+    now = 10_000;
+    // Past the default 5 s, still inside the server's 60 s.
+    expect(claim('long', 60_000)).toBe(50);
+    expect(claim('none', 0)).toBe(0);
+    expect(claim('none', 0)).toBe(0);
+    now = 60_000;
+    expect(claim('long', 60_000)).toBe(0);
+  });
+
   it('does not count a refused or failed request against the cooldown: the retry is allowed at once', () => {
     let now = 0;
     const fair = new FairUse(5000, () => now);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { HTTPError, MessageFlags, type Interaction } from 'discord.js';
+import { HTTPError, MessageFlags, PermissionFlagsBits, PermissionsBitField, type Interaction } from 'discord.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/journal/database.js';
 import { snowflakeAt, type InteractionToRecord, type JournaledInteraction } from '../../../src/journal/entry.js';
 import { InteractionJournal } from '../../../src/journal/journal.js';
 import type { Responder, ResponsePayload } from '../../../src/discord/responder.js';
 import { CapturingLogger, embeddedBackend, type TestDatabase } from '../journal/support.js';
-import { slashCommand, type Command } from '../../../src/command/definition.js';
+import { messageCommand, slashCommand, type Command } from '../../../src/command/definition.js';
 import { option } from '../../../src/command/options.js';
 import type { RetryClock } from '../../../src/discord/delivery.js';
 import { RESTART_MESSAGE, RESUME_NOTICE, Router } from '../../../src/discord/router.js';
@@ -64,6 +64,8 @@ class FakeInteraction {
   readonly options: { data: Array<{ name: string; type: number; value: string }> };
   /** Errors the next edits throw, in order. */
   readonly editFailures: Error[] = [];
+  /** The member's permissions, as Discord resolved them (null in a DM). */
+  memberPermissions: PermissionsBitField | null = new PermissionsBitField();
 
   constructor(
     readonly commandName: string,
@@ -84,6 +86,9 @@ class FakeInteraction {
     return false;
   }
   isButton(): boolean {
+    return false;
+  }
+  isModalSubmit(): boolean {
     return false;
   }
   async reply(payload: Record<string, unknown>): Promise<void> {
@@ -140,7 +145,80 @@ const echo = slashCommand({
   toText: (report) => report,
   toEmbeds: (report) => ({ embeds: [{ title: report }], files: [] }),
 });
-const commands = new Map<string, Command>([['echo', echo as Command]]);
+/** `whoami`: says whether the router let it know its user may manage the server. */
+const whoami = slashCommand({
+  name: 'whoami',
+  description: 'Says whether you may manage the server',
+  help: { what: 'Permissions.' },
+  options: { text: option.string('Anything', { required: true }) },
+  positional: ['text'],
+  execute: async ({ place }): Promise<string> => `manager: ${String(place.canManageServer)}`,
+  toJson: (report) => report,
+  toText: (report) => report,
+  toEmbeds: (report) => ({ embeds: [{ title: report }], files: [] }),
+});
+/** `Name it`: a context menu that asks for a name first, then answers with the name and the message's text. */
+const nameIt = messageCommand({
+  name: 'Name it',
+  target: 'text',
+  ask: { title: 'Name it', label: 'Name', maxLength: 20 },
+  help: { what: 'Names a message.' },
+  execute: async ({ options }): Promise<string> => `${options.answer ?? '?'}: ${options.text ?? ''}`,
+  toJson: (report) => report,
+  toText: (report) => report,
+  toEmbeds: (report) => ({ embeds: [{ title: report }], files: [] }),
+});
+const commands = new Map<string, Command>([
+  ['echo', echo as Command],
+  ['whoami', whoami as Command],
+  ['Name it', nameIt as Command],
+]);
+
+/** A message context menu on a message with `content`; records the form it is answered with. */
+class FakeContextMenu extends FakeInteraction {
+  readonly forms: Array<Record<string, unknown>> = [];
+  readonly targetMessage: { content: string; attachments: Map<string, never>; embeds: never[] };
+  constructor(commandName: string, content: string, user: { id: string }, createdTimestamp: number) {
+    super(commandName, '', user, createdTimestamp);
+    this.targetMessage = { content, attachments: new Map<string, never>(), embeds: [] };
+  }
+  override isChatInputCommand(): boolean {
+    return false;
+  }
+  override isMessageContextMenuCommand(): boolean {
+    return true;
+  }
+  async showModal(form: Record<string, unknown>): Promise<void> {
+    this.replied = true;
+    this.forms.push(form);
+  }
+}
+
+/** A submitted form (MODAL_SUBMIT) with a custom_id and its text fields. */
+class FakeFormSubmit extends FakeInteraction {
+  readonly fields: { getTextInputValue: (id: string) => string };
+  constructor(
+    readonly customId: string,
+    values: Record<string, string>,
+    user: { id: string },
+    createdTimestamp: number,
+  ) {
+    super('', '', user, createdTimestamp);
+    this.fields = {
+      getTextInputValue: (id) => {
+        const value = values[id];
+        if (value === undefined) throw new Error(`no field ${id}`);
+        return value;
+      },
+    };
+  }
+  override isChatInputCommand(): boolean {
+    return false;
+  }
+  override isModalSubmit(): boolean {
+    return true;
+  }
+}
 
 // These tests follow the acknowledged path ("thinking…", then an edit); the inline answer has its own below.
 const services = testServices({ COOLDOWN_SECONDS: '30', INFERENCE_SLOTS: '1', QUEUE_MAX: '1', INLINE_ANSWER_MS: '0' });
@@ -437,6 +515,35 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
     });
   });
 
+  it('journals whether the member may manage the server, and a resumed request gets what was journaled', async () => {
+    const { router, journal, clock } = setupJournaled();
+    const interaction = new FakeInteraction('whoami', 'hi', { id: '600000000000000777' }, clock.now());
+    interaction.memberPermissions = new PermissionsBitField(PermissionFlagsBits.ManageGuild);
+    await handled(router, interaction);
+    expect(interaction.answer).toBe('manager: true');
+    expect(await stored(interaction.id)).toMatchObject({ state: 'done', can_manage_server: true });
+
+    // After a restart only the journal is left: the permission comes from the row, not a live interaction.
+    const later = new FakeInteraction('whoami', 'hi', { id: '600000000000000778' }, clock.now());
+    await journal.record({
+      id: later.id,
+      applicationId: later.applicationId,
+      token: later.token,
+      commandName: 'whoami',
+      options: { text: 'hi' },
+      guildId: later.guildId,
+      channelId: later.channelId,
+      userId: later.user.id,
+      canManageServer: true,
+    });
+    await journal.release();
+    const entry = (await journal.claim(later.id)) as JournaledInteraction;
+    expect(entry.canManageServer).toBe(true);
+    const responder = new RecordingResponder();
+    await router.resume(entry, responder);
+    expect((responder.sent.at(-1)!.payload!.embeds as Array<{ title: string }>)[0]!.title).toBe('manager: true');
+  });
+
   it('tells the user of an interaction the journal gave up on, privately, instead of leaving "thinking…"', async () => {
     const { router, clock } = setupJournaled();
     const responder = new RecordingResponder();
@@ -450,6 +557,7 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
         guildId: null,
         channelId: null,
         userId: '600000000000000001',
+        canManageServer: false,
         createdAt: new Date(clock.now()),
         state: 'pending',
         attempts: 3,
@@ -461,6 +569,51 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
       content: expect.stringMatching(/could not answer this \/classify: I stopped while working on it 3 times/),
       ephemeral: true,
     });
+  });
+});
+
+describe('the router and the member', () => {
+  it("tells the command whether the member may manage the server, from the interaction's permissions", async () => {
+    const { router, clock } = setup();
+    const ask = (permissions: PermissionsBitField | null): FakeInteraction => {
+      const interaction = new FakeInteraction('whoami', 'hi', { id: `user-${(users += 1)}` }, clock.now());
+      interaction.memberPermissions = permissions;
+      return interaction;
+    };
+    const manager = new PermissionsBitField([PermissionFlagsBits.ManageGuild, PermissionFlagsBits.SendMessages]);
+    expect((await handled(router, ask(manager))).answer).toBe('manager: true');
+    expect((await handled(router, ask(new PermissionsBitField(PermissionFlagsBits.SendMessages)))).answer).toBe(
+      'manager: false',
+    );
+    expect((await handled(router, ask(null))).answer).toBe('manager: false');
+  });
+
+  it("asks a context menu's question in a form, then runs it with the answer; an unknown form is refused privately", async () => {
+    const { router, clock } = setup();
+    const user = { id: `user-${(users += 1)}` };
+    const menu = new FakeContextMenu('Name it', 'a photo of our cat', user, clock.now());
+    await handled(router, menu);
+    expect(menu.sent).toEqual([]);
+    const form = menu.forms[0]!;
+    expect(form).toMatchObject({
+      title: 'Name it',
+      components: [{ type: 1, components: [{ type: 4, custom_id: 'answer', label: 'Name', max_length: 20 }] }],
+    });
+    expect(form.custom_id).toMatch(/^sr1m:[A-Za-z0-9_-]{16}$/);
+
+    const submitted = await handled(
+      router,
+      new FakeFormSubmit(String(form.custom_id), { answer: 'Whiskers' }, user, clock.now()),
+    );
+    expect(submitted.sent.map((sent) => sent.kind)).toEqual(['defer', 'edit']);
+    expect(submitted.answer).toBe('Whiskers: a photo of our cat');
+
+    const forged = await handled(
+      router,
+      new FakeFormSubmit('sr1m:AAAAAAAAAAAAAAAA', { answer: 'x' }, user, clock.now()),
+    );
+    expect(forged.answer).toMatch(/This form has expired/);
+    expect(forged.sent[0]!.payload!.flags).toBe(MessageFlags.Ephemeral);
   });
 });
 

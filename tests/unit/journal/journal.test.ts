@@ -137,6 +137,7 @@ for (const backend of BACKENDS) {
         guildId: interaction.guildId,
         channelId: interaction.channelId,
         userId: interaction.userId,
+        canManageServer: false,
         createdAt: new Date(T0),
         state: 'running',
         attempts: 1,

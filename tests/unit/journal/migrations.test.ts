@@ -17,7 +17,15 @@ import {
 
 const LATEST = Math.max(...MIGRATIONS.map((migration) => migration.version));
 const LATEST_ROWS = MIGRATIONS.map(({ version }) => ({ version }));
-const TABLES = ['interaction_journal', 'schema_migrations', 'teach_classes', 'teach_examples', 'teach_models'];
+const TABLES = [
+  'departed_servers',
+  'interaction_journal',
+  'schema_migrations',
+  'server_settings',
+  'teach_classes',
+  'teach_examples',
+  'teach_models',
+];
 
 const tables = async (db: TestDatabase): Promise<string[]> =>
   (
