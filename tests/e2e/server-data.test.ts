@@ -24,8 +24,10 @@ const nextMember = (): string => String(760000000000000000n + BigInt((members +=
 const teacher = nextMember();
 let shade = 0;
 
+// Every request is acknowledged first and so journaled (INLINE_ANSWER_MS=0): the test reads what
+// the journal kept of each, e.g. who may manage the server.
 const start = (extra: Record<string, string> = {}): Promise<BotProcess> =>
-  startBot(emulator, { DATA_DIR: dataDir, COOLDOWN_SECONDS: '0', ...extra });
+  startBot(emulator, { DATA_DIR: dataDir, COOLDOWN_SECONDS: '0', INLINE_ANSWER_MS: '0', ...extra });
 
 /** Stops the bot cleanly, so that its database can be opened here. */
 async function stop(): Promise<void> {
