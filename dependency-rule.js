@@ -18,6 +18,7 @@ export const LAYERS = {
   knowledge: ['src/knowledge'],
   journal: ['src/journal'],
   teach: ['src/teach'],
+  quiz: ['src/quiz'],
   services: ['src/app.ts'],
   command: ['src/command'],
   commands: ['commands'],
@@ -41,11 +42,25 @@ export const ALLOWED = {
   journal: ['util', 'config'],
   // /teach: the probe, its per-server rows (in the journal's database) and the images it embeds.
   teach: ['vision', 'journal', 'util', 'config'],
-  services: ['vision', 'text', 'knowledge', 'journal', 'teach', 'inference', 'models', 'render', 'util', 'config'],
+  // /quiz: rounds built from real model results, held and scored in the journal's database.
+  quiz: ['vision', 'text', 'knowledge', 'journal', 'util', 'config'],
+  services: [
+    'vision',
+    'text',
+    'knowledge',
+    'journal',
+    'teach',
+    'quiz',
+    'inference',
+    'models',
+    'render',
+    'util',
+    'config',
+  ],
   command: ['services', 'render', 'util', 'config'],
   // Commands compute through the services' facades: never the engine or the model store.
-  commands: ['command', 'services', 'vision', 'text', 'knowledge', 'teach', 'render', 'util', 'config'],
-  discord: ['command', 'commands', 'services', 'journal', 'render', 'util', 'config'],
+  commands: ['command', 'services', 'vision', 'text', 'knowledge', 'teach', 'quiz', 'render', 'util', 'config'],
+  discord: ['command', 'commands', 'services', 'journal', 'quiz', 'render', 'util', 'config'],
   cli: ['command', 'commands', 'services', 'journal', 'render', 'util', 'config'],
   // The entry points open the journal first: an unusable DATA_DIR stops start-up with its exit code.
   entry: ['discord', 'cli', 'command', 'services', 'journal', 'util', 'config'],

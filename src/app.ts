@@ -6,6 +6,8 @@ import { loadTopics, type Topic } from './knowledge/topics.js';
 import { loadManifest } from './models/manifest.js';
 import { ModelStore } from './models/store.js';
 import type { Database } from './journal/database.js';
+import { QuizService } from './quiz/service.js';
+import { QuizStore } from './quiz/store.js';
 import { TeachService } from './teach/service.js';
 import { TeachStore } from './teach/store.js';
 import { warmChartText } from './render/chart.js';
@@ -52,6 +54,8 @@ export interface ServicesOptions {
   clock?: Clock;
   /** The journal's database, where /teach keeps each server's classes; without it /teach says so. */
   database?: Database;
+  /** /quiz's randomness (which kind, image, sentence, list order); Math.random unless a test seeds it. */
+  random?: () => number;
 }
 
 /**
@@ -72,7 +76,9 @@ export class Services {
   private readonly modelStates = new Map<string, ModelState>();
   private notes: ReadonlyMap<string, Topic> | undefined;
   private teaching: TeachService | undefined;
+  private quizzing: QuizService | undefined;
   private readonly database: Database | undefined;
+  private readonly random: (() => number) | undefined;
 
   constructor(
     readonly config: Config,
@@ -81,6 +87,7 @@ export class Services {
   ) {
     this.clock = options.clock ?? systemClock;
     this.database = options.database;
+    this.random = options.random;
     this.precision = preferredPrecision(config);
     this.store = new ModelStore({
       manifest: loadManifest(config.MODELS_MANIFEST),
@@ -153,6 +160,21 @@ export class Services {
       maxServerBytes: this.config.TEACH_MAX_SERVER_KIB * 1024,
     });
     return this.teaching;
+  }
+
+  /** /quiz: rounds from the real models, held and scored in the journal's database (without one, practice only). */
+  get quiz(): QuizService {
+    this.quizzing ??= new QuizService({
+      store: this.database ? new QuizStore(this.database) : undefined,
+      vision: this.vision,
+      text: this.text,
+      roundSeconds: this.config.QUIZ_ROUND_SECONDS,
+      textMaxChars: this.config.TEXT_MAX_CHARS,
+      clock: this.clock,
+      logger: this.logger,
+      ...(this.random ? { random: this.random } : {}),
+    });
+    return this.quizzing;
   }
 
   /** The /ask chain; LangChain is loaded only when someone first asks. */
@@ -272,6 +294,7 @@ export class Services {
   }
 
   async dispose(): Promise<void> {
+    this.quizzing?.close();
     this.store.close();
     await this.engine.dispose();
   }

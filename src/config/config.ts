@@ -104,6 +104,8 @@ const schema = z
     TEACH_MAX_EXAMPLES_PER_CLASS: positiveInt.max(1000).default(32),
     /** Per-server cap on what /teach stores (embeddings and the probe), in KiB. */
     TEACH_MAX_SERVER_KIB: positiveInt.default(4096),
+    /** How long a /quiz round takes answers before its reveal; within the 15 minutes the reply's token lives. */
+    QUIZ_ROUND_SECONDS: positiveInt.min(2).max(600).default(30),
   })
   .superRefine((env, ctx) => {
     if (env.LLM_PROVIDER !== 'none' && !env.LLM_MODEL) {

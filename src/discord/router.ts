@@ -21,6 +21,9 @@ import { chatInputOptions, messageOptions, resolveOptions } from './options.js';
 import { interactionResponder, type Responder, type ResponsePayload } from './responder.js';
 import { HeldInputs, followUpOptions, followUpRow, parseButton, type HeldInput } from './buttons.js';
 import type { InteractionJournal } from '../journal/journal.js';
+import { parseQuizButton, type QuizButton } from '../quiz/ids.js';
+import type { AnswerOutcome } from '../quiz/store.js';
+import { ButtonStyle, ComponentType, type APIButtonComponent } from 'discord-api-types/v10';
 import type { JournaledInteraction, JournaledOptions } from '../journal/entry.js';
 
 /** An interaction that runs a command: a slash command, a context menu, or a button under a result. */
@@ -62,6 +65,9 @@ interface Job {
   command: Command;
   userId: string;
   guildId: string | null;
+  channelId: string | null;
+  /** The interaction's application id and token: what a command that edits its reply later keeps. */
+  reply: { applicationId: string; token: string };
   /** Option values, attachments as references still to download. */
   options: JournaledOptions;
   responder: Responder;
@@ -105,6 +111,24 @@ const ordinal = (n: number): string => {
 export function waitingLine(notice: WaitNotice): string {
   const seconds = Math.max(1, Math.round(notice.estimatedWaitMs / 1000));
   return `Waiting for a turn at the models: ${ordinal(notice.position)} in line, about ${seconds} s.`;
+}
+
+/** What a member who pressed a quiz answer sees, privately. */
+export function quizAnswerMessage(outcome: AnswerOutcome, now: number): string {
+  switch (outcome.status) {
+    case 'recorded': {
+      const seconds = Math.max(1, Math.ceil((outcome.deadline - now) / 1000));
+      return `Your answer is in: ${outcome.label}. The answer is revealed when the round ends, in about ${seconds} s.`;
+    }
+    case 'already':
+      return 'You already answered this round: one answer per member per round.';
+    case 'ended':
+      return 'This round has ended: answers are no longer taken. Start a new one with `/quiz`.';
+    case 'unknown':
+      return 'I do not know this quiz round here (it may be from another server, or deleted). Start a new one with `/quiz`.';
+    case 'invalid_choice':
+      return 'That is not one of this round’s answers.';
+  }
 }
 
 /** Settles when `work` does, or rejects with the signal's reason as soon as it aborts; `work` is left to finish unobserved. */
@@ -233,6 +257,9 @@ export class Router {
   }
 
   private async run(interaction: CommandInteraction, stop: AbortSignal): Promise<void> {
+    // A quiz answer is not a command run: recorded and acknowledged privately at once.
+    const quizAnswer = interaction.isButton() ? parseQuizButton(interaction.customId) : undefined;
+    if (interaction.isButton() && quizAnswer) return this.answerQuiz(interaction, quizAnswer);
     const started = performance.now();
     const receivedAt = this.clock.now();
     const requestId = randomUUID();
@@ -337,6 +364,8 @@ export class Router {
       command,
       userId: interaction.user.id,
       guildId: interaction.guildId,
+      channelId: interaction.channelId,
+      reply: { applicationId: interaction.applicationId, token: interaction.token },
       options,
       responder: interactionResponder(interaction),
       deadline: replyDeadline(interaction.createdTimestamp, request.receivedAt),
@@ -453,6 +482,8 @@ export class Router {
       command,
       userId: entry.userId,
       guildId: entry.guildId,
+      channelId: entry.channelId,
+      reply: { applicationId: entry.applicationId, token: entry.token },
       options: entry.options,
       responder,
       deadline: delivery.deadline,
@@ -557,6 +588,8 @@ export class Router {
         runCommand(command, raw, this.services, progress, job.requestId, {
           guildId: job.guildId ?? undefined,
           userId: job.userId,
+          channelId: job.channelId ?? undefined,
+          reply: job.reply,
         }),
         signal,
       );
@@ -566,7 +599,12 @@ export class Router {
       await unlessAborted(acknowledged, signal);
       finished = true;
       // Computed once: a reply Discord does not take at first is sent again as it is.
-      await this.reply(responder, reply, delivery, this.followUpButtons(command, job.options));
+      await this.reply(
+        responder,
+        reply,
+        delivery,
+        this.answerButtons(command, report) ?? this.followUpButtons(command, job.options),
+      );
       metrics.requests.inc({ command: command.name, outcome: 'ok' });
       log.info({ ms: Math.round(performance.now() - job.started) }, 'command answered');
       if (journaled) await this.finishJournal(job.id, 'done', log);
@@ -658,6 +696,50 @@ export class Router {
     timer.unref();
     stop.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
     return stop;
+  }
+
+  /** A command's own buttons under this report's reply (quiz answers), or undefined for none. */
+  private answerButtons(command: Command, report: unknown): ResponsePayload['components'] {
+    const buttons = command.answerButtons?.(report as never);
+    if (!buttons?.length) return undefined;
+    const components = buttons.slice(0, 5).map((button): APIButtonComponent => ({
+      type: ComponentType.Button,
+      style: ButtonStyle.Primary,
+      label: clip(button.label, 80),
+      custom_id: button.customId,
+    }));
+    return [{ type: ComponentType.ActionRow, components }];
+  }
+
+  /**
+   * A press of a quiz answer button: one answer per member per round, taken only while the round
+   * runs, in the server the round belongs to. Recorded, then acknowledged privately; nothing public.
+   */
+  private async answerQuiz(interaction: ButtonInteraction, press: QuizButton): Promise<void> {
+    const log = this.requestLog(randomUUID(), 'quiz', interaction.user.id, interaction.guildId, interaction.id);
+    if (!interaction.guildId) {
+      await this.rejectEphemeral(interaction, 'Quiz rounds belong to a server; this one is not here.');
+      return;
+    }
+    let outcome: AnswerOutcome;
+    try {
+      outcome = await this.services.quiz.answer({
+        roundId: press.round,
+        guildId: interaction.guildId,
+        userId: interaction.user.id,
+        choice: press.choice,
+      });
+    } catch (error) {
+      if (isUserFacing(error)) {
+        await this.rejectEphemeral(interaction, `⚠️ ${error.message}`);
+        return;
+      }
+      log.error({ err: error }, 'could not record a quiz answer');
+      await this.rejectEphemeral(interaction, 'I could not record your answer just now; please press again.');
+      return;
+    }
+    log.info({ round: press.round, status: outcome.status }, 'quiz answer');
+    await this.rejectEphemeral(interaction, quizAnswerMessage(outcome, this.clock.now()));
   }
 
   /** The buttons under a reply: its follow-ups this bot has, on the input held for them. */

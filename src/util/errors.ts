@@ -15,6 +15,8 @@ const ERROR_KINDS = {
   teach_duplicate: 'input',
   teach_not_ready: 'input',
   server_only: 'input',
+  // /quiz: a kind whose models are not installed, or a round that cannot be made from the input.
+  quiz_unavailable: 'model',
   // The image or its download: another image may work.
   attachment_failed: 'image',
   attachment_host: 'image',
