@@ -69,14 +69,15 @@ export default slashCommand({
 
   async execute({ options, services, place }): Promise<QuizReport> {
     const guildId = place.guildId;
-    if (!guildId) {
+    // A live round (on Discord) and the board belong to a server; the CLI's practice round needs none.
+    if (!guildId && (place.reply || options.kind === 'scores')) {
       throw new UserFacingError(
         "/quiz works in a server: each server has its own rounds and scores. Use it in one of your server's channels.",
         { code: 'server_only' },
       );
     }
     if (options.kind === 'scores')
-      return { action: 'scores', board: await services.quiz.scores(guildId, place.userId) };
+      return { action: 'scores', board: await services.quiz.scores(guildId ?? '', place.userId) };
     const kind = QUIZ_KINDS.find((entry) => entry === options.kind);
     if (options.image && (kind === 'tokenizer' || kind === 'agree'))
       throw new UserFacingError(`A ${kind} round is about a sentence: give text:, not an image.`, {
@@ -90,7 +91,7 @@ export default slashCommand({
       kind,
       image: options.image,
       text: options.text,
-      guildId,
+      guildId: guildId ?? '',
       channelId: place.channelId ?? null,
       userId: place.userId ?? null,
       reply: place.reply,

@@ -83,6 +83,7 @@ describe('the bot against the Discord emulator', () => {
         'mask-text',
         'match',
         'preprocess',
+        'quiz',
         'saliency',
         'saliency-text',
         'sentiment',
@@ -93,13 +94,13 @@ describe('the bot against the Discord emulator', () => {
         'tokenize',
       ].sort(),
     );
-    expect(first.stdout).toMatch(/Registered 19 commands to server 200000000000000002/);
+    expect(first.stdout).toMatch(/Registered 20 commands to server 200000000000000002/);
     expect(first.stdout).toMatch(
-      /added: {3}Analyze text, ask, Classify image, classify, explain, help, languages, mask-text, mask, match, preprocess, saliency-text, saliency, sentiment, status, stress-text, stress, teach, tokenize/,
+      /added: {3}Analyze text, ask, Classify image, classify, explain, help, languages, mask-text, mask, match, preprocess, quiz, saliency-text, saliency, sentiment, status, stress-text, stress, teach, tokenize/,
     );
     const second = await deploy();
     expect(second.stdout).toMatch(/added: {3}none/);
-    expect(second.stdout).toMatch(/unchanged: 19/);
+    expect(second.stdout).toMatch(/unchanged: 20/);
     expect(emulator.calls.filter((call) => call.method === 'PUT')).toHaveLength(2);
     // Two runs of the deploy script, each a cold tsx start: generous on a loaded CI machine.
   }, 90_000);

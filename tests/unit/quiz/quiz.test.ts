@@ -149,6 +149,9 @@ for (const backend of BACKENDS) {
         /tokenizer round cannot run here: it needs at least two/,
       );
       expect(await refused(run({ kind: 'scores' }, { userId: 'u1' }))).toMatch(/works in a server/);
+      expect(
+        await refused(run({ kind: 'agree' }, { userId: 'u1', reply: { applicationId: 'a', token: 't' } })),
+      ).toMatch(/works in a server/);
       expect(await refused(run({ kind: 'agree', image: { name: 'x.png', bytes: picture } }, live('g1', 't')))).toMatch(
         /about a sentence/,
       );
