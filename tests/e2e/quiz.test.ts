@@ -63,6 +63,18 @@ describe('/quiz in a channel', () => {
       /already answered this round: one answer per member/,
     );
 
+    // A member of another server pressing a copy of the button (a forged press) reaches nothing of this one.
+    const foreign = emulator.interact(
+      { custom_id: cnnButton.custom_id, component_type: 2 },
+      {
+        type: 3,
+        guildId: '200000000000000099',
+        userId: member(5),
+        message: { ...emulator.message('a copied question'), components: question.json.components },
+      },
+    );
+    expect(await privateAnswer(foreign)).toMatch(/I do not know this quiz round here/);
+
     // The timer reveals the round by editing the question: answer, who got it, the note; no more buttons.
     const reveal = await until(
       () => asked.edits.find((edit) => String(embedOf(edit.json)?.title ?? '').endsWith('— answer')),

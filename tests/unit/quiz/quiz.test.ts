@@ -194,6 +194,53 @@ for (const backend of BACKENDS) {
       );
     });
 
+    it('keeps a round across a restart: the next process reveals it once its deadline has passed, not before', async () => {
+      const before = new ManualClock(Date.UTC(2026, 0, 2, 9));
+      const first = new Services(testConfig({ QUIZ_ROUND_SECONDS: '30' }), silentLogger, {
+        database: db.database,
+        clock: before,
+        random: seededRandom(3),
+      });
+      const report = (await runCommand(
+        quiz,
+        { kind: 'agree' },
+        first,
+        undefined,
+        undefined,
+        live('g4', 'tok-4'),
+      )) as Round;
+      expect(
+        await first.quiz.answer({ roundId: report.id!, guildId: 'g4', userId: 'u1', choice: report.content.correct }),
+      ).toMatchObject({ status: 'recorded' });
+      // The process stops before the deadline: its timer goes with it.
+      first.quiz.close();
+      const after = new ManualClock(before.now() + 10_000);
+      const second = new Services(testConfig({ QUIZ_ROUND_SECONDS: '30' }), silentLogger, {
+        database: db.database,
+        clock: after,
+      });
+      const shown: RevealedRound[] = [];
+      second.quiz.onReveal(async (round) => {
+        shown.push(round);
+      });
+      try {
+        // The start-up chore finds it still running and sets a timer for its deadline.
+        // (Rounds earlier tests left open elsewhere are past their deadline on this clock and revealed now.)
+        await second.quiz.revealDue();
+        const g4 = (): RevealedRound[] => shown.filter((round) => round.round.guildId === 'g4');
+        expect(g4()).toEqual([]);
+        expect(after.pending).toEqual([20_000]);
+        after.advance(20_000);
+        await second.quiz.revealDue();
+        expect(g4().map((round) => [round.round.id, round.token, round.scored.map((answer) => answer.points)])).toEqual(
+          [[report.id, 'tok-4', [2]]],
+        );
+      } finally {
+        await first.dispose();
+        await second.dispose();
+      }
+    });
+
     it('forgets a member (answers and score) and a server (rounds, answers, scores) without touching another server', async () => {
       const count = async (table: string, guildId: string): Promise<number> =>
         Number(
