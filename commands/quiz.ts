@@ -106,7 +106,7 @@ export default slashCommand({
   },
 
   toJson(report) {
-    if (report.action === 'scores') return report.board;
+    if (report.action === 'scores') return { ...report.board, own: report.board.own ?? null };
     const { content } = report;
     return {
       id: report.id ?? null,

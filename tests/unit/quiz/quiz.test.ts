@@ -156,6 +156,18 @@ for (const backend of BACKENDS) {
         /about a sentence/,
       );
       expect(await refused(run({ kind: 'model', text: 'hello' }, live('g1', 't')))).toMatch(/about a picture/);
+      // Without CLIP installed, the CLIP round says so (and a random kind for a picture, CLIP drawn first, falls back to the model round).
+      const noClip = new Services(testConfig({ CLIP_MODEL: 'absent-clip' }), silentLogger, { random: () => 0 });
+      try {
+        const image = { name: 'noise.png', bytes: picture };
+        expect(await refused(runCommand(quiz, { kind: 'clip', image }, noClip))).toMatch(
+          /^The clip round cannot run here: CLIP is not installed \(.+\)/,
+        );
+        const fallback = (await runCommand(quiz, { image }, noClip)) as Round;
+        expect(fallback.content.kind).toBe('model');
+      } finally {
+        await noClip.dispose();
+      }
       const noDatabase = new Services(testConfig(), silentLogger);
       try {
         expect(
