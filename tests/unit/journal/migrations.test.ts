@@ -17,7 +17,16 @@ import {
 
 const LATEST = Math.max(...MIGRATIONS.map((migration) => migration.version));
 const LATEST_ROWS = MIGRATIONS.map(({ version }) => ({ version }));
-const TABLES = ['interaction_journal', 'schema_migrations', 'teach_classes', 'teach_examples', 'teach_models'];
+const TABLES = [
+  'interaction_journal',
+  'quiz_answers',
+  'quiz_rounds',
+  'quiz_scores',
+  'schema_migrations',
+  'teach_classes',
+  'teach_examples',
+  'teach_models',
+];
 
 const tables = async (db: TestDatabase): Promise<string[]> =>
   (
