@@ -41,6 +41,8 @@ COPY models/vader ./models/vader
 # WordNet 3.0's exception lists (WordNet licence), read by src/text/preprocess/wordnet.ts for /preprocess.
 COPY models/wordnet ./models/wordnet
 COPY prompts ./prompts
+# /quiz's built-in images (public domain / CC0, see assets/quiz/README.md).
+COPY assets ./assets
 RUN mkdir -p /models /data && chown node:node /models /data
 USER node
 # /data: the interaction journal (embedded PostgreSQL), unless DATABASE_URL names a server.

@@ -19,6 +19,7 @@ export const LAYERS = {
   journal: ['src/journal'],
   teach: ['src/teach'],
   serverData: ['src/server-data'],
+  quiz: ['src/quiz'],
   services: ['src/app.ts'],
   command: ['src/command'],
   commands: ['commands'],
@@ -43,7 +44,9 @@ export const ALLOWED = {
   // /teach: the probe, its per-server rows (in the journal's database) and the images it embeds.
   teach: ['vision', 'journal', 'util', 'config'],
   // What the bot stores per server (teach, settings, …): settings, /forget, departures, retention.
-  serverData: ['journal', 'util', 'config'],
+  serverData: ['journal', 'quiz', 'util', 'config'],
+  // /quiz: rounds built from real model results, held and scored in the journal's database.
+  quiz: ['vision', 'text', 'knowledge', 'journal', 'util', 'config'],
   services: [
     'vision',
     'text',
@@ -51,6 +54,7 @@ export const ALLOWED = {
     'journal',
     'teach',
     'serverData',
+    'quiz',
     'inference',
     'models',
     'render',
@@ -59,8 +63,20 @@ export const ALLOWED = {
   ],
   command: ['services', 'render', 'util', 'config'],
   // Commands compute through the services' facades: never the engine or the model store.
-  commands: ['command', 'services', 'vision', 'text', 'knowledge', 'teach', 'serverData', 'render', 'util', 'config'],
-  discord: ['command', 'commands', 'services', 'journal', 'serverData', 'render', 'util', 'config'],
+  commands: [
+    'command',
+    'services',
+    'vision',
+    'text',
+    'knowledge',
+    'teach',
+    'quiz',
+    'serverData',
+    'render',
+    'util',
+    'config',
+  ],
+  discord: ['command', 'commands', 'services', 'journal', 'quiz', 'serverData', 'render', 'util', 'config'],
   cli: ['command', 'commands', 'services', 'journal', 'render', 'util', 'config'],
   // The entry points open the journal first: an unusable DATA_DIR stops start-up with its exit code.
   entry: ['discord', 'cli', 'command', 'services', 'journal', 'util', 'config'],

@@ -6,6 +6,8 @@ import { loadTopics, type Topic } from './knowledge/topics.js';
 import { loadManifest } from './models/manifest.js';
 import { ModelStore } from './models/store.js';
 import type { Database } from './journal/database.js';
+import { QuizService } from './quiz/service.js';
+import { QuizStore } from './quiz/store.js';
 import { TeachService } from './teach/service.js';
 import { TeachStore } from './teach/store.js';
 import { ServerData } from './server-data/service.js';
@@ -54,6 +56,8 @@ export interface ServicesOptions {
   clock?: Clock;
   /** The journal's database, where /teach keeps each server's classes; without it /teach says so. */
   database?: Database;
+  /** /quiz's randomness (which kind, image, sentence, list order); Math.random unless a test seeds it. */
+  random?: () => number;
 }
 
 /**
@@ -75,7 +79,9 @@ export class Services {
   private notes: ReadonlyMap<string, Topic> | undefined;
   private teaching: TeachService | undefined;
   private stored: ServerData | undefined;
+  private quizzing: QuizService | undefined;
   private readonly database: Database | undefined;
+  private readonly random: (() => number) | undefined;
   /** Each server's /settings (defaults without a database), cached; the router reads them on every request. */
   readonly settings: SettingsService;
 
@@ -89,6 +95,7 @@ export class Services {
     this.settings = new SettingsService(this.database ? new SettingsStore(this.database) : undefined, config, () =>
       this.clock.now(),
     );
+    this.random = options.random;
     this.precision = preferredPrecision(config);
     this.store = new ModelStore({
       manifest: loadManifest(config.MODELS_MANIFEST),
@@ -176,6 +183,21 @@ export class Services {
       onForgotten: (guildId) => this.settings.invalidate(guildId),
     });
     return this.stored;
+  }
+
+  /** /quiz: rounds from the real models, held and scored in the journal's database (without one, practice only). */
+  get quiz(): QuizService {
+    this.quizzing ??= new QuizService({
+      store: this.database ? new QuizStore(this.database) : undefined,
+      vision: this.vision,
+      text: this.text,
+      roundSeconds: this.config.QUIZ_ROUND_SECONDS,
+      textMaxChars: this.config.TEXT_MAX_CHARS,
+      clock: this.clock,
+      logger: this.logger,
+      ...(this.random ? { random: this.random } : {}),
+    });
+    return this.quizzing;
   }
 
   /** The /ask chain; LangChain is loaded only when someone first asks. */
@@ -295,6 +317,7 @@ export class Services {
   }
 
   async dispose(): Promise<void> {
+    this.quizzing?.close();
     this.store.close();
     await this.engine.dispose();
   }

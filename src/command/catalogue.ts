@@ -70,6 +70,7 @@ const ORDER = [
   'preprocess',
   'explain',
   'ask',
+  'quiz',
   'status',
   'help',
 ];

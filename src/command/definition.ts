@@ -47,7 +47,17 @@ export interface RichReply {
 /** What a command may use: the model services' facades, the notes, configuration, never the engine or store. */
 export type CommandServices = Pick<
   Services,
-  'vision' | 'text' | 'teach' | 'settings' | 'serverData' | 'topics' | 'assistant' | 'config' | 'logger' | 'status'
+  | 'vision'
+  | 'text'
+  | 'teach'
+  | 'quiz'
+  | 'settings'
+  | 'serverData'
+  | 'topics'
+  | 'assistant'
+  | 'config'
+  | 'logger'
+  | 'status'
 >;
 
 /** Where a command was used: the server (absent in a DM) and who asked. The CLI's --server sets the server. */
@@ -59,6 +69,12 @@ export interface CommandPlace {
    * interaction arrived and journaled with it); the terminal's operator may. Absent: may not.
    */
   canManageServer?: boolean | undefined;
+  channelId?: string | undefined;
+  /**
+   * The interaction the reply goes through, on Discord: what a command that edits its reply later
+   * (a /quiz round's reveal) keeps. Absent in the CLI.
+   */
+  reply?: { applicationId: string; token: string } | undefined;
 }
 
 export interface CommandContext<Options> {
@@ -89,11 +105,22 @@ export interface FollowUp {
   command: string;
 }
 
+/** A button of a command's own under its reply (a quiz answer), with an id the command made. */
+export interface AnswerButton {
+  label: string;
+  customId: string;
+}
+
 interface CommandBase<Report> {
   name: string;
   help: CommandHelp;
   /** Buttons under the reply, in order (at most five). */
   followUps?: readonly FollowUp[];
+  /**
+   * Buttons of the command's own under this report's reply, instead of the follow-ups (at most
+   * five): their presses are handled before the follow-up path, by id.
+   */
+  answerButtons?(report: Report): readonly AnswerButton[] | undefined;
   /** Runs model inference: on Discord it waits its turn in the fair queue; cheap commands never wait behind it. */
   usesModels?: boolean;
   /** Keeps per-server rows in the database (the CLI opens it only for these). */

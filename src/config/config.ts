@@ -124,6 +124,8 @@ const schema = z
     SERVER_DATA_RETENTION_DAYS: positiveInt.max(365).default(365),
     /** Hours after the bot is removed from a server before that server's data is deleted (a re-invite within it keeps it). */
     FORGET_GRACE_HOURS: nonNegativeInt.max(24 * 365).default(72),
+    /** How long a /quiz round takes answers before its reveal; within the 15 minutes the reply's token lives. */
+    QUIZ_ROUND_SECONDS: positiveInt.min(2).max(600).default(30),
   })
   .superRefine((env, ctx) => {
     if (env.INTERACTIONS_PORT !== undefined && !env.DISCORD_PUBLIC_KEY) {

@@ -7,7 +7,11 @@ import type { Services } from '../app.js';
 import type { Command } from '../command/definition.js';
 import type { Database } from '../journal/database.js';
 import type { InteractionJournal } from '../journal/journal.js';
+import { revealView } from '../quiz/service.js';
+import type { RevealedRound } from '../quiz/store.js';
+import { deliver } from './delivery.js';
 import { startHealthServer } from './health.js';
+import { toDiscordEmbeds } from './limits.js';
 import { tokenResponder } from './responder.js';
 import { Router } from './router.js';
 
@@ -66,6 +70,8 @@ export class Bot {
     this.router = new Router(commands, services, journaling ? { journal: journaling.journal } : {});
     this.client.on(Events.InteractionCreate, (interaction) => void this.router.handle(interaction));
     if (journaling) this.watchServers();
+    // /quiz rounds live in the journal's database: without it, there are none to reveal.
+    if (journaling) services.quiz.onReveal((round) => this.showReveal(round));
     this.client.on(Events.Error, (error) => services.logger.error({ err: error }, 'discord client error'));
     this.watchGateway();
   }
@@ -234,6 +240,37 @@ export class Bot {
     this.chores.unref();
   }
 
+  /**
+   * A quiz round's end: the question message is edited, through the interaction's token, to show
+   * the answer, who got it right and the note it teaches; its buttons go. Retried like any reply
+   * while the token lives.
+   */
+  private async showReveal(revealed: RevealedRound): Promise<void> {
+    const client = this.client;
+    const { logger } = this.services;
+    if (!revealed.applicationId || !revealed.token || !client.isReady()) {
+      logger.warn({ round: revealed.round.id }, 'a quiz round ended with no way to edit its message');
+      return;
+    }
+    const responder = tokenResponder(client, revealed.applicationId, revealed.token);
+    const payload = {
+      content: '',
+      embeds: toDiscordEmbeds([revealView(revealed)]),
+      components: [],
+      allowedMentions: { parse: [] as never[] },
+    };
+    // Discord's token lives 15 minutes from the interaction, which came just before the round started.
+    await deliver(() => responder.edit(payload), { deadline: revealed.round.startedAt + 14 * 60_000 });
+    logger.info(
+      {
+        round: revealed.round.id,
+        answers: revealed.scored.length,
+        right: revealed.scored.filter((a) => a.correct).length,
+      },
+      'quiz round revealed',
+    );
+  }
+
   /** Tells the user of each interaction that used every attempt, privately, that it failed. */
   private async notifyExhausted(journal: InteractionJournal): Promise<void> {
     const { logger, metrics } = this.services;
@@ -279,6 +316,12 @@ export class Bot {
     } catch (error) {
       this.services.logger.warn({ err: error }, 'journal chores failed; will try again');
     }
+    try {
+      // Quiz rounds whose deadline passed while no timer here was set for them (a restart, another process).
+      await this.services.quiz.revealDue();
+    } catch (error) {
+      this.services.logger.warn({ err: error }, 'quiz reveal chore failed; will try again');
+    }
     await this.serverDataChores();
   }
 
@@ -306,7 +349,10 @@ export class Bot {
     logger.info({ reason, inFlight: this.router.pending, graceMs }, 'shutting down');
     const drain = await this.router.drain(graceMs);
     clearInterval(this.chores);
-    if (this.journaling) await this.closeJournal(this.journaling);
+    if (this.journaling) {
+      this.services.quiz.close();
+      await this.closeJournal(this.journaling);
+    }
     await this.services.dispose();
     await this.client.destroy();
     for (const server of [this.endpoint, this.health])

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ComponentType, TextInputStyle, type AutocompleteInteraction, type Interaction } from 'discord.js';
+import { TextInputStyle, type AutocompleteInteraction, type Interaction } from 'discord.js';
 import type { Services } from '../app.js';
 import type { Command, MessageCommand, RichReply } from '../command/definition.js';
 import type { ServerSettings } from '../server-data/settings.js';
@@ -16,6 +16,9 @@ import type { Responder, ResponsePayload } from './responder.js';
 import { ANSWER_FIELD, gatewayArrival, type Arrival } from './arrival.js';
 import { HeldInputs, followUpOptions, followUpRow, parseButton } from './buttons.js';
 import type { InteractionJournal } from '../journal/journal.js';
+import { parseQuizButton, type QuizButton } from '../quiz/ids.js';
+import type { AnswerOutcome } from '../quiz/store.js';
+import { ButtonStyle, ComponentType, type APIButtonComponent } from 'discord-api-types/v10';
 import type { JournaledInteraction, JournaledOptions } from '../journal/entry.js';
 
 /** A context menu's question (a modal): its custom_id names only the key of the input held for it. */
@@ -65,6 +68,9 @@ interface Job {
   guildId: string | null;
   /** The member had Manage Server when the interaction arrived. */
   canManageServer: boolean;
+  channelId: string | null;
+  /** The interaction's application id and token: what a command that edits its reply later keeps. */
+  reply: { applicationId: string; token: string };
   /** Option values, attachments as references still to download. */
   options: JournaledOptions;
   responder: Responder;
@@ -150,6 +156,24 @@ const ordinal = (n: number): string => {
 export function waitingLine(notice: WaitNotice): string {
   const seconds = Math.max(1, Math.round(notice.estimatedWaitMs / 1000));
   return `Waiting for a turn at the models: ${ordinal(notice.position)} in line, about ${seconds} s.`;
+}
+
+/** What a member who pressed a quiz answer sees, privately. */
+export function quizAnswerMessage(outcome: AnswerOutcome, now: number): string {
+  switch (outcome.status) {
+    case 'recorded': {
+      const seconds = Math.max(1, Math.ceil((outcome.deadline - now) / 1000));
+      return `Your answer is in: ${outcome.label}. The answer is revealed when the round ends, in about ${seconds} s.`;
+    }
+    case 'already':
+      return 'You already answered this round: one answer per member per round.';
+    case 'ended':
+      return 'This round has ended: answers are no longer taken. Start a new one with `/quiz`.';
+    case 'unknown':
+      return 'I do not know this quiz round here (it may be from another server, or deleted). Start a new one with `/quiz`.';
+    case 'invalid_choice':
+      return 'That is not one of this round’s answers.';
+  }
 }
 
 /** Settles when `work` does, or rejects with the signal's reason as soon as it aborts; `work` is left to finish unobserved. */
@@ -290,6 +314,9 @@ export class Router {
   }
 
   private async run(arrival: Arrival, stop: AbortSignal): Promise<void> {
+    // A quiz answer is not a command run: recorded and acknowledged privately at once.
+    const quizAnswer = arrival.target.kind === 'button' ? parseQuizButton(arrival.target.customId) : undefined;
+    if (quizAnswer) return this.answerQuiz(arrival, quizAnswer);
     const started = performance.now();
     const receivedAt = this.clock.now();
     const requestId = randomUUID();
@@ -427,6 +454,8 @@ export class Router {
       userId: arrival.userId,
       guildId: arrival.guildId,
       canManageServer: arrival.canManageServer,
+      channelId: arrival.channelId,
+      reply: { applicationId: arrival.applicationId, token: arrival.token },
       options,
       responder: arrival.responder,
       deadline: replyDeadline(arrival.createdTimestamp, request.receivedAt),
@@ -549,6 +578,8 @@ export class Router {
       userId: entry.userId,
       guildId: entry.guildId,
       canManageServer: entry.canManageServer,
+      channelId: entry.channelId,
+      reply: { applicationId: entry.applicationId, token: entry.token },
       options: entry.options,
       responder,
       deadline: delivery.deadline,
@@ -655,6 +686,8 @@ export class Router {
           guildId: job.guildId ?? undefined,
           userId: job.userId,
           canManageServer: job.canManageServer,
+          channelId: job.channelId ?? undefined,
+          reply: job.reply,
         }),
         signal,
       );
@@ -663,7 +696,10 @@ export class Router {
       release?.();
       // Computed once: a reply Discord does not take at first is sent again as it is.
       const { buttons } = await this.settingsFor(job.guildId, log);
-      const payload = this.answerPayload(reply, buttons ? this.followUpButtons(command, job.options) : undefined);
+      const payload = this.answerPayload(
+        reply,
+        this.answerButtons(command, report) ?? (buttons ? this.followUpButtons(command, job.options) : undefined),
+      );
       if (job.inline?.take()) {
         // Ready before "thinking…" went out: the answer is the first response, and unjournaled.
         inlineTaken = true;
@@ -838,6 +874,50 @@ export class Router {
       ],
     });
     log.info('asked a question before running the command');
+  }
+
+  /** A command's own buttons under this report's reply (quiz answers), or undefined for none. */
+  private answerButtons(command: Command, report: unknown): ResponsePayload['components'] {
+    const buttons = command.answerButtons?.(report as never);
+    if (!buttons?.length) return undefined;
+    const components = buttons.slice(0, 5).map((button): APIButtonComponent => ({
+      type: ComponentType.Button,
+      style: ButtonStyle.Primary,
+      label: clip(button.label, 80),
+      custom_id: button.customId,
+    }));
+    return [{ type: ComponentType.ActionRow, components }];
+  }
+
+  /**
+   * A press of a quiz answer button: one answer per member per round, taken only while the round
+   * runs, in the server the round belongs to. Recorded, then acknowledged privately; nothing public.
+   */
+  private async answerQuiz(arrival: Arrival, press: QuizButton): Promise<void> {
+    const log = this.requestLog(randomUUID(), 'quiz', arrival.userId, arrival.guildId, arrival.id);
+    if (!arrival.guildId) {
+      await this.rejectEphemeral(arrival, 'Quiz rounds belong to a server; this one is not here.');
+      return;
+    }
+    let outcome: AnswerOutcome;
+    try {
+      outcome = await this.services.quiz.answer({
+        roundId: press.round,
+        guildId: arrival.guildId,
+        userId: arrival.userId,
+        choice: press.choice,
+      });
+    } catch (error) {
+      if (isUserFacing(error)) {
+        await this.rejectEphemeral(arrival, `⚠️ ${error.message}`);
+        return;
+      }
+      log.error({ err: error }, 'could not record a quiz answer');
+      await this.rejectEphemeral(arrival, 'I could not record your answer just now; please press again.');
+      return;
+    }
+    log.info({ round: press.round, status: outcome.status }, 'quiz answer');
+    await this.rejectEphemeral(arrival, quizAnswerMessage(outcome, this.clock.now()));
   }
 
   /** The buttons under a reply: its follow-ups this bot has, on the input held for them. */

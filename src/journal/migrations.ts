@@ -121,6 +121,53 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'quiz rounds and scores',
+    // /quiz: rounds held until their reveal (with the interaction's token to edit the question
+    // message; the reveal clears it), each member's one answer per round, and each server's
+    // scores. Keyed by guild_id like /teach's rows. Self-contained: it needs no other version's tables.
+    sql: `
+      CREATE TABLE quiz_rounds (
+        id text PRIMARY KEY,
+        guild_id text NOT NULL,
+        channel_id text,
+        kind text NOT NULL,
+        question jsonb NOT NULL,
+        choices jsonb NOT NULL,
+        correct text NOT NULL,
+        answer text NOT NULL,
+        note jsonb NOT NULL,
+        started_by text,
+        started_at timestamptz NOT NULL,
+        deadline timestamptz NOT NULL,
+        application_id text,
+        token text,
+        revealed_at timestamptz,
+        CONSTRAINT quiz_rounds_revealed_keep_no_token CHECK (revealed_at IS NULL OR token IS NULL)
+      );
+      CREATE INDEX quiz_rounds_due ON quiz_rounds (deadline) WHERE revealed_at IS NULL;
+      CREATE INDEX quiz_rounds_by_guild ON quiz_rounds (guild_id);
+      CREATE TABLE quiz_answers (
+        round_id text NOT NULL REFERENCES quiz_rounds (id) ON DELETE CASCADE,
+        guild_id text NOT NULL,
+        user_id text NOT NULL,
+        choice text NOT NULL,
+        answered_at timestamptz NOT NULL,
+        PRIMARY KEY (round_id, user_id)
+      );
+      CREATE INDEX quiz_answers_by_member ON quiz_answers (guild_id, user_id);
+      CREATE TABLE quiz_scores (
+        guild_id text NOT NULL,
+        user_id text NOT NULL,
+        points integer NOT NULL DEFAULT 0,
+        answered integer NOT NULL DEFAULT 0,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (guild_id, user_id)
+      );
+      CREATE INDEX quiz_scores_board ON quiz_scores (guild_id, points DESC);
+    `,
+  },
 ];
 
 /** Any constant: the advisory lock that keeps two processes starting at once from migrating together. */

@@ -1,4 +1,5 @@
 import type { SqlExecutor } from '../journal/database.js';
+import { quizDataOwner } from '../quiz/store.js';
 
 /**
  * Something that stores rows for a server: /forget, a departure and the retention chore ask each
@@ -98,8 +99,14 @@ export const journalData: ServerDataOwner = {
   },
 };
 
-/**
- * Every owner of per-server rows. The quiz's `quizDataOwner` joins this list when it is merged
- * (its forgetMember deletes a member's scores).
- */
-export const SERVER_DATA_OWNERS: readonly ServerDataOwner[] = [teachData, settingsData, journalData];
+/** /quiz: a server's rounds, answers and scores; a member's answers and score line. Scores not updated within the retention go. */
+export const quizData: ServerDataOwner = {
+  ...quizDataOwner,
+  async expire(db, pastRetention, params) {
+    return (await db.query(`DELETE FROM quiz_scores WHERE ${pastRetention('guild_id', 'updated_at')}`, params))
+      .rowCount;
+  },
+};
+
+/** Every owner of per-server rows. */
+export const SERVER_DATA_OWNERS: readonly ServerDataOwner[] = [teachData, settingsData, quizData, journalData];

@@ -17,6 +17,8 @@ const ERROR_KINDS = {
   server_only: 'input',
   // /settings and /forget from a member without Manage Server.
   not_permitted: 'usage',
+  // /quiz: a kind whose models are not installed, or a round that cannot be made from the input.
+  quiz_unavailable: 'model',
   // The image or its download: another image may work.
   attachment_failed: 'image',
   attachment_host: 'image',

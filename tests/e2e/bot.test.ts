@@ -84,6 +84,7 @@ describe('the bot against the Discord emulator', () => {
         'mask-text',
         'match',
         'preprocess',
+        'quiz',
         'saliency',
         'saliency-text',
         'sentiment',
@@ -103,13 +104,13 @@ describe('the bot against the Discord emulator', () => {
     expect(permissions('settings')).toBe('32');
     expect(permissions('forget')).toBeUndefined();
     expect(permissions('classify')).toBeUndefined();
-    expect(first.stdout).toMatch(/Registered 22 commands to server 200000000000000002/);
+    expect(first.stdout).toMatch(/Registered 23 commands to server 200000000000000002/);
     expect(first.stdout).toMatch(
-      /added: {3}Analyze text, ask, Classify image, classify, explain, forget, help, languages, mask-text, mask, match, preprocess, saliency-text, saliency, sentiment, settings, status, stress-text, stress, Teach this image, teach, tokenize/,
+      /added: {3}Analyze text, ask, Classify image, classify, explain, forget, help, languages, mask-text, mask, match, preprocess, quiz, saliency-text, saliency, sentiment, settings, status, stress-text, stress, Teach this image, teach, tokenize/,
     );
     const second = await deploy();
     expect(second.stdout).toMatch(/added: {3}none/);
-    expect(second.stdout).toMatch(/unchanged: 22/);
+    expect(second.stdout).toMatch(/unchanged: 23/);
     expect(emulator.calls.filter((call) => call.method === 'PUT')).toHaveLength(2);
     // Two runs of the deploy script, each a cold tsx start: generous on a loaded CI machine.
   }, 90_000);

@@ -20,6 +20,9 @@ const LATEST_ROWS = MIGRATIONS.map(({ version }) => ({ version }));
 const TABLES = [
   'departed_servers',
   'interaction_journal',
+  'quiz_answers',
+  'quiz_rounds',
+  'quiz_scores',
   'schema_migrations',
   'server_settings',
   'teach_classes',
