@@ -18,12 +18,13 @@ export const LAYERS = {
   knowledge: ['src/knowledge'],
   journal: ['src/journal'],
   teach: ['src/teach'],
+  queue: ['src/queue'],
   services: ['src/app.ts'],
   command: ['src/command'],
   commands: ['commands'],
   discord: ['src/discord'],
   cli: ['src/cli'],
-  entry: ['src/index.ts', 'src/sharded.ts'],
+  entry: ['src/index.ts', 'src/sharded.ts', 'src/worker.ts'],
 };
 
 /** What each layer may import besides itself. */
@@ -41,14 +42,16 @@ export const ALLOWED = {
   journal: ['util', 'config'],
   // /teach: the probe, its per-server rows (in the journal's database) and the images it embeds.
   teach: ['vision', 'journal', 'util', 'config'],
+  // The job queue carries the journal's plain shape of an interaction: no discord.js, no commands.
+  queue: ['journal', 'util', 'config'],
   services: ['vision', 'text', 'knowledge', 'journal', 'teach', 'inference', 'models', 'render', 'util', 'config'],
   command: ['services', 'render', 'util', 'config'],
   // Commands compute through the services' facades: never the engine or the model store.
   commands: ['command', 'services', 'vision', 'text', 'knowledge', 'teach', 'render', 'util', 'config'],
-  discord: ['command', 'commands', 'services', 'journal', 'render', 'util', 'config'],
+  discord: ['command', 'commands', 'services', 'journal', 'queue', 'render', 'util', 'config'],
   cli: ['command', 'commands', 'services', 'journal', 'render', 'util', 'config'],
   // The entry points open the journal first: an unusable DATA_DIR stops start-up with its exit code.
-  entry: ['discord', 'cli', 'command', 'services', 'journal', 'util', 'config'],
+  entry: ['discord', 'cli', 'command', 'services', 'journal', 'queue', 'util', 'config'],
 };
 
 /** import-x/no-restricted-paths zones: for each layer, every other layer it may not import. */
