@@ -21,10 +21,15 @@ const shard = process.env.SHARDS;
 // With REDIS_URL this process is a front end: jobs are durable in Redis until a worker answers
 // them, so no journal is kept (and no embedded database opened, which a second front end could not share).
 const queue = config.REDIS_URL
-  ? new JobQueue(connectRedis(config.REDIS_URL, 'front'), {
-      promoteAfterMs: config.QUEUE_PROMOTE_AFTER_MS,
-      maxAttempts: config.QUEUE_MAX_ATTEMPTS,
-    })
+  ? new JobQueue(
+      connectRedis(config.REDIS_URL, 'front', (error) =>
+        logger.warn({ err: error }, 'lost the connection to Redis; answering busy until it is back'),
+      ),
+      {
+        promoteAfterMs: config.QUEUE_PROMOTE_AFTER_MS,
+        maxAttempts: config.QUEUE_MAX_ATTEMPTS,
+      },
+    )
   : undefined;
 const journaling =
   config.JOURNAL_ENABLED && !queue

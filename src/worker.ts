@@ -42,7 +42,9 @@ const stats = new JobQueue(connectRedis(config.REDIS_URL, 'front'), {
   promoteAfterMs: config.QUEUE_PROMOTE_AFTER_MS,
   maxAttempts: config.QUEUE_MAX_ATTEMPTS,
 });
-const redis = connectRedis(config.REDIS_URL, 'worker');
+const redis = connectRedis(config.REDIS_URL, 'worker', (error) =>
+  logger.warn({ err: error }, 'lost the connection to Redis; reconnecting with backoff'),
+);
 const worker = new QueueWorker(
   redis,
   {

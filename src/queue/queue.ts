@@ -84,8 +84,10 @@ export class JobQueue implements JobIntake {
 
   async enqueue(job: QueuedJob): Promise<Ticket | 'duplicate'> {
     const data = queuedJob.parse(job);
-    if (!this.ready()) throw new Error(`Redis is not connected (${this.redis.status})`);
-    const adding = this.add(data);
+    // Reconnecting after a loss: "busy" at once. Still opening (a front end just started): waited for, within the timeout.
+    if (['reconnecting', 'close', 'end'].includes(this.redis.status))
+      throw new Error(`Redis is not connected (${this.redis.status})`);
+    const adding = this.connected().then(() => this.add(data));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new EnqueueTimeout(this.timeoutMs)), this.timeoutMs);
@@ -103,6 +105,22 @@ export class JobQueue implements JobIntake {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private connected(): Promise<void> {
+    if (this.ready()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const ready = (): void => {
+        this.redis.off('error', failed);
+        resolve();
+      };
+      const failed = (error: unknown): void => {
+        this.redis.off('ready', ready);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      };
+      this.redis.once('ready', ready);
+      this.redis.once('error', failed);
+    });
   }
 
   private async add(data: QueuedJob): Promise<Ticket | 'duplicate'> {

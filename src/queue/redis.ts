@@ -22,7 +22,7 @@ export function reconnectDelay(attempt: number, random: () => number = Math.rand
  * - `worker`: what BullMQ's workers need: commands wait for the connection to come back
  *   (maxRetriesPerRequest null), so a blocking fetch survives a restart of Redis.
  */
-export function connectRedis(url: string, role: 'front' | 'worker'): Redis {
+export function connectRedis(url: string, role: 'front' | 'worker', onDown?: (error: Error) => void): Redis {
   // No connectionName: BullMQ names its workers' connections (getWorkers counts them by name),
   // and ioredis would put its own name back on every reconnection.
   const options: RedisOptions = {
@@ -31,5 +31,13 @@ export function connectRedis(url: string, role: 'front' | 'worker'): Redis {
       ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 }
       : { maxRetriesPerRequest: null }),
   };
-  return new Redis(url, options);
+  const redis = new Redis(url, options);
+  // ioredis reports every failed reconnection; the first of an outage is enough to log.
+  let up = true;
+  redis.on('ready', () => (up = true));
+  redis.on('error', (error: Error) => {
+    if (up) onDown?.(error);
+    up = false;
+  });
+  return redis;
 }

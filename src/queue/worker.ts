@@ -103,7 +103,19 @@ export class QueueWorker {
       return 'expired';
     }
     if (job.attemptsStarted > 1) log.info({ starts: job.attemptsStarted }, 'running a job again');
-    return this.handlers.run(data);
+    try {
+      return await this.handlers.run(data);
+    } catch (error) {
+      // The router's error boundary answers what a command throws; this is a fault around it.
+      // BullMQ tries again until the job's attempts are spent; at the last, its user is told.
+      const attempts = job.opts.attempts ?? 1;
+      log.error({ err: error, attempt: job.attemptsMade + 1, attempts }, 'running a queued job failed');
+      if (job.attemptsMade + 1 >= attempts) {
+        await this.handlers.giveUp(data, job.attemptsMade + 1);
+        this.options.onResult?.('gave_up');
+      }
+      throw error;
+    }
   }
 
   /**
