@@ -43,6 +43,7 @@ export class RedisServer {
     );
     this.child = child;
     const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
     const deadline = Date.now() + 10_000;
     for (;;) {
       try {

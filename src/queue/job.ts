@@ -17,9 +17,17 @@ export const queuedJob = interactionToRecord
   .strict();
 export type QueuedJob = z.infer<typeof queuedJob>;
 
+/**
+ * A job's BullMQ id: its interaction's, so that one interaction is one job. Prefixed, since
+ * BullMQ refuses ids that read as integers (a snowflake does).
+ */
+export const jobIdOf = (interactionId: string): string => `interaction-${interactionId}`;
+
 /** A job on the queue, not runnable until the front end releases it (after the acknowledgement). */
 export interface Ticket {
+  /** The BullMQ job id. */
   readonly id: string;
+  readonly interactionId: string;
 }
 
 /** How a worker's run of a job ended (the router's outcome, or why it was not run). */

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { FairShares, priorityFor, serverOf } from './fairness.js';
-import { QUEUE_NAME, queuedJob, type QueuedJob, type Ticket } from './job.js';
+import { QUEUE_NAME, jobIdOf, queuedJob, type QueuedJob, type Ticket } from './job.js';
 
 /** What a front end needs of the queue (the router's seam). */
 export interface JobIntake {
@@ -129,7 +129,7 @@ export class JobQueue implements JobIntake {
     try {
       await this.queue.add(data.commandName, data, {
         // The interaction id: a second add of the same interaction is a no-op in BullMQ too.
-        jobId: data.id,
+        jobId: jobIdOf(data.id),
         delay: this.options.promoteAfterMs,
         priority: priorityFor(place),
         attempts: this.options.maxAttempts,
@@ -142,7 +142,7 @@ export class JobQueue implements JobIntake {
       await this.fair.leave(data.id).catch(() => undefined);
       throw error;
     }
-    return { id: data.id };
+    return { id: jobIdOf(data.id), interactionId: data.id };
   }
 
   async release(ticket: Ticket): Promise<void> {
@@ -158,7 +158,7 @@ export class JobQueue implements JobIntake {
     const job = await this.queue.getJob(ticket.id);
     // A worker that took it already answers it or is told by Discord that it is unknown.
     if (job && ((await job.isDelayed()) || (await job.isWaiting()))) await job.remove().catch(() => undefined);
-    await this.fair.leave(ticket.id);
+    await this.fair.leave(ticket.interactionId);
   }
 
   /** Depth, running, failed, the oldest waiting job's age and the number of workers. */
