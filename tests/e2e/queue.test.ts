@@ -15,15 +15,22 @@ const running: BotProcess[] = [];
 let redis: RedisServer;
 let front: BotProcess;
 let frontHealth: number;
+let workerHealth: number;
 let workers: BotProcess[] = [];
 let members = 0;
 const nextMember = (): string => String(720000000000000000n + BigInt((members += 1)));
 const GUILDS = ['300000000000000101', '300000000000000102', '300000000000000103'];
 
-async function startWorker(): Promise<BotProcess> {
+async function startWorker(healthPort?: number): Promise<BotProcess> {
   const worker = await startBot(
     emulator,
-    { REDIS_URL: redis.url, QUEUE_LOCK_MS: '3000', ATTACHMENT_TIMEOUT_MS: '60000', COOLDOWN_SECONDS: '0' },
+    {
+      REDIS_URL: redis.url,
+      QUEUE_LOCK_MS: '3000',
+      ATTACHMENT_TIMEOUT_MS: '60000',
+      COOLDOWN_SECONDS: '0',
+      ...(healthPort ? { HEALTH_PORT: String(healthPort) } : {}),
+    },
     90_000,
     false,
     'worker',
@@ -38,9 +45,10 @@ beforeAll(async () => {
   // Append-only with fsync at every write, as the README asks of a production Redis: a restart keeps every job.
   redis = await RedisServer.start({ persistent: true });
   frontHealth = await freePort();
+  workerHealth = await freePort();
   [front, ...workers] = await Promise.all([
     startBot(emulator, { REDIS_URL: redis.url, COOLDOWN_SECONDS: '0', HEALTH_PORT: String(frontHealth) }, 90_000),
-    startWorker(),
+    startWorker(workerHealth),
     startWorker(),
   ]);
   running.push(front);
@@ -127,6 +135,15 @@ describe.skipIf(!HAS_REDIS)('a front end and two model workers on Redis', () => 
     const health = await fetch(`http://127.0.0.1:${frontHealth}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ready', queue: 'ready' });
+    // A worker answers both too, with its models.
+    const workerStatus = await fetch(`http://127.0.0.1:${workerHealth}/healthz`);
+    expect(workerStatus.status).toBe(200);
+    expect(await workerStatus.json()).toMatchObject({
+      status: 'ready',
+      queue: 'ready',
+      models: { 'tiny-cnn': 'loaded' },
+    });
+    expect(await (await fetch(`http://127.0.0.1:${workerHealth}/metrics`)).text()).toMatch(/^sightread_workers 2$/m);
   }, 120_000);
 
   it('answers every job of a worker SIGKILLed mid-run through the other worker, each exactly once', async () => {

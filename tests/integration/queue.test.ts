@@ -125,6 +125,19 @@ describe.skipIf(!HAS_REDIS)('the job queue on Redis', () => {
     expect((await queue.stats()).depth).toBe(0);
   });
 
+  it('runs a job its front end never released (it died after the deferral) once its delay is over', async () => {
+    const queue = openQueue(3000);
+    const { ran, handlers, until } = recorder();
+    const { results } = startWorker(handlers);
+    const queued = job('200000000000000002');
+    const ticket = await queue.enqueue(queued);
+    if (ticket === 'duplicate') throw new Error('a new job was called a duplicate');
+    expect(await queue.queue.getJobState(ticket.id)).toBe('delayed');
+    await until(() => results.length === 1, 'the job to start on its own', 15_000);
+    expect(ran).toEqual([queued]);
+    expect(results).toEqual(['answered']);
+  }, 20_000);
+
   it('says "duplicate" for an interaction queued twice, and never runs a withdrawn job', async () => {
     const queue = openQueue(3000);
     const first = job('200000000000000002');
