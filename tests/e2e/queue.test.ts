@@ -174,6 +174,38 @@ describe.skipIf(!HAS_REDIS)('a front end and two model workers on Redis', () => 
     workers = [survivor, await startWorker()];
   }, 120_000);
 
+  it('lets a worker stopped with SIGTERM finish the jobs it holds, taking no new ones, each answered once', async () => {
+    const release = emulator.holdDownloads();
+    const downloadsBefore = emulator.calls.filter((call) => call.path.startsWith('/attachments/')).length;
+    const records: InteractionRecord[] = [];
+    for (let i = 0; i < 12; i += 1)
+      records.push(await classify(GUILDS[i % GUILDS.length]!, `term-${i}.png`, [90, 10 * i, 160]));
+    await until(
+      () =>
+        emulator.calls.filter((call) => call.path.startsWith('/attachments/')).length - downloadsBefore >= 7 ||
+        undefined,
+      20_000,
+      'both workers to take jobs',
+    );
+    const [stopping, staying] = workers as [BotProcess, BotProcess];
+    const stayingLogsBefore = staying.logs.length;
+    stopping.child.kill('SIGTERM');
+    await until(
+      () => stopping.logs.some((entry) => entry.msg === 'shutting down: taking no more jobs') || undefined,
+      10_000,
+      'the worker to stop taking jobs',
+    );
+    release();
+    expect(await stopping.exited).toBe(0);
+    expect(stopping.logs.find((entry) => entry.msg === 'stopped')).toMatchObject({ drained: true });
+    await allAnswered(records, 60_000, 'all 12 answers');
+    expect(records.map(finalAnswers)).toEqual(Array(12).fill(1));
+    expect(records.filter((record) => record.followUps.length > 0)).toEqual([]);
+    // Nothing it held had to be run again by the other worker.
+    expect(staying.logs.slice(stayingLogsBefore).some((entry) => entry.msg === 'running a job again')).toBe(false);
+    workers = [staying, await startWorker()];
+  }, 120_000);
+
   it('loses nothing accepted when Redis restarts mid-run, and answers "busy" while it is down', async () => {
     const release = emulator.holdDownloads();
     const accepted: InteractionRecord[] = [];
