@@ -41,7 +41,8 @@ const env = (extra: Record<string, string>): Record<string, string> => ({
   CLIP_MODEL: 'clip-vit-base-patch32',
   SENTIMENT_MODEL: 'distilbert-sst2',
   COOLDOWN_SECONDS: '0',
-  LOG_LEVEL: 'warn',
+  // startBot waits for the info line that says the process is ready.
+  LOG_LEVEL: 'info',
   ...extra,
 });
 
