@@ -20,12 +20,13 @@ export const LAYERS = {
   teach: ['src/teach'],
   serverData: ['src/server-data'],
   quiz: ['src/quiz'],
+  queue: ['src/queue'],
   services: ['src/app.ts'],
   command: ['src/command'],
   commands: ['commands'],
   discord: ['src/discord'],
   cli: ['src/cli'],
-  entry: ['src/index.ts', 'src/sharded.ts'],
+  entry: ['src/index.ts', 'src/sharded.ts', 'src/worker.ts'],
 };
 
 /** What each layer may import besides itself. */
@@ -43,6 +44,8 @@ export const ALLOWED = {
   journal: ['util', 'config'],
   // /teach: the probe, its per-server rows (in the journal's database) and the images it embeds.
   teach: ['vision', 'journal', 'util', 'config'],
+  // The job queue carries the journal's plain shape of an interaction: no discord.js, no commands.
+  queue: ['journal', 'util', 'config'],
   // What the bot stores per server (teach, settings, …): settings, /forget, departures, retention.
   serverData: ['journal', 'quiz', 'util', 'config'],
   // /quiz: rounds built from real model results, held and scored in the journal's database.
@@ -76,10 +79,10 @@ export const ALLOWED = {
     'util',
     'config',
   ],
-  discord: ['command', 'commands', 'services', 'journal', 'quiz', 'serverData', 'render', 'util', 'config'],
+  discord: ['command', 'commands', 'services', 'journal', 'queue', 'quiz', 'serverData', 'render', 'util', 'config'],
   cli: ['command', 'commands', 'services', 'journal', 'render', 'util', 'config'],
   // The entry points open the journal first: an unusable DATA_DIR stops start-up with its exit code.
-  entry: ['discord', 'cli', 'command', 'services', 'journal', 'util', 'config'],
+  entry: ['discord', 'cli', 'command', 'services', 'journal', 'queue', 'util', 'config'],
 };
 
 /** import-x/no-restricted-paths zones: for each layer, every other layer it may not import. */

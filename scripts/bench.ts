@@ -128,6 +128,17 @@ const lab = child('scripts/bench/lab.ts', [BENCH, image, process.env.BENCH_LAB_R
   stress: { ms: number; ratio: number };
   mask: { ms: number; ratio: number };
 };
+const queue = child('scripts/bench/queue.ts', [
+  BENCH,
+  image,
+  process.env.BENCH_QUEUE_ROUNDS ?? '20',
+  process.env.BENCH_QUEUE_BURST ?? '24',
+]) as
+  | { skipped: string }
+  | {
+      oneWorker: { singleProcessMs: number; throughRedisMs: number; ratio: number };
+      twoWorkers: { burst: number; oneWorkerMs: number; twoWorkersMs: number; speedup: number };
+    };
 log('running the PyTorch peer…');
 const python = spawnSync(
   PYTHON,
@@ -224,6 +235,22 @@ const goals: Array<[string, string, string, boolean]> = [
     `${classroom.http200.slowestAckMs} ms (${classroom.http200.acknowledged}/200 acknowledged, ${classroom.http200.answered}/200 answered)`,
     classroom.http200.slowestAckMs <= 3000 && classroom.http200.answered === 200,
   ],
+  ...('skipped' in queue
+    ? []
+    : [
+        [
+          'One worker through Redis ÷ the single process, /classify one at a time, end to end',
+          '≤ 1.10×',
+          `${fmt(queue.oneWorker.ratio)}× (${queue.oneWorker.throughRedisMs} vs ${queue.oneWorker.singleProcessMs} ms)`,
+          queue.oneWorker.ratio <= 1.1,
+        ] as [string, string, string, boolean],
+        [
+          `Two workers on this machine ÷ one: ${queue.twoWorkers.burst} /classify at once, time to the last answer (one ÷ two)`,
+          '≥ 1× (not slower)',
+          `${fmt(queue.twoWorkers.speedup)}× (${queue.twoWorkers.oneWorkerMs} vs ${queue.twoWorkers.twoWorkersMs} ms)`,
+          queue.twoWorkers.speedup >= 1,
+        ] as [string, string, string, boolean],
+      ]),
   ...(
     [
       ['saliency', 'Where did it look? (both models) ÷ /classify, same image', 1.3],
@@ -391,7 +418,7 @@ function chart(): Promise<Buffer> {
 mkdirSync(OUT, { recursive: true });
 writeFileSync(
   join(OUT, 'results.json'),
-  `${JSON.stringify({ machine, sightread, quantization, transformersjs, pytorch, discord, classroom, lab, goals }, null, 2)}\n`,
+  `${JSON.stringify({ machine, sightread, quantization, transformersjs, pytorch, discord, classroom, lab, queue, goals }, null, 2)}\n`,
 );
 writeFileSync(join(OUT, 'results.md'), markdown);
 writeFileSync(join(OUT, 'chart.png'), await chart());

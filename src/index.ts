@@ -6,6 +6,8 @@ import { openJournalOrExit } from './journal/open.js';
 import { ConfigError } from './config/config.js';
 import { loadConfigRequiring } from './config/env.js';
 import { createLogger } from './util/logger.js';
+import { JobQueue } from './queue/queue.js';
+import { connectRedis } from './queue/redis.js';
 
 /** Composition root: config → logger → services (models) → commands → Discord client. */
 const config = loadConfigRequiring(['DISCORD_APP_ID'], 'to run the bot');
@@ -24,15 +26,29 @@ process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaugh
 // Under start:sharded every shard is its own process, and an embedded database is one process's
 // alone: each shard keeps its journal in its own folder (ShardingManager sets SHARDS).
 const shard = process.env.SHARDS;
-const journaling = config.JOURNAL_ENABLED
-  ? await openJournalOrExit(
-      shard && !config.DATABASE_URL ? { ...config, DATA_DIR: join(config.DATA_DIR, `shard-${shard}`) } : config,
-      { logger },
+// With REDIS_URL this process is a front end: jobs are durable in Redis until a worker answers
+// them, so no journal is kept (and no embedded database opened, which a second front end could not share).
+const queue = config.REDIS_URL
+  ? new JobQueue(
+      connectRedis(config.REDIS_URL, 'front', (error) =>
+        logger.warn({ err: error }, 'lost the connection to Redis; answering busy until it is back'),
+      ),
+      {
+        promoteAfterMs: config.QUEUE_PROMOTE_AFTER_MS,
+        maxAttempts: config.QUEUE_MAX_ATTEMPTS,
+      },
     )
   : undefined;
+const journaling =
+  config.JOURNAL_ENABLED && !queue
+    ? await openJournalOrExit(
+        shard && !config.DATABASE_URL ? { ...config, DATA_DIR: join(config.DATA_DIR, `shard-${shard}`) } : config,
+        { logger },
+      )
+    : undefined;
 // /teach keeps each server's classes in the journal's database.
 const services = new Services(config, logger, journaling ? { database: journaling.database } : {});
-const bot = new Bot(services, await loadCommands(), journaling);
+const bot = new Bot(services, await loadCommands(), journaling, queue);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     void bot.stop(signal).then(
@@ -49,6 +65,7 @@ try {
 } catch (error) {
   await services.dispose();
   await journaling?.database.close().catch(() => undefined);
+  await queue?.close();
   if (error instanceof ConfigError) {
     // A setting the bot cannot run with, such as a HEALTH_PORT another process holds: the
     // operator needs the variable and what to do, not a stack; 78 as for any bad setting.

@@ -15,7 +15,7 @@ const csv = z.string().transform((value) =>
 );
 
 /** Variables whose values must never be printed, logged or echoed in an error. */
-export const SECRET_VARIABLES = ['DISCORD_TOKEN', 'LLM_API_KEY', 'DATABASE_URL'] as const;
+export const SECRET_VARIABLES = ['DISCORD_TOKEN', 'LLM_API_KEY', 'DATABASE_URL', 'REDIS_URL'] as const;
 
 const schema = z
   .object({
@@ -107,6 +107,27 @@ const schema = z
         error: 'must be a postgres:// or postgresql:// URL',
       })
       .optional(),
+    /**
+     * Redis for the job queue (BullMQ): front ends put each accepted job there and
+     * `npm run start:worker` processes answer it. Unset: everything runs in this one process.
+     */
+    REDIS_URL: z
+      .string()
+      .refine((value) => /^rediss?:\/\/[^/\s]/.test(value) && URL.canParse(value), {
+        error: 'must be a redis:// or rediss:// URL',
+      })
+      .optional(),
+    /** Times a queued job may be started (a worker that dies mid-job counts one) before its user is told it failed. */
+    QUEUE_MAX_ATTEMPTS: positiveInt.max(20).default(3),
+    /** How long a worker's claim on a job lasts unless renewed: a dead worker's jobs go to another after this. */
+    QUEUE_LOCK_MS: positiveInt.min(1000).max(600_000).default(30_000),
+    /**
+     * A job is queued delayed this long before its interaction is acknowledged, and made runnable
+     * at once after: if the front end dies in between, it starts on its own after this.
+     */
+    QUEUE_PROMOTE_AFTER_MS: positiveInt.min(3000).max(600_000).default(10_000),
+    /** Jobs one worker takes at once (they are batched at the models); default: BATCH_MAX_SIZE. */
+    WORKER_CONCURRENCY: positiveInt.max(256).optional(),
     /** Buttons under results that run an experiment on the same input (false: plain replies). */
     BUTTONS_ENABLED: booleanString.default(true),
     /** Record accepted interactions so that a crash or restart loses none (off: a restart asks users to run them again). */
@@ -219,6 +240,7 @@ export function redactSecrets(text: string, config: Pick<Config, (typeof SECRET_
   let redacted = text;
   const secrets: Array<[string, string | undefined]> = SECRET_VARIABLES.map((name) => [name, config[name]]);
   secrets.push(['DATABASE_URL password', urlPassword(config.DATABASE_URL)]);
+  secrets.push(['REDIS_URL password', urlPassword(config.REDIS_URL)]);
   for (const [name, secret] of secrets) {
     if (!secret || secret.length < 4) continue;
     for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)]))

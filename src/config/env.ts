@@ -1,7 +1,7 @@
 import dotenv from 'dotenv';
 import { ConfigError, parseConfig, type Config } from './config.js';
 
-type RequiredSetting = 'DISCORD_TOKEN' | 'DISCORD_APP_ID';
+type RequiredSetting = 'DISCORD_TOKEN' | 'DISCORD_APP_ID' | 'REDIS_URL';
 
 /**
  * Loads `.env` (without overriding the real environment) and parses it. A bad value ends the

@@ -14,6 +14,7 @@ import { startHealthServer } from './health.js';
 import { toDiscordEmbeds } from './limits.js';
 import { tokenResponder } from './responder.js';
 import { Router } from './router.js';
+import { queueGauges, type JobQueue } from '../queue/queue.js';
 
 /** How often the journal closes what ran out of time or attempts and purges what is past retention. */
 const JOURNAL_CHORES_MS = 60_000;
@@ -55,6 +56,8 @@ export class Bot {
     private readonly services: Services,
     commands: ReadonlyMap<string, Command>,
     private readonly journaling?: BotJournal,
+    /** With REDIS_URL: a front end only; jobs go to this queue and the model workers answer them. */
+    private readonly queue?: JobQueue,
   ) {
     this.client = new Client({
       intents: [GatewayIntentBits.Guilds],
@@ -67,7 +70,10 @@ export class Bot {
         rejectOnRateLimit: (limit) => limit.route.startsWith('/webhooks/'),
       },
     });
-    this.router = new Router(commands, services, journaling ? { journal: journaling.journal } : {});
+    this.router = new Router(commands, services, {
+      ...(journaling ? { journal: journaling.journal } : {}),
+      ...(queue ? { queue } : {}),
+    });
     this.client.on(Events.InteractionCreate, (interaction) => void this.router.handle(interaction));
     if (journaling) this.watchServers();
     // /quiz rounds live in the journal's database: without it, there are none to reveal.
@@ -182,8 +188,12 @@ export class Bot {
         this.services,
         {
           loggedIn: () => this.canReply(),
-          models: () => (this.models ? this.services.modelStatus() : undefined),
+          // A front end on a queue has no models of its own to wait for.
+          models: () => (this.models ? (this.queue ? {} : this.services.modelStatus()) : undefined),
           journal: () => (this.journaling ? this.journaling.journal.ready() : undefined),
+          ...(this.queue
+            ? { queue: () => this.queue?.ready(), gauges: () => queueGauges(() => this.queue!.stats()) }
+            : {}),
         },
         () => this.router.pending,
       );
@@ -209,6 +219,12 @@ export class Bot {
       await this.client.login(token);
       await ready;
       logger.info({ user: this.client.user?.tag, guilds: this.client.guilds.cache.size }, 'logged in to Discord');
+    }
+    if (this.queue) {
+      // A front end loads no models: the workers run them.
+      this.models = {};
+      logger.info('front end ready; jobs go to the queue');
+      return;
     }
     this.models = await this.services.preload();
     logger.info(
@@ -353,6 +369,7 @@ export class Bot {
       this.services.quiz.close();
       await this.closeJournal(this.journaling);
     }
+    await this.queue?.close();
     await this.services.dispose();
     await this.client.destroy();
     for (const server of [this.endpoint, this.health])

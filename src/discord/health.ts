@@ -8,6 +8,10 @@ export interface HealthState {
   models: () => Record<string, string> | undefined;
   /** Whether the interaction journal's database can be used; undefined when the bot keeps no journal. */
   journal?: () => boolean | undefined;
+  /** Whether Redis (the job queue) is connected; undefined when this process uses no queue. */
+  queue?: () => boolean | undefined;
+  /** More gauges for /metrics, asked at each scrape (the job queue's depth, oldest job, workers). */
+  gauges?: () => Promise<Record<string, { help: string; value: number }>>;
 }
 
 /** An absolute path (two or more segments) or a URL: operators' detail, which stays in the log. */
@@ -54,11 +58,14 @@ export function startHealthServer(
     if (path === '/healthz') {
       const models = state.models();
       const journal = state.journal?.();
+      const queue = state.queue?.();
       // Ready: every default model loaded (Services.modelStatus says which, and why not), and
-      // the journal's database reachable (without it, a crash would lose accepted requests).
+      // the journal's database reachable (without it, a crash would lose accepted requests), and
+      // Redis connected where jobs go through it (without it, nothing can be taken or run).
       const ready =
         state.loggedIn() &&
         journal !== false &&
+        queue !== false &&
         models !== undefined &&
         Object.values(models).every((status) => status === 'loaded');
       response.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
@@ -68,23 +75,30 @@ export function startHealthServer(
           loggedIn: state.loggedIn(),
           models: models ? modelStatus(models) : 'loading',
           journal: journal === undefined ? 'off' : journal ? 'ready' : 'unavailable',
+          ...(queue === undefined ? {} : { queue: queue ? 'ready' : 'unavailable' }),
           executionProvider: services.engine.activeProvider,
         }),
       );
       return;
     }
     if (path === '/metrics') {
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      response.end(
-        services.metrics.render({
-          sightread_queue_depth: { help: 'Requests waiting in inference queues.', value: services.engine.queueDepth() },
-          sightread_requests_in_flight: { help: 'Interactions being handled now.', value: pending() },
-          sightread_uptime_seconds: {
-            help: 'Seconds since start.',
-            value: Math.round((Date.now() - services.startedAt) / 1000),
-          },
-        }),
-      );
+      void (state.gauges?.() ?? Promise.resolve({})).then((extra) => {
+        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        response.end(
+          services.metrics.render({
+            ...extra,
+            sightread_queue_depth: {
+              help: 'Requests waiting in inference queues.',
+              value: services.engine.queueDepth(),
+            },
+            sightread_requests_in_flight: { help: 'Interactions being handled now.', value: pending() },
+            sightread_uptime_seconds: {
+              help: 'Seconds since start.',
+              value: Math.round((Date.now() - services.startedAt) / 1000),
+            },
+          }),
+        );
+      });
       return;
     }
     response.writeHead(404).end();

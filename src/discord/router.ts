@@ -20,6 +20,8 @@ import { parseQuizButton, type QuizButton } from '../quiz/ids.js';
 import type { AnswerOutcome } from '../quiz/store.js';
 import { ButtonStyle, ComponentType, type APIButtonComponent } from 'discord-api-types/v10';
 import type { JournaledInteraction, JournaledOptions } from '../journal/entry.js';
+import type { JobIntake } from '../queue/queue.js';
+import type { QueuedJob } from '../queue/job.js';
 
 /** A context menu's question (a modal): its custom_id names only the key of the input held for it. */
 const MODAL_ID = /^sr1m:([A-Za-z0-9_-]{16})$/;
@@ -36,6 +38,8 @@ export const RESUME_NOTICE = "⏳ I'm restarting. Your request is saved and will
  * Discord wants the acknowledgement within 3 s of the interaction, which also has to travel.
  */
 const RECORD_TIMEOUT_MS = 1000;
+/** What a front end answers when the job queue (Redis) cannot take a request now. */
+export const QUEUE_BUSY_MESSAGE = "I'm busy right now and could not take your request; please try again in a minute.";
 /** What a request is assumed to cost at the models until its command has been measured. */
 const DEFAULT_COST_MS = 100;
 /** Errors about what the user sent: an answer to their request, which their cooldown counts. */
@@ -45,7 +49,7 @@ const ANSWER_KINDS: ReadonlySet<ErrorKind> = new Set(['input', 'usage', 'image']
  * How a request ended. Only an answered one (its result, or an error about the user's own
  * input, delivered) starts the user's cooldown.
  */
-type Outcome = 'answered' | 'refused' | 'failed' | 'interrupted';
+export type Outcome = 'answered' | 'refused' | 'failed' | 'interrupted';
 
 /** Options already in hand (a button's held input, or a submitted form's), and whether to journal them. */
 interface Prepared {
@@ -204,15 +208,18 @@ export class Router {
   readonly heldInputs: HeldInputs;
   /** Where accepted interactions are recorded until answered; without it, a restart loses them. */
   private readonly journal: InteractionJournal | undefined;
+  /** With REDIS_URL: accepted jobs go there for the model workers instead of running here. */
+  private readonly queue: JobIntake | undefined;
 
   constructor(
     private readonly commands: ReadonlyMap<string, Command>,
     private readonly services: Services,
-    options: { clock?: RetryClock; journal?: InteractionJournal } = {},
+    options: { clock?: RetryClock; journal?: InteractionJournal; queue?: JobIntake } = {},
   ) {
     const { config } = services;
     this.clock = options.clock ?? systemClock;
     this.journal = options.journal;
+    this.queue = options.queue;
     this.heldInputs = new HeldInputs(() => this.clock.now());
     this.fairUse = new FairUse(config.COOLDOWN_SECONDS * 1000, () => this.clock.now());
     this.scheduler = new FairScheduler({
@@ -432,6 +439,8 @@ export class Router {
       await this.rejectEphemeral(arrival, `⚠️ ${error.message}`);
       return 'answered';
     }
+    // The one seam between the two transports: the job itself runs in serve() either way.
+    if (this.queue) return this.enqueue(this.queue, arrival, command, options, request);
     const windowMs = arrival.answersInline ? this.services.config.INLINE_ANSWER_MS : 0;
     const first = new FirstResponse(windowMs, this.clock, async (): Promise<boolean> => {
       // A button's input stays in memory, as promised: its press is not journaled.
@@ -465,6 +474,140 @@ export class Router {
         reply: (payload, ephemeral) => arrival.reply(payload, ephemeral),
       },
     });
+  }
+
+  /**
+   * With a job queue: durable in Redis before the acknowledgement, runnable only after it (so a
+   * worker never edits a reply Discord does not have yet). Redis that cannot take the job within
+   * a second: the user is told privately to try again, and nothing else is acknowledged.
+   */
+  private async enqueue(
+    queue: JobIntake,
+    arrival: Arrival,
+    command: Command,
+    options: JournaledOptions,
+    request: { log: Logger; receivedAt: number },
+  ): Promise<Outcome> {
+    const { log } = request;
+    const { metrics } = this.services;
+    const queued = await queue
+      .enqueue({
+        id: arrival.id,
+        applicationId: arrival.applicationId,
+        token: arrival.token,
+        commandName: command.name,
+        options,
+        guildId: arrival.guildId,
+        channelId: arrival.channelId,
+        userId: arrival.userId,
+        canManageServer: arrival.canManageServer,
+        receivedAt: request.receivedAt,
+      })
+      .catch((error: unknown) => {
+        log.warn({ err: error }, 'the job queue could not take the request; answering busy');
+        return undefined;
+      });
+    if (queued === 'duplicate') {
+      log.info('interaction already queued (delivered twice): answered elsewhere');
+      return 'refused';
+    }
+    if (!queued) {
+      metrics.requests.inc({ command: command.name, outcome: 'busy' });
+      await this.rejectEphemeral(arrival, QUEUE_BUSY_MESSAGE);
+      return 'refused';
+    }
+    try {
+      await arrival.defer();
+    } catch (error) {
+      log.warn({ err: error }, 'could not acknowledge the interaction');
+      await queue
+        .withdraw(queued)
+        .catch((withdrawError: unknown) =>
+          log.warn({ err: withdrawError }, 'could not withdraw the queued job; its worker will find it unknown'),
+        );
+      return 'failed';
+    }
+    // Not promoted (Redis went away since): it starts on its own once its delay is over.
+    await queue
+      .release(queued)
+      .catch((error: unknown) =>
+        log.warn({ err: error }, 'could not release the queued job; it will start on its own'),
+      );
+    metrics.requests.inc({ command: command.name, outcome: 'queued' });
+    log.info('request queued for a worker');
+    return 'answered';
+  }
+
+  /**
+   * A job from the queue, on a model worker: answered through its token (`responder`) by the
+   * same serve() path as a live request, with neither the journal (Redis holds the job until it
+   * is completed) nor a restart notice. Never rejects; says how the request ended.
+   */
+  runQueued(job: QueuedJob, responder: Responder): Promise<Outcome> {
+    const stop = new AbortController();
+    const task = this.runQueuedNow(job, responder, stop.signal).catch((error: unknown) => {
+      this.services.logger.error({ err: error, interactionId: job.id }, 'queued job failed');
+      return 'failed' as const;
+    });
+    const settled = task.then(() => undefined);
+    this.inFlight.set(settled, stop);
+    void settled.finally(() => this.inFlight.delete(settled));
+    return task;
+  }
+
+  private async runQueuedNow(job: QueuedJob, responder: Responder, stop: AbortSignal): Promise<Outcome> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const log = this.requestLog(requestId, job.commandName, job.userId, job.guildId, job.id);
+    const command = this.commands.get(job.commandName);
+    const delivery = this.deliveryOptions(replyDeadline(job.receivedAt, job.receivedAt), stop, log);
+    if (!command) {
+      await this.fail(
+        responder,
+        'This worker does not have that command (a different version?). Try `/help`.',
+        delivery,
+      ).catch((error: unknown) => log.warn({ err: error }, 'could not send the error reply'));
+      return 'failed';
+    }
+    const outcome = await this.serve({
+      id: job.id,
+      requestId,
+      log,
+      stop,
+      started,
+      receivedAt: job.receivedAt,
+      command,
+      userId: job.userId,
+      guildId: job.guildId,
+      canManageServer: job.canManageServer,
+      channelId: job.channelId,
+      reply: { applicationId: job.applicationId, token: job.token },
+      options: job.options,
+      responder,
+      deadline: delivery.deadline,
+      acknowledged: Promise.resolve(false),
+    });
+    this.services.metrics.commandSeconds.observe({ command: command.name }, (performance.now() - started) / 1000);
+    return outcome;
+  }
+
+  /**
+   * A queued job given up after its last attempt (its worker stopped each time): its user is
+   * told, privately, instead of being left on "thinking…". Never rejects.
+   */
+  async giveUpQueued(job: QueuedJob, responder: Responder, attempts: number): Promise<void> {
+    const log = this.requestLog(randomUUID(), job.commandName, job.userId, job.guildId, job.id);
+    const delivery = this.deliveryOptions(
+      replyDeadline(job.receivedAt, job.receivedAt),
+      new AbortController().signal,
+      log,
+    );
+    await this.fail(
+      responder,
+      `I could not answer this /${job.commandName}: the worker running it stopped ${attempts} times. ` +
+        'Please try again, perhaps with a smaller image or shorter text.',
+      delivery,
+    ).catch((error: unknown) => log.warn({ err: error }, 'could not tell the user their request was given up'));
   }
 
   /**

@@ -66,17 +66,22 @@ export function botEnv(emulator: DiscordEmulator, extra: Record<string, string> 
   };
 }
 
+/** What each entry point logs once it is ready: the bot (models loaded, or a front end on a queue) and a model worker. */
+const READY_MESSAGES = new Set(['models loaded; ready', 'front end ready; jobs go to the queue']);
+
 /**
  * Starts the real bot in a child process and waits until it logs that it is ready: its sources
- * under tsx (`npm run dev`), or the build in dist/ exactly as `npm start` runs it.
+ * under tsx (`npm run dev`), or the build in dist/ exactly as `npm start` runs it; `entry`
+ * 'worker' starts a model worker (`npm run start:worker`) instead.
  */
 export async function startBot(
   emulator: DiscordEmulator,
   extra: Record<string, string> = {},
   readyTimeoutMs = 60_000,
   compiled = false,
+  script: 'index' | 'worker' = 'index',
 ): Promise<BotProcess> {
-  const entry = compiled ? ['--enable-source-maps', 'dist/src/index.js'] : ['--import', 'tsx', 'src/index.ts'];
+  const entry = compiled ? ['--enable-source-maps', `dist/src/${script}.js`] : ['--import', 'tsx', `src/${script}.ts`];
   const child = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: botEnv(emulator, extra),
@@ -95,7 +100,7 @@ export async function startBot(
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;
           logs.push(entry);
-          if (entry.msg === 'models loaded; ready') resolve();
+          if (typeof entry.msg === 'string' && READY_MESSAGES.has(entry.msg)) resolve();
         } catch {
           logs.push({ raw: line });
         }

@@ -77,6 +77,20 @@ describe('config', () => {
     expect(() => parseConfig({ JOURNAL_RETENTION_HOURS: '-1' })).toThrow(/JOURNAL_RETENTION_HOURS/);
   });
 
+  it('runs in one process unless REDIS_URL names a redis:// server, which it never echoes or logs', () => {
+    const config = parseConfig({});
+    expect([config.REDIS_URL, config.QUEUE_MAX_ATTEMPTS, config.WORKER_CONCURRENCY]).toEqual([undefined, 3, undefined]);
+    for (const url of ['http://cache:6379', 'redis:/missing-a-slash', 'cache:6379']) {
+      const error = thrownBy(() => parseConfig({ REDIS_URL: url }), ConfigError);
+      expect(error.problems).toEqual(['REDIS_URL: must be a redis:// or rediss:// URL']);
+      expect(error.message).not.toContain(url);
+    }
+    const withRedis = parseConfig({ REDIS_URL: 'redis://:qu3ue-pw@cache:6379/0' });
+    expect(redactSecrets('queue at redis://:qu3ue-pw@cache:6379/0', withRedis)).toBe('queue at [REDIS_URL redacted]');
+    expect(redactSecrets('AUTH qu3ue-pw failed', withRedis)).toBe('AUTH [REDIS_URL password redacted] failed');
+    expect(() => parseConfig({ QUEUE_LOCK_MS: '10' })).toThrow(/QUEUE_LOCK_MS/);
+  });
+
   it('redacts DATABASE_URL, and its password wherever it appears alone', () => {
     const config = parseConfig({ DATABASE_URL: 'postgres://bot:s3cret%21pw@db:5432/sightread' });
     expect(redactSecrets('connecting to postgres://bot:s3cret%21pw@db:5432/sightread', config)).toBe(

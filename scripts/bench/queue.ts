@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { finalEdit, freshDataDir, startBot, until, type BotProcess } from '../../tests/e2e/bot-process.js';
+import { DiscordEmulator, type InteractionRecord } from '../../tests/e2e/emulator.js';
+import { HAS_REDIS, REDIS_SKIP_REASON, RedisServer } from '../../tests/redis.js';
+import { median, round } from './stats.js';
+
+/**
+ * Scaling out, through Discord (the compiled bot against the emulator) on the benchmark models:
+ *
+ * - One worker through Redis versus the single process: /classify one at a time, end to end
+ *   (interaction created → final answer at Discord), the two deployments sent the same request in
+ *   alternation, each on its own emulator, so that the machine's drift falls on both alike.
+ *   Ratio of medians (goal ≤ 1.10).
+ * - Two workers versus one: a burst of /classify from several servers at once; the time until the
+ *   last answer with one worker, then with a second one started beside it. Ratio one ÷ two of the
+ *   throughputs' inverse (> 1: two are faster; the goal is ≥ 1, "not slower in total").
+ *
+ * `node … scripts/bench/queue.ts <benchDir> <image> [rounds] [burst]`; prints one JSON line
+ * (`{"skipped": "…"}` without redis-server).
+ */
+const [benchDir, imagePath, roundsArg, burstArg] = process.argv.slice(2) as [
+  string,
+  string,
+  string | undefined,
+  string | undefined,
+];
+const rounds = Number(roundsArg ?? 20);
+const burst = Number(burstArg ?? 24);
+if (!HAS_REDIS) {
+  process.stdout.write(`${JSON.stringify({ skipped: REDIS_SKIP_REASON })}\n`);
+  process.exit(0);
+}
+const image = readFileSync(imagePath);
+
+const env = (extra: Record<string, string>): Record<string, string> => ({
+  MODELS_MANIFEST: join(benchDir, 'manifest.json'),
+  MODELS_DIR: join(benchDir, '.lock'),
+  VISION_CNN_MODEL: 'resnet-50',
+  VISION_VIT_MODEL: 'vit-base-patch16-224',
+  CLIP_MODEL: 'clip-vit-base-patch32',
+  SENTIMENT_MODEL: 'distilbert-sst2',
+  COOLDOWN_SECONDS: '0',
+  // startBot waits for the info line that says the process is ready.
+  LOG_LEVEL: 'info',
+  ...extra,
+});
+
+let members = 0;
+const member = (): string => String(730000000000000000n + BigInt((members += 1)));
+const guildOf = (n: number): string => String(220000000000000000n + BigInt(n));
+
+function classify(emulator: DiscordEmulator, guildId?: string): InteractionRecord {
+  const attachment = emulator.attachment(`photo-${members}.jpg`, 'image/jpeg', image);
+  return emulator.interact(
+    {
+      name: 'classify',
+      type: 1,
+      options: [{ name: 'image', type: 11, value: attachment.id }],
+      resolved: { attachments: { [attachment.id]: attachment } },
+    },
+    { userId: member(), ...(guildId ? { guildId } : {}) },
+  );
+}
+
+const answeredAt = (record: InteractionRecord): number =>
+  (finalEdit(record)?.at ?? record.followUps[0]?.at ?? Number.NaN) - record.createdAt;
+
+async function answered(records: InteractionRecord[], what: string): Promise<void> {
+  await until(
+    () => records.every((record) => finalEdit(record) || record.followUps.length > 0) || undefined,
+    300_000,
+    what,
+  );
+}
+
+const running: BotProcess[] = [];
+const start = async (
+  emulator: DiscordEmulator,
+  extra: Record<string, string>,
+  script: 'index' | 'worker' = 'index',
+): Promise<BotProcess> => {
+  const process = await startBot(emulator, env(extra), 180_000, true, script);
+  running.push(process);
+  return process;
+};
+
+const redis = await RedisServer.start();
+try {
+  const single = { emulator: new DiscordEmulator() };
+  const queued = { emulator: new DiscordEmulator() };
+  await Promise.all([single.emulator.start(), queued.emulator.start()]);
+  // The single process as deployed by default: with its journal (embedded PGlite).
+  await start(single.emulator, { DATA_DIR: freshDataDir() });
+  await start(queued.emulator, { REDIS_URL: redis.url });
+  await start(queued.emulator, { REDIS_URL: redis.url }, 'worker');
+
+  const times = { single: [] as number[], queued: [] as number[] };
+  for (let turn = -3; turn < rounds; turn += 1) {
+    const order = turn % 2 === 0 ? [single, queued] : [queued, single];
+    for (const side of order) {
+      const record = classify(side.emulator);
+      await answered([record], 'an answer');
+      if (turn >= 0) (side === single ? times.single : times.queued).push(answeredAt(record));
+    }
+  }
+  const singleMs = median(times.single);
+  const queuedMs = median(times.queued);
+  const oneWorker = {
+    singleProcessMs: round(singleMs),
+    throughRedisMs: round(queuedMs),
+    ratio: round(queuedMs / singleMs, 3),
+  };
+
+  /** A burst of /classify from four servers; ms until the last answer. */
+  const burstMs = async (): Promise<number> => {
+    const records = Array.from({ length: burst }, (_, i) => classify(queued.emulator, guildOf(i % 4)));
+    await answered(records, `${burst} answers`);
+    return Math.max(...records.map(answeredAt));
+  };
+  await burstMs(); // warm-up
+  const one = median([await burstMs(), await burstMs(), await burstMs()]);
+  await start(queued.emulator, { REDIS_URL: redis.url }, 'worker');
+  await burstMs(); // the second worker's warm-up
+  const two = median([await burstMs(), await burstMs(), await burstMs()]);
+  const twoWorkers = { burst, oneWorkerMs: round(one), twoWorkersMs: round(two), speedup: round(one / two, 3) };
+
+  for (const process of running) process.child.kill('SIGTERM');
+  await Promise.all(running.map((process) => process.exited));
+  await Promise.all([single.emulator.stop(), queued.emulator.stop()]);
+  process.stdout.write(`${JSON.stringify({ rounds, oneWorker, twoWorkers })}\n`);
+} finally {
+  for (const process of running) if (process.child.exitCode === null) process.child.kill('SIGKILL');
+  await redis.dispose();
+}
