@@ -103,8 +103,12 @@ export const journalData: ServerDataOwner = {
 export const quizData: ServerDataOwner = {
   ...quizDataOwner,
   async expire(db, pastRetention, params) {
-    return (await db.query(`DELETE FROM quiz_scores WHERE ${pastRetention('guild_id', 'updated_at')}`, params))
-      .rowCount;
+    return (
+      await db.query(
+        `DELETE FROM quiz_scores WHERE ${pastRetention('quiz_scores.guild_id', 'quiz_scores.updated_at')}`,
+        params,
+      )
+    ).rowCount;
   },
 };
 

@@ -157,6 +157,11 @@ for (const backend of BACKENDS) {
       await journal.markDone(finished.id);
       const open = sampleInteraction(Date.now(), { guildId: guild });
       await journal.record(open);
+      // Two members' quiz scores here, one elsewhere.
+      const score = 'INSERT INTO quiz_scores (guild_id, user_id, points, answered) VALUES ($1, $2, 3, 4)';
+      await db.raw(score, [guild, MEMBER]);
+      await db.raw(score, [guild, '1400000000000000098']);
+      await db.raw(score, [OTHER, MEMBER]);
 
       const refused = await rejectionOf(run(forget, { scope: 'server' }, member(guild)), UserFacingError);
       expect(refused.message).toMatch(/Only members with the Manage Server permission can use \/forget scope:server/);
@@ -167,10 +172,12 @@ for (const backend of BACKENDS) {
         // 4 examples, 2 classes, 1 probe.
         { owner: 'teach', rows: 7 },
         { owner: 'settings', rows: 1 },
+        { owner: 'quiz', rows: 2 },
         { owner: 'journal', rows: 1 },
       ]);
-      expect(report.total).toBe(9);
-      for (const table of ['teach_examples', 'teach_classes', 'teach_models', 'server_settings'])
+      expect(report.total).toBe(11);
+      expect(await count('quiz_scores', OTHER)).toBe(1);
+      for (const table of ['teach_examples', 'teach_classes', 'teach_models', 'server_settings', 'quiz_scores'])
         expect(await count(table, guild)).toBe(0);
       // The request being answered (the /forget itself) stays until it finishes.
       expect(await db.raw('SELECT interaction_id FROM interaction_journal WHERE guild_id = $1', [guild])).toEqual([
@@ -192,12 +199,19 @@ for (const backend of BACKENDS) {
         await journal.record(entry);
         await journal.markDone(entry.id);
       }
+      const score = 'INSERT INTO quiz_scores (guild_id, user_id, points, answered) VALUES ($1, $2, 3, 4)';
+      await db.raw(score, [guild, MEMBER]);
+      await db.raw(score, [guild, other]);
       // No permission needed: it is the member's own data.
       const report = await run<ForgetReport>(forget, { scope: 'me' }, member(guild));
       expect(report.deleted).toEqual([
         { owner: 'teach', rows: 1 },
         { owner: 'settings', rows: 0 },
+        { owner: 'quiz', rows: 1 },
         { owner: 'journal', rows: 1 },
+      ]);
+      expect(await db.raw('SELECT user_id FROM quiz_scores WHERE guild_id = $1', [guild])).toEqual([
+        { user_id: other },
       ]);
       expect(await db.raw('SELECT added_by FROM teach_examples WHERE guild_id = $1 ORDER BY id', [guild])).toEqual([
         { added_by: null },
