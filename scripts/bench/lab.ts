@@ -23,8 +23,8 @@ const config = parseConfig({
   MODEL_DOWNLOADS: 'false',
   EXECUTION_PROVIDER: 'cpu',
   ORT_INTRA_OP_THREADS: process.env.ORT_INTRA_OP_THREADS ?? '2',
-  // One batch for the stress test's original and ten variants.
-  BATCH_MAX_SIZE: process.env.BATCH_MAX_SIZE ?? '16',
+  // The bot's default cap: an experiment's variants leave as one batch whatever it is.
+  BATCH_MAX_SIZE: process.env.BATCH_MAX_SIZE ?? '8',
   QUEUE_MAX: '256',
   LOG_LEVEL: 'silent',
 });
