@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { writeFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Services } from '../../../src/app.js';
@@ -62,10 +63,18 @@ describe('/languages', () => {
     expect(result.text).toContain('eric-muller/udhr');
   });
 
+  it('builds and runs o200k in its own worker thread, so its second-long build never stalls the event loop', async () => {
+    const o200k = await loadO200k();
+    expect(o200k.threadId).not.toBe(threadId);
+    expect(o200k.threadId).toBeGreaterThan(0);
+    // One encoder, shared: a second load is the same worker.
+    expect(await loadO200k()).toBe(o200k);
+  });
+
   it('counts o200k tokens as OpenAI publishes them', async () => {
     const o200k = await loadO200k();
     // tiktoken's o200k_base: "Hello" = 13225, " world" = 2375.
-    expect(o200k.encode('Hello world')).toEqual([13225, 2375]);
+    expect(await o200k.encode(['Hello world', 'Hello'])).toEqual([[13225, 2375], [13225]]);
     const result = await runAndPresent(languages, { text: 'en: Hello world' }, fixtures);
     const row = (result.data as LanguagesJson).languages[0]!;
     expect(row.tokenizers.o200k).toEqual({ tokens: 2, perChar: Math.round((2 / 11) * 1000) / 1000 });
