@@ -36,6 +36,7 @@ interface LanguagesJson {
   }>;
   unavailable: Array<{ tokenizer: string }>;
   transformer: { model: { id: string }; timings: { batchSize: number } };
+  reading: string;
 }
 
 describe('/languages', () => {
@@ -135,7 +136,8 @@ describe('/languages', () => {
         silentLogger,
       );
       try {
-        const data = (await runAndPresent(languages, {}, services)).data as LanguagesJson;
+        const result = await runAndPresent(languages, {}, services);
+        const data = result.data as LanguagesJson;
         // An independent implementation: transformers.js on the same tokenizer files.
         const { AutoTokenizer, env } = await import('@huggingface/transformers');
         env.allowRemoteModels = false;
@@ -163,6 +165,13 @@ describe('/languages', () => {
         // BERT's few Thai tokens are unknown tokens: lost text, not a bargain, and the reply says so.
         expect(th.tokenizers.bert!.unknown).toBe(th.tokenizers.bert!.tokens);
         expect(en.tokenizers.bert!.unknown).toBeUndefined();
+        // So the reading's cheapest language for BERT is one it encoded whole, not Thai's 3 unknowns.
+        const cheapest = /bert: ([^,]+?) \d+ tokens/.exec(data.reading)?.[1];
+        const whole = data.languages.filter((row) => !row.tokenizers.bert!.unknown).map((row) => row.name);
+        expect(whole).toContain(cheapest);
+        // No transformer in this manifest: the reading does not describe its answers.
+        expect(data.transformer).toBeUndefined();
+        expect(data.reading).not.toContain('confident label');
       } finally {
         await services.dispose();
       }

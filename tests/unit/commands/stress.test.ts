@@ -157,6 +157,7 @@ describe('/stress-text', () => {
     const before = runs('tiny-sentiment:fp32');
     const result = await runAndPresent(stressText, { text: 'The movie was great' }, services);
     expect(runs('tiny-sentiment:fp32') - before).toBe(1);
+    expect(result.files.map((file) => file.name)).toEqual(['stress-text.png']);
     const data = result.data as StressTextJson;
     expect(data.variants.map((v) => v.name)).toEqual([
       'original',
