@@ -30,8 +30,6 @@ function start(): Promise<O200kTokenizer> {
   const worker = new Worker(WORKER_URL, { execArgv: [] });
   const pending = new Map<number, { resolve: (tokens: number[][]) => void; reject: (error: Error) => void }>();
   let nextId = 0;
-  // An idle encoder must not keep a finished process (the CLI, a test run) alive; a request does.
-  worker.unref();
   return new Promise<O200kTokenizer>((resolve, reject) => {
     const fail = (error: Error): void => {
       loading = undefined;
@@ -43,6 +41,9 @@ function start(): Promise<O200kTokenizer> {
     worker.on('exit', (code) => fail(new Error(`the o200k worker exited with code ${code}`)));
     worker.on('message', (reply: Reply) => {
       if (reply.op === 'ready') {
+        // An idle encoder must not keep a finished process (the bot's shutdown, the CLI, a
+        // benchmark) alive; building it and a request in flight do.
+        worker.unref();
         resolve({
           name: 'o200k',
           id: 'o200k_base',

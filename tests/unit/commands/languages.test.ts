@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { threadId } from 'node:worker_threads';
 import { writeFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ import { UDHR_ARTICLE_1 } from '../../../src/text/parallel-text.js';
 import { loadO200k } from '../../../src/text/tiktoken.js';
 import {
   HAS_SHARED,
+  ROOT,
   SHARED,
   SHARED_SKIP_REASON,
   silentLogger,
@@ -71,6 +74,19 @@ describe('/languages', () => {
     // One encoder, shared: a second load is the same worker.
     expect(await loadO200k()).toBe(o200k);
   });
+
+  it('lets a process whose o200k encoder is idle exit, and keeps it alive while building or encoding', async () => {
+    // The bot starts the encoder while preloading: a CLI run or benchmark must still end when done.
+    const script = `const { loadO200k } = await import(${JSON.stringify(join(ROOT, 'src/text/tiktoken.ts'))});
+      const o200k = await loadO200k();
+      console.log(JSON.stringify(await o200k.encode(['Hello world'])));`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: ROOT, timeout: 60_000 },
+    );
+    expect(JSON.parse(stdout)).toEqual([[13225, 2375]]);
+  }, 60_000);
 
   it('counts o200k tokens as OpenAI publishes them', async () => {
     const o200k = await loadO200k();
