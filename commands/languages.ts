@@ -62,11 +62,15 @@ const verdictOf = (pair: SentimentPair): Verdict =>
     ? { label: pair.transformer.label.toLowerCase(), score: pair.transformer.score }
     : { unavailable: pair.transformer.unavailable };
 
-/** The one-paragraph reading, from the numbers: the cheapest and dearest language per tokenizer. */
+/**
+ * The one-paragraph reading, from the numbers: the cheapest and dearest language per tokenizer,
+ * among the languages it encoded without unknown tokens (a count of unknowns is lost text, not a price).
+ */
 function reading(rows: readonly LanguageRow[], imageTokens: number, names: readonly PriceTokenizer[]): string {
   const english = rows.find((row) => row.code === 'en');
+  const transformerAnswered = rows.some((row) => 'label' in row.transformer);
   const parts = names.flatMap((name) => {
-    const priced = rows.filter((row) => row.tokenizers[name]);
+    const priced = rows.filter((row) => row.tokenizers[name] && !row.tokenizers[name].unknown);
     if (priced.length < 2) return [];
     const sorted = [...priced].sort((a, b) => a.tokenizers[name]!.tokens - b.tokenizers[name]!.tokens);
     const cheap = sorted[0]!;
@@ -92,7 +96,11 @@ function reading(rows: readonly LanguageRow[], imageTokens: number, names: reado
     'Vocabularies learned mostly from English text (BERT-uncased, GPT-2, CLIP) spend many tokens, down to single bytes, on other scripts; o200k, trained on far more languages, narrows the gap but does not close it (Petrov et al. 2023 measured up to 15× between languages).',
     `An image costs the ViT ${imageTokens} tokens whatever language its caption is in: pixels have no language, so the price is fixed by the patch grid.`,
     english
-      ? `VADER found no lexicon word in ${nonEnglishPositive} of the ${rows.length - 1} non-English sentences: its lexicon is English, so it reads them as neutral; the transformer (fine-tuned on English movie reviews) still answers with a confident label, which means little outside English.`
+      ? `VADER found no lexicon word in ${nonEnglishPositive} of the ${rows.length - 1} non-English sentences: its lexicon is English, so it reads them as neutral${
+          transformerAnswered
+            ? '; the transformer (fine-tuned on English movie reviews) still answers with a confident label, which means little outside English.'
+            : '.'
+        }`
       : 'VADER and the transformer were both trained on English only: outside English their verdicts mean little.',
   ].join(' ');
 }
@@ -216,7 +224,14 @@ export default slashCommand({
         bars: names.flatMap((name) => {
           const price = row.tokenizers[name];
           return price
-            ? [{ value: price.tokens, text: `${price.tokens} (${price.perChar.toFixed(2)}/char)`, color: COLORS[name] }]
+            ? [
+                {
+                  value: price.tokens,
+                  // Unknown tokens are lost text: a short bar that is no bargain must say so.
+                  text: `${price.tokens} (${price.perChar.toFixed(2)}/char)${price.unknown ? `, ${price.unknown} unknown` : ''}`,
+                  color: COLORS[name],
+                },
+              ]
             : [];
         }),
       })),

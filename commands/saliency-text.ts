@@ -1,6 +1,7 @@
 import { slashCommand, type EmbedField } from '../src/command/definition.js';
 import { option } from '../src/command/options.js';
 import { ms, percent, table } from '../src/render/format.js';
+import { renderGroupedBars } from '../src/render/grouped-bars.js';
 import { prepareText } from '../src/text/input.js';
 import { MAX_SALIENCY_WORDS, type WordSaliencyReport } from '../src/text/service.js';
 import { quoteUserText } from '../src/util/user-text.js';
@@ -11,6 +12,13 @@ export interface SaliencyTextReport extends WordSaliencyReport {
 }
 
 const signed = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(3)}`;
+
+/** The chart's two series: VADER in amber, the transformer in blurple. */
+const COLORS = { vader: '#faa61a', transformer: '#5865f2' } as const;
+
+/** The largest |value| of a series, so each series can be drawn on its own scale. */
+const largest = (values: ReadonlyArray<number | null>): number =>
+  Math.max(1e-9, ...values.map((value) => Math.abs(value ?? 0)));
 
 const READING =
   'VADER\'s weights are read off its rules: a word counts only if it is in the lexicon, whatever surrounds it. The transformer\'s are measured: each word is left out in turn (all variants in one batch) and the change in the probability of its verdict is that word\'s weight, so context words ("not", "but") and words outside any lexicon can matter, and one word\'s weight depends on the others.';
@@ -72,7 +80,32 @@ export default slashCommand({
       READING,
     ].join('\n\n'),
 
-  toEmbeds: ({ text, words, vader, transformer, notes }) => {
+  async toEmbeds({ text, words, vader, transformer, notes }) {
+    const vaderMax = largest(words.map((w) => w.vader));
+    const transformerMax = largest(words.map((w) => w.transformer));
+    const chart = await renderGroupedBars({
+      title: 'Which words mattered?',
+      subtitle:
+        "VADER: each word's valence in its lexicon (−4 to +4, after its rules). Transformer: how much the probability of its verdict drops when the word is left out. Each series is scaled to its own largest |value|: compare within a colour, read the numbers across.",
+      legend: [
+        { name: 'VADER valence', color: COLORS.vader },
+        {
+          name: 'label' in transformer ? `${transformer.model.id}: drop when left out` : 'transformer (unavailable)',
+          color: COLORS.transformer,
+        },
+      ],
+      max: 1,
+      signed: true,
+      groups: words.map((w) => ({
+        label: w.word,
+        bars: [
+          { value: w.vader / vaderMax, text: signed(w.vader), color: COLORS.vader },
+          ...(w.transformer === null
+            ? []
+            : [{ value: w.transformer / transformerMax, text: signed(w.transformer), color: COLORS.transformer }]),
+        ],
+      })),
+    });
     const rows = words
       .map(
         (w) =>
@@ -98,13 +131,14 @@ export default slashCommand({
           title: 'Which words mattered?',
           description: quoteUserText(text.length > 300 ? `${text.slice(0, 300)}…` : text),
           fields,
+          image: 'saliency-text.png',
           footer:
             'label' in transformer
               ? `VADER 3.3.2 (sightread port) · ${transformer.model.id} · ${transformer.model.precision} · ${transformer.model.executionProvider}: ${ms(transformer.timings.totalMs)} (${transformer.runs} run)`
               : 'VADER 3.3.2 (sightread port)',
         },
       ],
-      files: [],
+      files: [{ name: 'saliency-text.png', data: chart }],
     };
   },
 });

@@ -99,8 +99,13 @@ export default slashCommand({
           image: map.preview,
         },
         {
-          title: `${map.method}`,
-          lines: [`${map.rows}×${map.cols} · ${map.label}`, `${percent(map.score)} · ${ms(map.timings.totalMs)}`],
+          // The method names are too long for a panel's bold title: it goes on its own line.
+          title: `${map.model.architecture.toUpperCase()} map`,
+          lines: [
+            map.method,
+            `${map.rows}×${map.cols} · ${map.label}`,
+            `${percent(map.score)} · ${ms(map.timings.totalMs)}`,
+          ],
           image: heatmapOverlay(map.preview, map.values),
         },
       ]),

@@ -2,6 +2,7 @@ import { slashCommand, type EmbedField } from '../src/command/definition.js';
 import { option } from '../src/command/options.js';
 import type { TransformerSentiment } from '../src/text/sentiment.js';
 import { ms, percent, table } from '../src/render/format.js';
+import { renderGroupedBars } from '../src/render/grouped-bars.js';
 import { prepareText } from '../src/text/input.js';
 import { textVariants } from '../src/text/stress.js';
 import { quoteUserText } from '../src/util/user-text.js';
@@ -26,6 +27,13 @@ const verdictText = (verdict: Verdict): string =>
   'label' in verdict ? `${verdict.label} ${percent(verdict.score)}` : 'unavailable';
 
 const signed = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(3)}`;
+
+/** The chart's two series: VADER in amber, the transformer in blurple. */
+const COLORS = { vader: '#faa61a', transformer: '#5865f2' } as const;
+
+/** A verdict on one axis: + for positive, − for negative, its probability as the length. */
+const leaning = (verdict: { label: string; score: number }): number =>
+  verdict.label === 'negative' ? -verdict.score : verdict.label === 'positive' ? verdict.score : 0;
 
 function reading(variants: StressTextReport['variants']): string {
   const original = variants[0]!;
@@ -116,7 +124,41 @@ export default slashCommand({
       `Sources: ${SOURCES.join('; ')}`,
     ].join('\n\n'),
 
-  toEmbeds: (report) => {
+  async toEmbeds(report) {
+    const chart = await renderGroupedBars({
+      title: 'Stress test for text: VADER beside the transformer',
+      subtitle:
+        'Right of the line is positive, left negative: VADER by its compound score (−1 to +1), the transformer by the probability of its label.',
+      legend: [
+        { name: 'VADER (compound)', color: COLORS.vader },
+        {
+          name: report.transformer ? `transformer · ${report.transformer.model.id}` : 'transformer (unavailable)',
+          color: COLORS.transformer,
+        },
+      ],
+      max: 1,
+      signed: true,
+      groups: report.variants.map((variant) => ({
+        label: variant.name,
+        sublabel: variant.text.length > 40 ? `${variant.text.slice(0, 40)}…` : variant.text,
+        bars: [
+          {
+            value: variant.vader.compound,
+            text: `${variant.vader.label} ${signed(variant.vader.compound)}`,
+            color: COLORS.vader,
+          },
+          ...('label' in variant.transformer
+            ? [
+                {
+                  value: leaning(variant.transformer),
+                  text: verdictText(variant.transformer),
+                  color: COLORS.transformer,
+                },
+              ]
+            : []),
+        ],
+      })),
+    });
     const fields: EmbedField[] = report.variants.map((variant) => ({
       name: variant.name,
       value: `${quoteUserText(variant.text.length > 200 ? `${variant.text.slice(0, 200)}…` : variant.text)}\nVADER **${variant.vader.label}** ${signed(variant.vader.compound)} · transformer **${verdictText(variant.transformer)}**`,
@@ -130,12 +172,13 @@ export default slashCommand({
           title: 'Stress test for text: VADER vs transformer',
           description: `${report.variants.length} variants of your sentence (typo seed ${report.seed}).`,
           fields,
+          image: 'stress-text.png',
           footer: report.transformer
             ? `VADER 3.3.2 (sightread port) · ${report.transformer.model.id} · ${report.transformer.model.precision} · ${report.transformer.model.executionProvider}: ${ms(report.transformer.timings.totalMs)}`
             : 'VADER 3.3.2 (sightread port) · transformer unavailable',
         },
       ],
-      files: [],
+      files: [{ name: 'stress-text.png', data: chart }],
     };
   },
 });

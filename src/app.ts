@@ -13,6 +13,7 @@ import { TeachStore } from './teach/store.js';
 import { ServerData } from './server-data/service.js';
 import { SettingsService, SettingsStore } from './server-data/settings.js';
 import { warmChartText } from './render/chart.js';
+import { loadO200k } from './text/tiktoken.js';
 import { TextService } from './text/service.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { describeError, UserFacingError } from './util/errors.js';
@@ -260,8 +261,12 @@ export class Services {
    */
   async preload(): Promise<Record<string, string>> {
     this.store.retryDownloadsInBackground();
-    // The chart fonts too: preparing them is the first chart's one-off cost, not a user's.
-    await Promise.all([warmChartText(), ...[...this.defaultModels()].map(([id, load]) => this.track(id, load))]);
+    // The chart fonts and the o200k encoder (built in its own thread) too: preparing them is a
+    // one-off cost, the bot's, not the first user's.
+    const o200k = loadO200k().catch((error: unknown) =>
+      this.logger.warn({ reason: describeError(error) }, 'o200k tokenizer unavailable'),
+    );
+    await Promise.all([warmChartText(), o200k, ...[...this.defaultModels()].map(([id, load]) => this.track(id, load))]);
     return this.describeModels();
   }
 

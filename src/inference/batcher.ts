@@ -19,6 +19,8 @@ export interface SubmitOptions {
 
 interface Pending<I, O> {
   input: I;
+  /** The submitAll call it came with: a request's inputs leave in the same batch. */
+  request: number;
   resolve: (output: O) => void;
   reject: (error: unknown) => void;
   timer: NodeJS.Timeout;
@@ -44,6 +46,7 @@ export class MicroBatcher<I, O> {
   private running = false;
   private waitTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private requests = 0;
   /** Requests announced (being preprocessed) but not submitted yet. */
   private incoming = 0;
   readonly stats: BatcherStats = { runs: 0, items: 0, largestBatch: 0, rejectedBusy: 0, timedOut: 0 };
@@ -82,8 +85,9 @@ export class MicroBatcher<I, O> {
 
   /**
    * Queues several inputs of one request (the variants of an experiment) together, so they
-   * leave in as few batches as maxBatchSize allows. All or nothing: a queue without room for
-   * every input refuses the whole request.
+   * leave as one batch: maxBatchSize caps how many unrelated requests are gathered, never splits
+   * one request (an experiment's variants share one session run, as the lab's cost assumes).
+   * All or nothing: a queue without room for every input refuses the whole request.
    */
   submitAll(inputs: readonly I[], submitOptions: SubmitOptions = {}): Promise<O[]> {
     if (this.closed) {
@@ -101,11 +105,13 @@ export class MicroBatcher<I, O> {
         ),
       );
     }
+    const request = (this.requests += 1);
     const outputs = inputs.map(
       (input, index) =>
         new Promise<O>((resolve, reject) => {
           const pending: Pending<I, O> = {
             input,
+            request,
             resolve,
             reject,
             // The request's position is that of its first input.
@@ -173,9 +179,26 @@ export class MicroBatcher<I, O> {
     }, this.options.maxWaitMs);
   }
 
+  /**
+   * Whole requests from the head of the queue while they fit in maxBatchSize; the first request
+   * always leaves whole, however many inputs it has. A request's inputs are queued together, so
+   * they are contiguous.
+   */
+  private nextBatch(): Array<Pending<I, O>> {
+    const batch: Array<Pending<I, O>> = [];
+    while (this.queue.length > 0) {
+      const request = this.queue[0]!.request;
+      let size = 1;
+      while (size < this.queue.length && this.queue[size]!.request === request) size += 1;
+      if (batch.length > 0 && batch.length + size > this.options.maxBatchSize) break;
+      batch.push(...this.queue.splice(0, size));
+    }
+    return batch;
+  }
+
   private async flush(): Promise<void> {
     if (this.running) return;
-    const batch = this.queue.splice(0, this.options.maxBatchSize);
+    const batch = this.nextBatch();
     if (batch.length === 0) return;
     this.running = true;
     this.queue.forEach((pending, index) => pending.onPosition?.(index + 1));

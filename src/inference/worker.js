@@ -4,6 +4,7 @@
 // Plain JavaScript on purpose: a worker thread starts without the TypeScript loader.
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { applyReductions } from './attention-rollout.js';
 
 if (!parentPort) throw new Error('worker.js must run in a worker thread');
 const port = parentPort;
@@ -37,14 +38,15 @@ port.on('message', async (/** @type {any} */ message) => {
       /** @type {Record<string, import('onnxruntime-node').Tensor>} */
       const feeds = {};
       for (const [name, t] of Object.entries(message.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-      const results = await session.run(feeds);
+      const run = await session.run(feeds);
+      // Reduced here, so large internal tensors (a ViT's attention) never cross to the main thread.
+      const results = message.reductions ? applyReductions(run, message.reductions) : run;
       /** @type {Record<string, {type: string, dims: readonly number[], data: ArrayBufferView}>} */
       const outputs = {};
       /** @type {ArrayBuffer[]} */
       const transfer = [];
-      for (const [name, value] of Object.entries(results)) {
-        const tensor = /** @type {import('onnxruntime-node').Tensor} */ (value);
-        const data = transferable(/** @type {TensorData} */ (/** @type {unknown} */ (tensor.data)));
+      for (const [name, tensor] of Object.entries(results)) {
+        const data = transferable(/** @type {TensorData} */ (tensor.data));
         outputs[name] = { type: tensor.type, dims: tensor.dims, data };
         transfer.push(/** @type {ArrayBuffer} */ (data.buffer));
       }

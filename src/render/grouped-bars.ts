@@ -26,6 +26,8 @@ export interface GroupedBarChart {
   max?: number;
   /** A vertical line across every group: "one 224×224 image = 197 tokens". */
   reference?: { value: number; label: string; color: string };
+  /** Values may be negative: bars grow left or right of a zero line in the middle (max is then the largest |value|). */
+  signed?: boolean;
 }
 
 const WIDTH = 920;
@@ -58,12 +60,19 @@ export async function renderGroupedBars(chart: GroupedBarChart): Promise<Buffer>
     const groupHeight = (group: BarGroup): number =>
       Math.max(36, group.bars.length * (BAR + BAR_GAP) - BAR_GAP) + GROUP_GAP;
     const height = top + chart.groups.reduce((sum, group) => sum + groupHeight(group), 0) + PAD;
+    const signed = chart.signed === true;
     const max = Math.max(
       1e-9,
-      chart.max ?? Math.max(chart.reference?.value ?? 0, ...chart.groups.flatMap((g) => g.bars.map((b) => b.value))),
+      chart.max ??
+        Math.max(
+          chart.reference?.value ?? 0,
+          ...chart.groups.flatMap((g) => g.bars.map((b) => (signed ? Math.abs(b.value) : b.value))),
+        ),
     );
+    const room = signed ? BAR_ROOM / 2 : BAR_ROOM;
+    const zero = BARS_LEFT + (signed ? room : 0);
     const length = (value: number): number =>
-      Math.max(1, Math.round((Math.max(0, Math.min(value, max)) / max) * BAR_ROOM));
+      Math.max(1, Math.round((Math.max(0, Math.min(signed ? Math.abs(value) : value, max)) / max) * room));
 
     const canvas = blankCanvas(WIDTH, height);
     const context = canvas.getContext('2d');
@@ -100,12 +109,17 @@ export async function renderGroupedBars(chart: GroupedBarChart): Promise<Buffer>
         context.fillStyle = PALETTE.track;
         context.fillRect(BARS_LEFT, barTop, BAR_ROOM, BAR);
         context.fillStyle = bar.color;
-        context.fillRect(BARS_LEFT, barTop, length(bar.value), BAR);
+        const span = length(bar.value);
+        context.fillRect(signed && bar.value < 0 ? zero - span : zero, barTop, span, BAR);
         useStyle(context, VALUE);
         context.fillStyle = PALETTE.muted;
         context.fillText(fitText(context, bar.text, VALUE_ROOM - 8).text, BARS_LEFT + BAR_ROOM + 8, barTop + BAR - 1);
       });
       y += groupHeight(group);
+    }
+    if (signed) {
+      context.fillStyle = PALETTE.muted;
+      context.fillRect(zero, top - 4, 1, y - GROUP_GAP - top + 4);
     }
     if (chart.reference) {
       const at = BARS_LEFT + length(chart.reference.value);

@@ -260,7 +260,7 @@ export class TextService {
       PRICE_TOKENIZERS.map(async (name) => {
         if (name === 'o200k') {
           const o200k = await loadO200k();
-          const counts = texts.map((text) => o200k.encode(text).length);
+          const counts = (await o200k.encode(texts)).map((tokens) => tokens.length);
           return { id: o200k.id, algorithm: o200k.algorithm, counts, unknown: counts.map(() => 0) };
         }
         const loaded = await this.tokenizers.get(this.settings.models.tokenizers[name]);

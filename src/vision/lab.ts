@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { rolloutClassRow } from '../inference/attention-rollout.js';
 import type { ort } from '../inference/engine.js';
 import { decodeModel, findProbes, seededRandom, withExtraOutputs, type CamHead } from '../inference/graph-edit.js';
 import {
@@ -10,6 +11,7 @@ import {
   type PipelineContext,
   type PipelineTimings,
 } from '../inference/pipeline.js';
+import { runReduced } from '../inference/remote-session.js';
 import type { ImagePreprocess } from '../models/manifest.js';
 import { loadLabels, softmax } from '../models/labels.js';
 import { UserFacingError } from '../util/errors.js';
@@ -38,6 +40,9 @@ export interface ProbeOutput {
   probabilities: Float64Array;
   extras: Record<string, Extra>;
 }
+
+/** The name of the extra output that holds the class token's rollout row (see attention-rollout.js). */
+export const ROLLOUT = 'attention_rollout';
 
 /** A classifier whose session may return internal tensors too; its inputs are already prepared. */
 export interface ImageProbe {
@@ -94,7 +99,11 @@ export async function loadImageProbe(context: PipelineContext, id: string, probe
   const output = entry.outputs.logits ?? plain.session.outputNames[0]!;
   const dims = spec.layout === 'nchw' ? [3, spec.size.height, spec.size.width] : [spec.size.height, spec.size.width, 3];
   const size = dims.reduce((a, b) => a * b, 1);
-  const wanted = cam ? [cam.featureMap] : attention;
+  // The attention tensors (12 × 12×197×197 floats per image for ViT-B/16) are rolled out where
+  // the session runs; only the class token's row comes back.
+  const reductions =
+    attention.length > 0 ? [{ op: 'attention-rollout' as const, inputs: attention, output: ROLLOUT }] : [];
+  const wanted = cam ? [cam.featureMap] : attention.length > 0 ? [ROLLOUT] : [];
   const loaded = { ...model, sessions: { model: session } };
   const pipeline = await createPipeline(
     context,
@@ -102,12 +111,13 @@ export async function loadImageProbe(context: PipelineContext, id: string, probe
     {
       prepare: (item: ModelInput) => item,
       runBatch: async (items) => {
-        const results = await session.session.run({
+        const feeds = {
           [input]: stack(
             items.map((item) => item.tensor),
             dims,
           ),
-        });
+        };
+        const results = await runReduced(session.session, feeds, reductions);
         const logits = results[output];
         if (!logits) throw new Error(`${id}: output "${output}" missing`);
         const extras = wanted.map((name) => {
@@ -163,46 +173,27 @@ export function classActivationMap(features: Extra, head: CamHead, classIndex: n
 }
 
 /**
- * Attention rollout (Abnar & Zuidema 2020): each layer's attention averaged over heads, plus the
- * identity for the residual connection (½A + ½I), rows renormalised, multiplied from the first
- * layer up; the class token's row over the patch tokens is the map.
+ * The attention rollout's map (Abnar & Zuidema 2020, see attention-rollout.js) from the class
+ * token's row over every token: the patch tokens' share as a grid, scaled to [0, 1].
  */
+export function rolloutMap(row: Extra): { values: number[][]; rows: number; cols: number } {
+  const tokens = row.data.length;
+  // Patch tokens are the last side² tokens (after [CLS], and a distillation token if any).
+  const side = Math.floor(Math.sqrt(tokens - 1));
+  const start = tokens - side * side;
+  return { values: normalisedGrid(row.data.subarray(start, tokens), side, side), rows: side, cols: side };
+}
+
+/** Attention rollout from every layer's attention probabilities ([heads, tokens, tokens] each), as a map. */
 export function attentionRollout(layers: readonly Extra[]): { values: number[][]; rows: number; cols: number } {
   const first = layers[0];
   if (!first) throw new Error('attention rollout needs at least one layer');
   const tokens = first.dims[first.dims.length - 1]!;
-  let rollout: Float64Array | undefined;
-  for (const layer of layers) {
-    const heads = layer.data.length / (tokens * tokens);
-    const a = new Float64Array(tokens * tokens);
-    for (let h = 0; h < heads; h += 1)
-      for (let i = 0; i < tokens * tokens; i += 1) a[i]! += layer.data[h * tokens * tokens + i]! / heads;
-    for (let r = 0; r < tokens; r += 1) {
-      let sum = 0;
-      for (let c = 0; c < tokens; c += 1) {
-        const value = 0.5 * a[r * tokens + c]! + (r === c ? 0.5 : 0);
-        a[r * tokens + c] = value;
-        sum += value;
-      }
-      for (let c = 0; c < tokens; c += 1) a[r * tokens + c]! /= sum;
-    }
-    if (!rollout) {
-      rollout = a;
-      continue;
-    }
-    const next = new Float64Array(tokens * tokens);
-    for (let r = 0; r < tokens; r += 1)
-      for (let k = 0; k < tokens; k += 1) {
-        const left = a[r * tokens + k]!;
-        if (left === 0) continue;
-        for (let c = 0; c < tokens; c += 1) next[r * tokens + c]! += left * rollout[k * tokens + c]!;
-      }
-    rollout = next;
-  }
-  // Patch tokens are the last side² tokens (after [CLS], and a distillation token if any).
-  const side = Math.floor(Math.sqrt(tokens - 1));
-  const start = tokens - side * side;
-  return { values: normalisedGrid(rollout!.slice(start, tokens), side, side), rows: side, cols: side };
+  const row = rolloutClassRow(
+    layers.map((layer) => layer.data),
+    tokens,
+  );
+  return rolloutMap({ data: Float32Array.from(row), dims: [tokens] });
 }
 
 /** The mean colour of an image, the neutral fill for hidden patches and occluded cells. */
@@ -311,7 +302,7 @@ export async function saliencyMap(
         timings: result.timings,
       };
     }
-    const rollout = attentionRollout(probe.attention.map((name) => result.extras[name]!));
+    const rollout = rolloutMap(result.extras[ROLLOUT]!);
     return { ...base, ...top, ...rollout, images: 1, runs: 1, timings: result.timings };
   }
   const { rows, cols } = occlusionGrid(probe.spec, probe.patchSize);

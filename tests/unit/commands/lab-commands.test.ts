@@ -112,6 +112,8 @@ describe('/saliency-text', () => {
       expect(word.vader).toBe(0);
       expect(word.transformer).toBeCloseTo(0, 6);
     }
+    expect(result.files.map((file) => file.name)).toEqual(['saliency-text.png']);
+    expect((await sharp(result.files[0]!.data).metadata()).format).toBe('png');
   });
 
   it('rejects an empty text like /sentiment', async () => {

@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { threadId } from 'node:worker_threads';
 import { writeFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Services } from '../../../src/app.js';
@@ -11,6 +14,7 @@ import { UDHR_ARTICLE_1 } from '../../../src/text/parallel-text.js';
 import { loadO200k } from '../../../src/text/tiktoken.js';
 import {
   HAS_SHARED,
+  ROOT,
   SHARED,
   SHARED_SKIP_REASON,
   silentLogger,
@@ -35,6 +39,7 @@ interface LanguagesJson {
   }>;
   unavailable: Array<{ tokenizer: string }>;
   transformer: { model: { id: string }; timings: { batchSize: number } };
+  reading: string;
 }
 
 describe('/languages', () => {
@@ -62,10 +67,31 @@ describe('/languages', () => {
     expect(result.text).toContain('eric-muller/udhr');
   });
 
+  it('builds and runs o200k in its own worker thread, so its second-long build never stalls the event loop', async () => {
+    const o200k = await loadO200k();
+    expect(o200k.threadId).not.toBe(threadId);
+    expect(o200k.threadId).toBeGreaterThan(0);
+    // One encoder, shared: a second load is the same worker.
+    expect(await loadO200k()).toBe(o200k);
+  });
+
+  it('lets a process whose o200k encoder is idle exit, and keeps it alive while building or encoding', async () => {
+    // The bot starts the encoder while preloading: a CLI run or benchmark must still end when done.
+    const script = `const { loadO200k } = await import(${JSON.stringify(join(ROOT, 'src/text/tiktoken.ts'))});
+      const o200k = await loadO200k();
+      console.log(JSON.stringify(await o200k.encode(['Hello world'])));`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: ROOT, timeout: 60_000 },
+    );
+    expect(JSON.parse(stdout)).toEqual([[13225, 2375]]);
+  }, 60_000);
+
   it('counts o200k tokens as OpenAI publishes them', async () => {
     const o200k = await loadO200k();
     // tiktoken's o200k_base: "Hello" = 13225, " world" = 2375.
-    expect(o200k.encode('Hello world')).toEqual([13225, 2375]);
+    expect(await o200k.encode(['Hello world', 'Hello'])).toEqual([[13225, 2375], [13225]]);
     const result = await runAndPresent(languages, { text: 'en: Hello world' }, fixtures);
     const row = (result.data as LanguagesJson).languages[0]!;
     expect(row.tokenizers.o200k).toEqual({ tokens: 2, perChar: Math.round((2 / 11) * 1000) / 1000 });
@@ -126,7 +152,8 @@ describe('/languages', () => {
         silentLogger,
       );
       try {
-        const data = (await runAndPresent(languages, {}, services)).data as LanguagesJson;
+        const result = await runAndPresent(languages, {}, services);
+        const data = result.data as LanguagesJson;
         // An independent implementation: transformers.js on the same tokenizer files.
         const { AutoTokenizer, env } = await import('@huggingface/transformers');
         env.allowRemoteModels = false;
@@ -154,6 +181,13 @@ describe('/languages', () => {
         // BERT's few Thai tokens are unknown tokens: lost text, not a bargain, and the reply says so.
         expect(th.tokenizers.bert!.unknown).toBe(th.tokenizers.bert!.tokens);
         expect(en.tokenizers.bert!.unknown).toBeUndefined();
+        // So the reading's cheapest language for BERT is one it encoded whole, not Thai's 3 unknowns.
+        const cheapest = /bert: ([^,]+?) \d+ tokens/.exec(data.reading)?.[1];
+        const whole = data.languages.filter((row) => !row.tokenizers.bert!.unknown).map((row) => row.name);
+        expect(whole).toContain(cheapest);
+        // No transformer in this manifest: the reading does not describe its answers.
+        expect(data.transformer).toBeUndefined();
+        expect(data.reading).not.toContain('confident label');
       } finally {
         await services.dispose();
       }

@@ -10,8 +10,8 @@ import { solidPng, softmax, testServices } from '../../helpers.js';
 const commands = await loadCommands();
 const stress = commands.get('stress') as SlashCommand;
 const stressText = commands.get('stress-text') as SlashCommand;
-// Room for every variant in one batch (the default, 8, would split 11 variants into two runs).
-const services = testServices({ BATCH_MAX_SIZE: '16' });
+// The default cap (8) on purpose: an experiment's 11 images still leave as one batch.
+const services = testServices();
 afterAll(() => services.dispose());
 
 interface StressJson {
@@ -157,6 +157,7 @@ describe('/stress-text', () => {
     const before = runs('tiny-sentiment:fp32');
     const result = await runAndPresent(stressText, { text: 'The movie was great' }, services);
     expect(runs('tiny-sentiment:fp32') - before).toBe(1);
+    expect(result.files.map((file) => file.name)).toEqual(['stress-text.png']);
     const data = result.data as StressTextJson;
     expect(data.variants.map((v) => v.name)).toEqual([
       'original',

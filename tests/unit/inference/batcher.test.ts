@@ -249,6 +249,24 @@ describe('many variants of one request', () => {
     expect(await Promise.all([running, other])).toEqual([200, 10]);
   });
 
+  it('sends a request with more variants than maxBatchSize as one batch, and never adds others that would overflow it', async () => {
+    const { batcher, batches, finish, drain } = doubling({ maxBatchSize: 8 });
+    const running = batcher.submit(100);
+    await turn();
+    const before = batcher.submit(0);
+    const variants = batcher.submitAll(Array.from({ length: 11 }, (_, i) => i + 1));
+    const after = batcher.submit(12);
+    finish(0);
+    await turn();
+    await turn();
+    // The lone request ahead leaves alone: it and the eleven variants would exceed the cap.
+    expect(batches).toEqual([[100], [0]]);
+    drain();
+    expect(await variants).toEqual(Array.from({ length: 11 }, (_, i) => (i + 1) * 2));
+    expect(await Promise.all([running, before, after])).toEqual([200, 0, 24]);
+    expect(batches.slice(2)).toEqual([Array.from({ length: 11 }, (_, i) => i + 1), [12]]);
+  });
+
   it('refuses the whole request when the queue has no room for every variant', async () => {
     const { batcher, batches, drain } = doubling({ maxQueue: 4, maxBatchSize: 1 });
     const running = batcher.submit(0);

@@ -2,7 +2,7 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TINY_CNN } from '../../../scripts/fixtures/tiny-models.js';
+import { TINY_ATTENTION, TINY_ATTENTION_PROBS, TINY_CNN } from '../../../scripts/fixtures/tiny-models.js';
 import { Services } from '../../../src/app.js';
 import { parseConfig } from '../../../src/config/config.js';
 import {
@@ -12,8 +12,10 @@ import {
   shuffledWeights,
   withExtraOutputs,
 } from '../../../src/inference/graph-edit.js';
+import { applyReductions } from '../../../src/inference/attention-rollout.js';
 import { ort } from '../../../src/inference/engine.js';
-import { attentionRollout, classActivationMap, maskOrder } from '../../../src/vision/lab.js';
+import { runReduced } from '../../../src/inference/remote-session.js';
+import { attentionRollout, classActivationMap, maskOrder, ROLLOUT } from '../../../src/vision/lab.js';
 import {
   FIXTURES_DIR,
   HAS_SHARED,
@@ -37,6 +39,55 @@ const halves = (): Promise<Buffer> => {
     .toBuffer();
 };
 
+type Matrix = number[][];
+const matmul = (a: Matrix, b: Matrix): Matrix =>
+  a.map((row) => b[0]!.map((_, c) => row.reduce((sum, value, k) => sum + value * b[k]![c]!, 0)));
+const square = (flat: readonly number[]): Matrix => [0, 1, 2, 3].map((r) => flat.slice(r * 4, r * 4 + 4));
+const identity = (n: number): Matrix =>
+  Array.from({ length: n }, (_, r) => Array.from({ length: n }, (_, c) => +(r === c)));
+
+/**
+ * The tiny attention model's forward pass and attention rollout worked out here, independently of
+ * the code under test: full matrices, the rollout multiplied from the first layer up as Abnar &
+ * Zuidema define it, the class token's row over the 4 patches scaled so the largest is 1.
+ */
+function rolloutByHand(patchTokens: Matrix): { attention: Matrix[][]; map: number[] } {
+  const mean = [0, 1, 2, 3].map((d) => patchTokens.reduce((sum, token) => sum + token[d]!, 0) / patchTokens.length);
+  let h: Matrix = [mean, ...patchTokens];
+  const attention: Matrix[][] = [];
+  for (let layer = 0; layer < TINY_ATTENTION.layers; layer += 1) {
+    const [q, k, v] = [TINY_ATTENTION.query, TINY_ATTENTION.key, TINY_ATTENTION.value].map((w) => matmul(h, square(w)));
+    const heads = [0, 1].map((head) =>
+      q!.map((qi) => {
+        const scores = k!.map((kj) => qi[2 * head]! * kj[2 * head]! + qi[2 * head + 1]! * kj[2 * head + 1]!);
+        const exp = scores.map((score) => Math.exp(score));
+        const total = exp.reduce((a, b) => a + b, 0);
+        return exp.map((e) => e / total);
+      }),
+    );
+    attention.push(heads);
+    const context = h.map((_, i) =>
+      [0, 1, 2, 3].map((d) => heads[d >> 1]![i]!.reduce((sum, p, j) => sum + p * v![j]![d]!, 0)),
+    );
+    h = h.map((token, i) => token.map((value, d) => value + context[i]![d]!));
+  }
+  let rollout = identity(5);
+  for (const heads of attention) {
+    const averaged = heads[0]!.map((row, r) => row.map((value, c) => (value + heads[1]![r]![c]!) / 2));
+    const residual = averaged.map((row, r) => row.map((value, c) => 0.5 * value + 0.5 * +(r === c)));
+    const normalised = residual.map((row) => row.map((value) => value / row.reduce((a, b) => a + b, 0)));
+    rollout = matmul(normalised, rollout);
+  }
+  const patches = rollout[0]!.slice(1);
+  const max = Math.max(...patches);
+  return { attention, map: patches.map((value) => value / max) };
+}
+
+/** The normalised tokens of {@link halves}: red patches (left) and blue patches (right), [r, g, b, 1]. */
+const RED: number[] = [2, -2, -2, 1];
+const BLUE: number[] = [-2, -2, 2, 1];
+const HALVES_PATCHES: Matrix = [RED, BLUE, RED, BLUE];
+
 describe('editing the ONNX graph in memory', () => {
   it("finds the tiny CNN's pre-pooling feature map and its Gemm weights, and adds the feature map as an output", async () => {
     const model = decodeModel(await readFile(join(FIXTURES_DIR, 'tiny-cnn/model.onnx')));
@@ -55,6 +106,52 @@ describe('editing the ONNX graph in memory', () => {
   it('finds no attention Softmax in the tiny ViT fixture, so it falls back to occlusion', async () => {
     const model = decodeModel(await readFile(join(FIXTURES_DIR, 'tiny-vit/model.onnx')));
     expect(findAttentionSoftmaxes(model)).toEqual([]);
+  });
+
+  it("finds the tiny attention model's two Softmaxes, whose outputs are the attention worked out by hand", async () => {
+    const model = decodeModel(await readFile(join(FIXTURES_DIR, 'tiny-attention/model.onnx')));
+    expect(findAttentionSoftmaxes(model)).toEqual(TINY_ATTENTION_PROBS);
+    const session = await ort.InferenceSession.create(withExtraOutputs(model, TINY_ATTENTION_PROBS));
+    const pixels = new Float32Array(3 * 16 * 16);
+    for (let y = 0; y < 16; y += 1)
+      for (let x = 0; x < 16; x += 1) {
+        const colour = x < 8 ? RED : BLUE;
+        for (let c = 0; c < 3; c += 1) pixels[c * 256 + y * 16 + x] = colour[c]!;
+      }
+    const result = await session.run({ pixel_values: new ort.Tensor('float32', pixels, [1, 3, 16, 16]) });
+    const { attention } = rolloutByHand(HALVES_PATCHES);
+    for (const [layer, name] of TINY_ATTENTION_PROBS.entries()) {
+      const tensor = result[name]!;
+      expect(tensor.dims).toEqual([1, 2, 5, 5]);
+      const expected = attention[layer]!.flat(2);
+      [...(tensor.data as Float32Array)].forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 6));
+    }
+    await session.release();
+  });
+
+  it('rolls the attention out in the inference worker: only the class token row crosses, equal to the rollout here', async () => {
+    const path = join(FIXTURES_DIR, 'tiny-attention/model.onnx');
+    const model = decodeModel(await readFile(path));
+    const edited = await services.engine.editedSession(path, 'probes', () =>
+      withExtraOutputs(model, TINY_ATTENTION_PROBS),
+    );
+    const pixels = Float32Array.from({ length: 2 * 3 * 16 * 16 }, (_, i) => ((i * 7919) % 13) / 6 - 1);
+    const feeds = { pixel_values: new ort.Tensor('float32', pixels, [2, 3, 16, 16]) };
+    const reductions = [{ op: 'attention-rollout' as const, inputs: TINY_ATTENTION_PROBS, output: ROLLOUT }];
+    expect(edited.session.runReduced).toBeDefined();
+    const remote = await runReduced(edited.session, feeds, reductions);
+    expect(Object.keys(remote).sort()).toEqual([ROLLOUT, 'logits']);
+    expect(remote[ROLLOUT]!.dims).toEqual([2, 5]);
+    // The same session in this thread, all outputs returned, reduced here.
+    const local = await ort.InferenceSession.create(withExtraOutputs(model, TINY_ATTENTION_PROBS));
+    const all = await local.run(feeds);
+    const here = applyReductions(all, reductions);
+    expect([...(remote[ROLLOUT]!.data as Float32Array)]).toEqual([...(here[ROLLOUT]!.data as Float32Array)]);
+    for (let n = 0; n < 2; n += 1) {
+      const row = [...(remote[ROLLOUT]!.data as Float32Array)].slice(n * 5, n * 5 + 5);
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    }
+    await local.release();
   });
 });
 
@@ -101,6 +198,18 @@ describe('saliency on the tiny models', () => {
     expect(map).toMatchObject({ method: 'class activation map', label: 'red', rows: 4, cols: 4, images: 1 });
     // Red cells: (255/255 − 0.5)/0.25 = 2 for red, −2 for green and blue → 2·1 = 2; blue cells: −2 → 0.
     expect(map!.values).toEqual(Array.from({ length: 4 }, () => [1, 1, 0, 0]));
+  });
+
+  it("gives the tiny attention model's rollout exactly as worked out by hand, from one inference", async () => {
+    const outcome = await services.vision.saliency(await halves(), 'tiny-attention');
+    const [map] = outcome.results;
+    expect(map).toMatchObject({ method: 'attention rollout', rows: 2, cols: 2, images: 1, runs: 1 });
+    const expected = rolloutByHand(HALVES_PATCHES).map;
+    // Head 0 favours red keys more strongly than head 1 favours blue ones: the red (left) patches lead.
+    expect(expected[0]).toBeCloseTo(1, 12);
+    expect(expected[2]).toBeCloseTo(1, 12);
+    expect(expected[1]).toBeLessThan(0.99);
+    map!.values.flat().forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 6));
   });
 
   it('labels the tiny ViT map as occlusion sensitivity and computes it from one batched run', async () => {
