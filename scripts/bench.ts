@@ -137,7 +137,7 @@ const queue = child('scripts/bench/queue.ts', [
   | { skipped: string }
   | {
       oneWorker: { singleProcessMs: number; throughRedisMs: number; ratio: number };
-      twoWorkers: { burst: number; oneWorkerMs: number; twoWorkersMs: number; speedup: number };
+      twoWorkers: { burst: number; threadsEach: number; oneWorkerMs: number; twoWorkersMs: number; speedup: number };
     };
 log('running the PyTorch peer…');
 const python = spawnSync(
@@ -245,7 +245,7 @@ const goals: Array<[string, string, string, boolean]> = [
           queue.oneWorker.ratio <= 1.1,
         ] as [string, string, string, boolean],
         [
-          `Two workers on this machine ÷ one: ${queue.twoWorkers.burst} /classify at once, time to the last answer (one ÷ two)`,
+          `Two workers on this machine (${queue.twoWorkers.threadsEach} inference thread(s) each) ÷ one: ${queue.twoWorkers.burst} /classify at once, time to the last answer (one ÷ two)`,
           '≥ 1× (not slower)',
           `${fmt(queue.twoWorkers.speedup)}× (${queue.twoWorkers.oneWorkerMs} vs ${queue.twoWorkers.twoWorkersMs} ms)`,
           queue.twoWorkers.speedup >= 1,

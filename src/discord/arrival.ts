@@ -8,7 +8,7 @@ import {
   type ModalSubmitInteraction,
 } from 'discord.js';
 import type { Command } from '../command/definition.js';
-import type { JournaledOptions } from '../journal/entry.js';
+import type { InteractionToRecord, JournaledOptions } from '../journal/entry.js';
 import { chatInputOptions, messageOptions } from './options.js';
 import { interactionResponder, type Responder, type ResponsePayload } from './responder.js';
 
@@ -105,5 +105,24 @@ export function gatewayArrival(interaction: GatewayInteraction): Arrival {
       await interaction.showModal(modal);
     },
     responder: interactionResponder(interaction),
+  };
+}
+
+/** What the journal (or the job queue) keeps of an arrival: its ids, token, command and options as references. */
+export function toRecord(
+  arrival: Arrival,
+  commandName: string,
+  options: JournaledOptions,
+): InteractionToRecord & { canManageServer: boolean } {
+  return {
+    id: arrival.id,
+    applicationId: arrival.applicationId,
+    token: arrival.token,
+    commandName,
+    options,
+    guildId: arrival.guildId,
+    channelId: arrival.channelId,
+    userId: arrival.userId,
+    canManageServer: arrival.canManageServer,
   };
 }

@@ -13,7 +13,7 @@ import { FairUse } from './fair-use.js';
 import { FairScheduler, type WaitNotice } from './scheduler.js';
 import { resolveOptions } from './options.js';
 import type { Responder, ResponsePayload } from './responder.js';
-import { ANSWER_FIELD, gatewayArrival, type Arrival } from './arrival.js';
+import { ANSWER_FIELD, gatewayArrival, toRecord, type Arrival } from './arrival.js';
 import { HeldInputs, followUpOptions, followUpRow, parseButton } from './buttons.js';
 import type { InteractionJournal } from '../journal/journal.js';
 import { parseQuizButton, type QuizButton } from '../quiz/ids.js';
@@ -491,18 +491,7 @@ export class Router {
     const { log } = request;
     const { metrics } = this.services;
     const queued = await queue
-      .enqueue({
-        id: arrival.id,
-        applicationId: arrival.applicationId,
-        token: arrival.token,
-        commandName: command.name,
-        options,
-        guildId: arrival.guildId,
-        channelId: arrival.channelId,
-        userId: arrival.userId,
-        canManageServer: arrival.canManageServer,
-        receivedAt: request.receivedAt,
-      })
+      .enqueue({ ...toRecord(arrival, command.name, options), receivedAt: request.receivedAt })
       .catch((error: unknown) => {
         log.warn({ err: error }, 'the job queue could not take the request; answering busy');
         return undefined;
@@ -630,17 +619,7 @@ export class Router {
       return 'unrecorded';
     }
     const recordStarted = performance.now();
-    const recording = journal.record({
-      id: arrival.id,
-      applicationId: arrival.applicationId,
-      token: arrival.token,
-      commandName: command.name,
-      options,
-      guildId: arrival.guildId,
-      channelId: arrival.channelId,
-      userId: arrival.userId,
-      canManageServer: arrival.canManageServer,
-    });
+    const recording = journal.record(toRecord(arrival, command.name, options));
     const timer = new AbortController();
     const result = await Promise.race([
       recording.then(

@@ -146,6 +146,43 @@ describe.skipIf(!HAS_REDIS)('a front end and two model workers on Redis', () => 
     expect(await (await fetch(`http://127.0.0.1:${workerHealth}/metrics`)).text()).toMatch(/^sightread_workers 2$/m);
   }, 120_000);
 
+  it('takes signed interactions on an HTTP front end too, for the same workers to answer', async () => {
+    const port = await freePort();
+    const endpoint = `http://127.0.0.1:${port}/interactions`;
+    const http = await startBot(
+      emulator,
+      {
+        REDIS_URL: redis.url,
+        COOLDOWN_SECONDS: '0',
+        INTERACTIONS_PORT: String(port),
+        DISCORD_PUBLIC_KEY: emulator.publicKeyHex,
+      },
+      90_000,
+    );
+    running.push(http);
+    const before = workers.map(answeredBy);
+    const sent = GUILDS.flatMap((guildId, i) =>
+      [0, 1].map((j) =>
+        emulator.interactOverHttp(
+          endpoint,
+          { name: 'sentiment', type: 1, options: [{ name: 'text', type: 3, value: `Over HTTP ${i}.${j}: lovely!` }] },
+          { userId: nextMember(), guildId },
+        ),
+      ),
+    );
+    const replies = await Promise.all(sent.map((entry) => entry.response));
+    expect(replies.map((reply) => reply.json)).toEqual(sent.map(() => ({ type: 5 })));
+    const records = sent.map((entry) => entry.record);
+    await allAnswered(records, 60_000, 'the answers over HTTP');
+    expect(records.map(finalAnswers)).toEqual(Array(records.length).fill(1));
+    expect(workers.map(answeredBy).reduce((sum, count, index) => sum + count - before[index]!, 0)).toBe(records.length);
+    // No gateway, no models: the HTTP front end only accepted and queued.
+    expect(answeredBy(http)).toBe(0);
+    expect(http.logs.some((entry) => entry.msg === 'models loaded; ready')).toBe(false);
+    http.child.kill('SIGTERM');
+    expect(await http.exited).toBe(0);
+  }, 120_000);
+
   it('answers every job of a worker SIGKILLed mid-run through the other worker, each exactly once', async () => {
     // Every /classify download stalls: both workers hold jobs when one of them is killed.
     const release = emulator.holdDownloads();
