@@ -13,7 +13,6 @@ import { TeachStore } from './teach/store.js';
 import { ServerData } from './server-data/service.js';
 import { SettingsService, SettingsStore } from './server-data/settings.js';
 import { warmChartText } from './render/chart.js';
-import { loadO200k } from './text/tiktoken.js';
 import { TextService } from './text/service.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { describeError, UserFacingError } from './util/errors.js';
@@ -261,12 +260,10 @@ export class Services {
    */
   async preload(): Promise<Record<string, string>> {
     this.store.retryDownloadsInBackground();
-    // The chart fonts and the o200k encoder (built in its own thread) too: preparing them is a
-    // one-off cost, the bot's, not the first user's.
-    const o200k = loadO200k().catch((error: unknown) =>
-      this.logger.warn({ reason: describeError(error) }, 'o200k tokenizer unavailable'),
-    );
-    await Promise.all([warmChartText(), o200k, ...[...this.defaultModels()].map(([id, load]) => this.track(id, load))]);
+    // The chart fonts too: preparing them is a one-off cost, the bot's, not the first user's. Not
+    // the o200k encoder: its thread holds about 150 MB for one command, so the first /languages
+    // builds it (in that thread, never on the event loop) and waits about 2 s.
+    await Promise.all([warmChartText(), ...[...this.defaultModels()].map(([id, load]) => this.track(id, load))]);
     return this.describeModels();
   }
 

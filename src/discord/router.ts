@@ -441,7 +441,12 @@ export class Router {
     }
     // The one seam between the two transports: the job itself runs in serve() either way.
     if (this.queue) return this.enqueue(this.queue, arrival, command, options, request);
-    const windowMs = arrival.answersInline ? this.services.config.INLINE_ANSWER_MS : 0;
+    // Held open only for what may be ready in time: a command whose runs at the models have
+    // taken longer than the window (a /classify on CPU) is recorded and acknowledged at once, so
+    // the journal's write overlaps its download, not its inference.
+    const { INLINE_ANSWER_MS } = this.services.config;
+    const expectedMs = command.usesModels ? this.scheduler.costOf(command.name) : 0;
+    const windowMs = arrival.answersInline && expectedMs < INLINE_ANSWER_MS ? INLINE_ANSWER_MS : 0;
     const first = new FirstResponse(windowMs, this.clock, async (): Promise<boolean> => {
       // A button's input stays in memory, as promised: its press is not journaled.
       const journaled =

@@ -76,7 +76,7 @@ describe('/languages', () => {
   });
 
   it('lets a process whose o200k encoder is idle exit, and keeps it alive while building or encoding', async () => {
-    // The bot starts the encoder while preloading: a CLI run or benchmark must still end when done.
+    // Once the encoder has been used (the first /languages), a CLI run or benchmark must still end when done.
     const script = `const { loadO200k } = await import(${JSON.stringify(join(ROOT, 'src/text/tiktoken.ts'))});
       const o200k = await loadO200k();
       console.log(JSON.stringify(await o200k.encode(['Hello world'])));`;

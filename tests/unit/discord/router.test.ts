@@ -505,6 +505,25 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
       expect(await stored(interaction.id)).toMatchObject({ state: 'done', token: null });
     });
 
+    it('acknowledges at once a command whose runs have taken longer than the window', async () => {
+      const { router, clock, journal, ask } = setupInline();
+      waiting.set('measured slow', gate());
+      const first = router.handle(ask('measured slow') as unknown as Interaction);
+      const window = await until(() => clock.held.find((sleep) => sleep.ms === 250));
+      window.end();
+      // Its run at the models takes a second.
+      clock.time += 1000;
+      waiting.get('measured slow')!.open();
+      await first;
+      expect(router.scheduler.costOf('echo')).toBe(1000);
+      const held = clock.held.length;
+      const next = ask('next');
+      await handled(router, next);
+      expect(next.sent.map((sent) => sent.kind)).toEqual(['defer', 'edit']);
+      expect(clock.held.slice(held).map((sleep) => sleep.ms)).not.toContain(250);
+      expect(journal.calls).toEqual(['record', 'record']);
+    });
+
     it('sends an error ready within the window as a private first response', async () => {
       const { router, journal, ask } = setupInline();
       const interaction = await handled(router, ask('input'));
