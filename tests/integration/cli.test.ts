@@ -212,7 +212,9 @@ describe('teach in the terminal', () => {
     expect(JSON.parse(reset.stdout)).toMatchObject({ classes: 2, examples: 8 });
   }, 120_000);
 
-  it('trains a probe on the real MobileNetV2’s pooled 1,280 features that classifies a held-out photo', async ({ skip }) => {
+  it('trains a probe on the real MobileNetV2’s pooled 1,280 features that classifies a held-out photo', async ({
+    skip,
+  }) => {
     skip(!HAS_SHARED, SHARED_SKIP_REASON);
     const dir = await tempDir();
     const modelsDir = join(dir, 'models');
