@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { renderBenchChart, type BenchBar } from '../src/render/bench-chart.js';
 
@@ -128,6 +128,14 @@ const lab = child('scripts/bench/lab.ts', [BENCH, image, process.env.BENCH_LAB_R
   stress: { ms: number; ratio: number };
   mask: { ms: number; ratio: number };
 };
+// /teach's examples are variants of the photos beside the image (or of the synthetic one).
+const teach = child('scripts/bench/teach.ts', [BENCH, dirname(image), process.env.BENCH_TEACH_ROUNDS ?? '10']) as {
+  embedder: string;
+  train5x8Ms: number;
+  classifyMs: number;
+  embedMs: number;
+  classifyRatio: number;
+};
 const queue = child('scripts/bench/queue.ts', [
   BENCH,
   image,
@@ -251,6 +259,18 @@ const goals: Array<[string, string, string, boolean]> = [
           queue.twoWorkers.speedup >= 1,
         ] as [string, string, string, boolean],
       ]),
+  [
+    `/teach train, 5 classes × 8 examples, embeddings stored (${teach.embedder})`,
+    '< 2000 ms',
+    `${teach.train5x8Ms} ms`,
+    teach.train5x8Ms < 2000,
+  ],
+  [
+    '/teach classify ÷ one image embedding by the same embedder',
+    '≤ 1.1×',
+    `${fmt(teach.classifyRatio)}× (${teach.classifyMs} vs ${teach.embedMs} ms)`,
+    teach.classifyRatio <= 1.1,
+  ],
   ...(
     [
       ['saliency', 'Where did it look? (both models) ÷ /classify, same image', 1.3],
@@ -418,7 +438,7 @@ function chart(): Promise<Buffer> {
 mkdirSync(OUT, { recursive: true });
 writeFileSync(
   join(OUT, 'results.json'),
-  `${JSON.stringify({ machine, sightread, quantization, transformersjs, pytorch, discord, classroom, lab, queue, goals }, null, 2)}\n`,
+  `${JSON.stringify({ machine, sightread, quantization, transformersjs, pytorch, discord, classroom, lab, teach, queue, goals }, null, 2)}\n`,
 );
 writeFileSync(join(OUT, 'results.md'), markdown);
 writeFileSync(join(OUT, 'chart.png'), await chart());

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, solidPng } from '../helpers.js';
-import { startBot, until, type BotProcess } from './bot-process.js';
+import { finalEdit, startBot, until, type BotProcess } from './bot-process.js';
 import { DiscordEmulator } from './emulator.js';
 
 /**
@@ -36,13 +36,12 @@ describe('the compiled bot that npm start runs', () => {
       { name: 'ask', type: 1, options: [{ name: 'question', type: 3, value: 'What is a patch embedding?' }] },
       { userId: '600000000000000999' },
     );
-    const finished = (record: typeof classify): true | undefined =>
-      record.edits.some((edit) => Array.isArray(edit.json.embeds)) ? true : undefined;
-    await until(() => (finished(classify) && finished(ask) ? true : undefined), 20_000, 'both answers');
-    const classified = classify.edits.find((edit) => Array.isArray(edit.json.embeds))!;
+    // The answer: the first response itself when ready in time (INLINE_ANSWER_MS), else the edit of "thinking…".
+    await until(() => (finalEdit(classify) && finalEdit(ask) ? true : undefined), 20_000, 'both answers');
+    const classified = finalEdit(classify)!;
     expect(classified.files.map((file) => file.name)).toEqual(['classify.png', 'patches.jpg']);
     const answer = (
-      ask.edits.find((edit) => Array.isArray(edit.json.embeds))!.json.embeds as Array<{
+      finalEdit(ask)!.json.embeds as Array<{
         fields: Array<{ name: string; value: string }>;
       }>
     )[0]!;

@@ -121,8 +121,14 @@ describe.skipIf(!HAS_REDIS)('a front end and two model workers on Redis', () => 
     expect(Math.max(...records.map((record) => record.initial!.at - record.createdAt))).toBeLessThan(3000);
     expect(records.map(finalAnswers)).toEqual(Array(40).fill(1));
     expect(records.filter((record) => record.followUps.length > 0)).toEqual([]);
-    const share = workers.map((worker, index) => answeredBy(worker) - before[index]!);
-    expect(share.reduce((sum, count) => sum + count, 0)).toBe(40);
+    // A worker logs "command answered" after the answer is delivered: wait for the lines too.
+    const shareOf = (): number[] => workers.map((worker, index) => answeredBy(worker) - before[index]!);
+    await until(
+      () => shareOf().reduce((sum, count) => sum + count, 0) === 40 || undefined,
+      10_000,
+      'the workers to log every answer',
+    );
+    const share = shareOf();
     expect(share.every((count) => count > 0)).toBe(true);
     // The front end ran nothing itself and loaded no models.
     expect(answeredBy(front)).toBe(0);
@@ -175,7 +181,14 @@ describe.skipIf(!HAS_REDIS)('a front end and two model workers on Redis', () => 
     const records = sent.map((entry) => entry.record);
     await allAnswered(records, 60_000, 'the answers over HTTP');
     expect(records.map(finalAnswers)).toEqual(Array(records.length).fill(1));
-    expect(workers.map(answeredBy).reduce((sum, count, index) => sum + count - before[index]!, 0)).toBe(records.length);
+    // A worker logs "command answered" after the answer is delivered: wait for the lines too.
+    await until(
+      () =>
+        workers.map(answeredBy).reduce((sum, count, index) => sum + count - before[index]!, 0) === records.length ||
+        undefined,
+      10_000,
+      'the workers to log every answer',
+    );
     // No gateway, no models: the HTTP front end only accepted and queued.
     expect(answeredBy(http)).toBe(0);
     expect(http.logs.some((entry) => entry.msg === 'models loaded; ready')).toBe(false);
