@@ -78,6 +78,14 @@ export default slashCommand({
     }
     if (options.kind === 'scores')
       return { action: 'scores', board: await services.quiz.scores(guildId ?? '', place.userId) };
+    // A server that set a quiz channel (/settings quiz_channel) runs its rounds there only.
+    if (guildId && place.reply && place.channelId) {
+      const { quizChannelId } = await services.settings.effective(guildId);
+      if (quizChannelId && quizChannelId !== place.channelId)
+        throw new UserFacingError(`Quiz rounds in this server run in <#${quizChannelId}>: start one there.`, {
+          code: 'invalid_options',
+        });
+    }
     const kind = QUIZ_KINDS.find((entry) => entry === options.kind);
     if (options.image && (kind === 'tokenizer' || kind === 'agree'))
       throw new UserFacingError(`A ${kind} round is about a sentence: give text:, not an image.`, {

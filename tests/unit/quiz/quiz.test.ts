@@ -178,6 +178,14 @@ for (const backend of BACKENDS) {
       }
     });
 
+    it("runs a server's rounds only in the quiz channel its /settings chose", async () => {
+      await services.settings.update('g-channel', { quizChannelId: 'c-quiz' }, 'manager');
+      const message = (await rejectionOf(run({ kind: 'agree' }, live('g-channel', 'ch-1')), UserFacingError)).message;
+      expect(message).toBe('Quiz rounds in this server run in <#c-quiz>: start one there.');
+      const round = await run({ kind: 'agree' }, { ...live('g-channel', 'ch-2'), channelId: 'c-quiz' });
+      expect(round.action).toBe('round');
+    });
+
     it('asks an agree round whose answer is what VADER and the transformer really do, shown at once without a live round', async () => {
       const sentence = "The movie wasn't bad at all.";
       const report = (await run({ kind: 'agree', text: sentence }, { guildId: 'g1', userId: 'u1' })) as Round;
