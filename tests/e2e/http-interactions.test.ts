@@ -159,7 +159,8 @@ describe('the HTTP interactions endpoint', () => {
     });
 
     it('a signed request sent a second time: 401', async () => {
-      const payload = JSON.stringify({ id: '1', type: 1, application_id: emulator.appId });
+      // A body of its own: the PING test above, signed within the same second, would be this very request.
+      const payload = JSON.stringify({ id: '2', type: 1, application_id: emulator.appId, nonce: 'sent twice' });
       const ts = String(Math.floor(Date.now() / 1000));
       const signature = emulator.sign(ts, payload);
       expect((await emulator.postSigned(endpoint, payload, { timestamp: ts, signature })).status).toBe(200);
