@@ -227,16 +227,21 @@ export class TeachService {
   }
 
   async classify(guildId: string, image: ImageInput): Promise<ClassifyReport> {
-    // The probe is read while the image is embedded: the database's round trip hides under the model's.
-    const embedding = this.vision.embedImage(image.bytes, this.embedderSetting);
-    embedding.catch(() => undefined);
-    const stored = await this.store.model(guildId);
+    // The probe is read while the image is embedded: the database's round trip hides under the
+    // model's. Both are awaited before anything is said, so no work is left running behind an error.
+    const [model, embedding] = await Promise.allSettled([
+      this.store.model(guildId),
+      this.vision.embedImage(image.bytes, this.embedderSetting),
+    ]);
+    if (model.status === 'rejected') throw model.reason;
+    const stored = model.value;
     if (!stored) {
       throw new UserFacingError('This server has no trained probe yet: add examples, then /teach action:train.', {
         code: 'teach_not_ready',
       });
     }
-    const embedded = await embedding;
+    if (embedding.status === 'rejected') throw embedding.reason;
+    const embedded = embedding.value;
     if (embedded.embedder !== stored.embedder || embedded.embedding.length !== stored.probe.dimensions) {
       throw new UserFacingError(
         `The probe was trained on ${stored.embedder} embeddings, but /teach now embeds with ${embedded.embedder}: train again.`,
