@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { finalEdit, freshDataDir, startBot, until, type BotProcess } from '../../tests/e2e/bot-process.js';
 import { DiscordEmulator, type InteractionRecord } from '../../tests/e2e/emulator.js';
 import { median, round } from './stats.js';
+import { answered, answeredAt, requests } from './requests.js';
 import { freePort } from '../../tests/helpers.js';
 
 /**
@@ -55,40 +56,8 @@ async function side(journal: boolean): Promise<Side> {
   return { emulator, bot };
 }
 
-let members = 0;
-const member = (): string => String(720000000000000000n + BigInt((members += 1)));
+const { member, classify, sentiment } = requests(image, 720000000000000000n);
 const guildOf = (n: number): string => String(210000000000000000n + BigInt(n));
-
-function sentiment(emulator: DiscordEmulator, text: string, guildId?: string): InteractionRecord {
-  return emulator.interact(
-    { name: 'sentiment', type: 1, options: [{ name: 'text', type: 3, value: text }] },
-    { userId: member(), ...(guildId ? { guildId } : {}) },
-  );
-}
-
-function classify(emulator: DiscordEmulator, guildId?: string): InteractionRecord {
-  const attachment = emulator.attachment(`photo-${members}.jpg`, 'image/jpeg', image);
-  return emulator.interact(
-    {
-      name: 'classify',
-      type: 1,
-      options: [{ name: 'image', type: 11, value: attachment.id }],
-      resolved: { attachments: { [attachment.id]: attachment } },
-    },
-    { userId: member(), ...(guildId ? { guildId } : {}) },
-  );
-}
-
-const answeredAt = (record: InteractionRecord): number =>
-  (finalEdit(record)?.at ?? record.followUps[0]?.at ?? Number.NaN) - record.createdAt;
-
-async function answered(records: InteractionRecord[], what: string): Promise<void> {
-  await until(
-    () => records.every((record) => finalEdit(record) || record.followUps.length > 0) || undefined,
-    300_000,
-    what,
-  );
-}
 
 const withJournal = await side(true);
 const without = await side(false);

@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { finalEdit, freshDataDir, startBot, until, type BotProcess } from '../../tests/e2e/bot-process.js';
-import { DiscordEmulator, type InteractionRecord } from '../../tests/e2e/emulator.js';
+import { freshDataDir, startBot, type BotProcess } from '../../tests/e2e/bot-process.js';
+import { DiscordEmulator } from '../../tests/e2e/emulator.js';
 import { HAS_REDIS, REDIS_SKIP_REASON, RedisServer } from '../../tests/redis.js';
 import { median, round } from './stats.js';
+import { answered, answeredAt, requests } from './requests.js';
 
 /**
  * Scaling out, through Discord (the compiled bot against the emulator) on the benchmark models:
@@ -47,33 +48,8 @@ const env = (extra: Record<string, string>): Record<string, string> => ({
   ...extra,
 });
 
-let members = 0;
-const member = (): string => String(730000000000000000n + BigInt((members += 1)));
+const { classify } = requests(image, 730000000000000000n);
 const guildOf = (n: number): string => String(220000000000000000n + BigInt(n));
-
-function classify(emulator: DiscordEmulator, guildId?: string): InteractionRecord {
-  const attachment = emulator.attachment(`photo-${members}.jpg`, 'image/jpeg', image);
-  return emulator.interact(
-    {
-      name: 'classify',
-      type: 1,
-      options: [{ name: 'image', type: 11, value: attachment.id }],
-      resolved: { attachments: { [attachment.id]: attachment } },
-    },
-    { userId: member(), ...(guildId ? { guildId } : {}) },
-  );
-}
-
-const answeredAt = (record: InteractionRecord): number =>
-  (finalEdit(record)?.at ?? record.followUps[0]?.at ?? Number.NaN) - record.createdAt;
-
-async function answered(records: InteractionRecord[], what: string): Promise<void> {
-  await until(
-    () => records.every((record) => finalEdit(record) || record.followUps.length > 0) || undefined,
-    300_000,
-    what,
-  );
-}
 
 const running: BotProcess[] = [];
 const start = async (

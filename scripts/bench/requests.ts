@@ -1,0 +1,45 @@
+import { finalEdit, until } from '../../tests/e2e/bot-process.js';
+import type { DiscordEmulator, InteractionRecord } from '../../tests/e2e/emulator.js';
+
+/**
+ * What the Discord benches send: /sentiment and /classify from a new member each time (so no
+ * cooldown applies), optionally in a given server, and when each was answered.
+ */
+export function requests(image: Buffer, firstMember: bigint) {
+  let members = 0;
+  const member = (): string => String(firstMember + BigInt((members += 1)));
+  return {
+    member,
+    sentiment(emulator: DiscordEmulator, text: string, guildId?: string): InteractionRecord {
+      return emulator.interact(
+        { name: 'sentiment', type: 1, options: [{ name: 'text', type: 3, value: text }] },
+        { userId: member(), ...(guildId ? { guildId } : {}) },
+      );
+    },
+    classify(emulator: DiscordEmulator, guildId?: string): InteractionRecord {
+      const attachment = emulator.attachment(`photo-${members}.jpg`, 'image/jpeg', image);
+      return emulator.interact(
+        {
+          name: 'classify',
+          type: 1,
+          options: [{ name: 'image', type: 11, value: attachment.id }],
+          resolved: { attachments: { [attachment.id]: attachment } },
+        },
+        { userId: member(), ...(guildId ? { guildId } : {}) },
+      );
+    },
+  };
+}
+
+/** ms from the interaction's creation to its answer (the result, or a private error). */
+export const answeredAt = (record: InteractionRecord): number =>
+  (finalEdit(record)?.at ?? record.followUps[0]?.at ?? Number.NaN) - record.createdAt;
+
+/** Resolves once every record has its answer (the result, or a private error). */
+export async function answered(records: InteractionRecord[], what: string): Promise<void> {
+  await until(
+    () => records.every((record) => finalEdit(record) || record.followUps.length > 0) || undefined,
+    300_000,
+    what,
+  );
+}
