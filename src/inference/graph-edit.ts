@@ -1,3 +1,4 @@
+import { seededRandom } from '../util/random.js';
 import onnxProto from 'onnx-proto';
 
 /**
@@ -197,18 +198,6 @@ export function withExtraOutputs(model: Model, names: readonly string[]): Uint8A
   }
   graph.output = outputs;
   return onnx.ModelProto.encode(copy).finish();
-}
-
-/** A seeded pseudo-random generator (mulberry32): the same seed gives the same sequence. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

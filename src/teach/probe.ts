@@ -1,3 +1,4 @@
+import { seededRandom } from '../util/random.js';
 /**
  * A linear probe: multinomial logistic regression (softmax over a linear map) trained by
  * full-batch gradient descent with L2 regularisation on standardised, frozen embeddings. Plain
@@ -52,18 +53,6 @@ export interface EpochStats {
   /** Absent when nothing could be held out (a class with one example). */
   valLoss: number | undefined;
   valAccuracy: number | undefined;
-}
-
-/** A deterministic PRNG (mulberry32): a fixed seed gives the same weights and split everywhere. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {

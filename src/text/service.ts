@@ -7,7 +7,7 @@ import { compareSentiment, type Comparison } from './disagreement.js';
 import { guessEnglish } from './language.js';
 import { classicPipeline, type ClassicPipeline } from './preprocess/pipeline.js';
 import { loadWordNet, type WordNet } from './preprocess/wordnet.js';
-import { seededRandom } from '../inference/graph-edit.js';
+import { seededRandom } from '../util/random.js';
 import { loadFillMask, type FillGuess, type FillMaskModel } from './fill-mask.js';
 import type { ModelIdentity, PipelineTimings } from '../inference/pipeline.js';
 import { loadTextClassifier, type TextClassifier, type TransformerSentiment } from './sentiment.js';

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { rolloutClassRow } from '../inference/attention-rollout.js';
 import type { ort } from '../inference/engine.js';
-import { decodeModel, findProbes, seededRandom, withExtraOutputs, type CamHead } from '../inference/graph-edit.js';
+import { decodeModel, findProbes, withExtraOutputs, type CamHead } from '../inference/graph-edit.js';
+import { seededRandom } from '../util/random.js';
 import {
   createPipeline,
   loadModel,

@@ -3,11 +3,11 @@ import {
   dataHunger,
   leaveOneOut,
   predict,
-  seededRandom,
   stratifiedSplit,
   trainProbe,
   type Example,
 } from '../../../src/teach/probe.js';
+import { seededRandom } from '../../../src/util/random.js';
 
 /** `perClass` examples of each class: a random centre per class plus noise of size `noise`. */
 function clusters(classes: number, perClass: number, dimensions: number, noise: number, seed = 1): Example[] {
@@ -78,13 +78,13 @@ describe('the linear probe', () => {
     expect(points.at(-1)!.accuracy).toBe(1);
   });
 
-  it('trains 5 classes × 8 CLIP-sized embeddings, with leave-one-out, well within 2 s', async () => {
+  // Its speed (under 2 s) is a goal of `npm run bench` (scripts/bench/teach.ts), not timed here.
+  it('trains 5 classes × 8 CLIP-sized embeddings, with leave-one-out and the data-hunger curve', async () => {
     const examples = clusters(5, 8, 512, 0.8);
-    const started = performance.now();
     const { train, validation } = stratifiedSplit(examples, 0.25, 17);
-    await trainProbe(train, validation, 5);
-    await leaveOneOut(examples, 5);
-    await dataHunger(examples, 5);
-    expect(performance.now() - started).toBeLessThan(2000);
+    const { model } = await trainProbe(train, validation, 5);
+    expect(model.dimensions).toBe(512);
+    expect((await leaveOneOut(examples, 5)).accuracy).toBe(1);
+    expect((await dataHunger(examples, 5)).at(-1)!.accuracy).toBe(1);
   });
 });
