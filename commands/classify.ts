@@ -4,6 +4,7 @@ import {
   type EmbedSpec,
   type ReplyFile,
   chosenImageModels,
+  modelProgress,
 } from '../src/command/definition.js';
 import { imageModelsOption, option } from '../src/command/options.js';
 import { explainClassification, type Explanation } from '../src/knowledge/explanations.js';
@@ -50,7 +51,7 @@ export default slashCommand({
       image.bytes,
       await chosenImageModels(model, services, place),
       top,
-      ({ model: id, position }) => progress(`${id}: waiting in the queue, position ${position}`),
+      modelProgress(progress, 'Classify'),
     );
     const explanation = explainClassification(outcome);
     return { ...outcome, imageName: image.name, top, explanation, totalMs: performance.now() - started };

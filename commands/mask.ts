@@ -1,4 +1,4 @@
-import { slashCommand, type EmbedField, chosenImageModels } from '../src/command/definition.js';
+import { slashCommand, type EmbedField, chosenImageModels, modelProgress } from '../src/command/definition.js';
 import { imageModelsOption, option } from '../src/command/options.js';
 import { PALETTE, renderChart } from '../src/render/chart.js';
 import { ms, percent, table } from '../src/render/format.js';
@@ -78,12 +78,16 @@ export default slashCommand({
   async execute({ options: { image, model, ratios: text, seed }, services, progress, place }): Promise<MaskReport> {
     const started = performance.now();
     const ratios = parseRatios(text);
+    const choice = await chosenImageModels(model, services, place);
+    progress(
+      `Hide patches: ${ratios.map(share).join(', ')} hidden; ${services.vision.modelsFor(choice).join(' and ')} each read the ${ratios.length} images in one batch…`,
+    );
     const outcome = await services.vision.mask(
       image.bytes,
-      await chosenImageModels(model, services, place),
+      choice,
       ratios,
       seed,
-      ({ model: id, position }) => progress(`${id}: waiting in the queue, position ${position}`),
+      modelProgress(progress, 'Hide patches'),
     );
     return { ...outcome, imageName: image.name, ratios, seed, totalMs: performance.now() - started };
   },

@@ -1,4 +1,4 @@
-import { slashCommand, type EmbedField, chosenImageModels } from '../src/command/definition.js';
+import { slashCommand, type EmbedField, chosenImageModels, modelProgress } from '../src/command/definition.js';
 import { imageModelsOption, option } from '../src/command/options.js';
 import { ms, percent } from '../src/render/format.js';
 import { heatmapOverlay } from '../src/render/heatmap.js';
@@ -54,11 +54,11 @@ export default slashCommand({
 
   async execute({ options: { image, model }, services, progress, place }): Promise<SaliencyReport> {
     const started = performance.now();
-    const outcome = await services.vision.saliency(
-      image.bytes,
-      await chosenImageModels(model, services, place),
-      ({ model: id, position }) => progress(`${id}: waiting in the queue, position ${position}`),
+    const choice = await chosenImageModels(model, services, place);
+    progress(
+      `Where did it look? ${services.vision.modelsFor(choice).join(' and ')}: one inference each, keeping the inner tensors the maps are made from…`,
     );
+    const outcome = await services.vision.saliency(image.bytes, choice, modelProgress(progress, 'Where did it look?'));
     return { ...outcome, imageName: image.name, totalMs: performance.now() - started };
   },
 

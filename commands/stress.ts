@@ -1,4 +1,4 @@
-import { slashCommand, type EmbedField, chosenImageModels } from '../src/command/definition.js';
+import { slashCommand, type EmbedField, chosenImageModels, modelProgress } from '../src/command/definition.js';
 import { imageModelsOption, option } from '../src/command/options.js';
 import { PALETTE } from '../src/render/chart.js';
 import { renderGroupedBars } from '../src/render/grouped-bars.js';
@@ -63,12 +63,11 @@ export default slashCommand({
 
   async execute({ options: { image, model, seed }, services, progress, place }): Promise<StressReport> {
     const started = performance.now();
-    const outcome = await services.vision.stress(
-      image.bytes,
-      await chosenImageModels(model, services, place),
-      seed,
-      ({ model: id, position }) => progress(`${id}: waiting in the queue, position ${position}`),
+    const choice = await chosenImageModels(model, services, place);
+    progress(
+      `Stress test: making 10 damaged copies, then ${services.vision.modelsFor(choice).join(' and ')} each read all 11 images in one batch…`,
     );
+    const outcome = await services.vision.stress(image.bytes, choice, seed, modelProgress(progress, 'Stress test'));
     const base = {
       imageName: image.name,
       seed,

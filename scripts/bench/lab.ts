@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ort from 'onnxruntime-node';
 import { pino } from 'pino';
 import { Services } from '../../src/app.js';
 import { loadCommands } from '../../src/command/loader.js';
@@ -56,6 +57,42 @@ for (let round = -1; round < rounds; round += 1) {
 }
 await services.dispose();
 const classifyMs = median(times.classify);
+
+/**
+ * The floor under the stress and mask ratios: the two models' int8 sessions alone (onnxruntime,
+ * no decoding, no variants, no drawing) on a batch of 11 and of 5 random inputs, against a
+ * /classify of the whole pipeline. Batching shares the call, not the arithmetic: on a CPU the
+ * batch of n costs about n single runs, so no pipeline change reaches a ratio below this.
+ */
+async function sessionMs(path: string, batch: number, runs: number): Promise<number> {
+  const session = await ort.InferenceSession.create(path, {
+    intraOpNumThreads: config.ORT_INTRA_OP_THREADS,
+    graphOptimizationLevel: 'all',
+  });
+  const input = new ort.Tensor('float32', Float32Array.from({ length: batch * 3 * 224 * 224 }, Math.random), [
+    batch,
+    3,
+    224,
+    224,
+  ]);
+  const feeds = { [session.inputNames[0]!]: input };
+  await session.run(feeds);
+  const times: number[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const started = performance.now();
+    await session.run(feeds);
+    times.push(performance.now() - started);
+  }
+  await session.release();
+  return median(times);
+}
+const int8Files = ['resnet-50', 'vit-base-patch16-224'].map((id) => join(benchDir, id, 'onnx', 'model_quantized.onnx'));
+const sessions = { batch1: 0, batch5: 0, batch11: 0 };
+for (const file of int8Files) {
+  sessions.batch1 += await sessionMs(file, 1, 5);
+  sessions.batch5 += await sessionMs(file, 5, 3);
+  sessions.batch11 += await sessionMs(file, 11, 3);
+}
 const ratio = (name: 'saliency' | 'stress' | 'mask'): { ms: number; ratio: number; drawMs: number } => ({
   ms: round(median(times[name])),
   ratio: round(median(times[name]) / classifyMs, 2),
@@ -71,5 +108,12 @@ process.stdout.write(
     saliency: ratio('saliency'),
     stress: ratio('stress'),
     mask: ratio('mask'),
+    sessionsOnly: {
+      batch1Ms: round(sessions.batch1),
+      batch5Ms: round(sessions.batch5),
+      batch11Ms: round(sessions.batch11),
+      stressFloor: round(sessions.batch11 / classifyMs, 2),
+      maskFloor: round(sessions.batch5 / classifyMs, 2),
+    },
   })}\n`,
 );

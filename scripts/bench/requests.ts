@@ -8,6 +8,19 @@ import type { DiscordEmulator, InteractionRecord } from '../../tests/e2e/emulato
 export function requests(image: Buffer, firstMember: bigint) {
   let members = 0;
   const member = (): string => String(firstMember + BigInt((members += 1)));
+  /** A slash command whose only option is the image (/classify and the lab's /saliency, /stress, /mask). */
+  function imageCommand(emulator: DiscordEmulator, name: string, guildId?: string): InteractionRecord {
+    const attachment = emulator.attachment(`photo-${members}.jpg`, 'image/jpeg', image);
+    return emulator.interact(
+      {
+        name,
+        type: 1,
+        options: [{ name: 'image', type: 11, value: attachment.id }],
+        resolved: { attachments: { [attachment.id]: attachment } },
+      },
+      { userId: member(), ...(guildId ? { guildId } : {}) },
+    );
+  }
   return {
     member,
     sentiment(emulator: DiscordEmulator, text: string, guildId?: string): InteractionRecord {
@@ -16,18 +29,9 @@ export function requests(image: Buffer, firstMember: bigint) {
         { userId: member(), ...(guildId ? { guildId } : {}) },
       );
     },
-    classify(emulator: DiscordEmulator, guildId?: string): InteractionRecord {
-      const attachment = emulator.attachment(`photo-${members}.jpg`, 'image/jpeg', image);
-      return emulator.interact(
-        {
-          name: 'classify',
-          type: 1,
-          options: [{ name: 'image', type: 11, value: attachment.id }],
-          resolved: { attachments: { [attachment.id]: attachment } },
-        },
-        { userId: member(), ...(guildId ? { guildId } : {}) },
-      );
-    },
+    classify: (emulator: DiscordEmulator, guildId?: string): InteractionRecord =>
+      imageCommand(emulator, 'classify', guildId),
+    imageCommand,
   };
 }
 

@@ -5,6 +5,7 @@ import {
   type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from 'discord-api-types/v10';
 import type { Services } from '../app.js';
+import { ms } from '../render/format.js';
 import {
   defineOptions,
   option,
@@ -245,4 +246,27 @@ export async function chosenImageModels(
 ): Promise<string> {
   const given = model?.trim();
   return given ? given : (await services.settings.effective(place.guildId)).imageModel;
+}
+
+/**
+ * The progress lines of a command that runs several models at once (what the vision service's
+ * `ExperimentWatch` reports): where a model waits in its queue, and each model as it ends, so a
+ * run of several seconds says how far it has got.
+ */
+export function modelProgress(
+  progress: (text: string) => void,
+  doing: string,
+): {
+  waiting: (notice: { model: string; position: number }) => void;
+  finished: (update: { model: string; ok: boolean; ms: number; pending: string[] }) => void;
+} {
+  return {
+    waiting: ({ model, position }) => progress(`${doing}: ${model} is waiting in the queue, position ${position}`),
+    finished: ({ model, ok, ms: took, pending }) =>
+      progress(
+        `${doing}: ${model} ${ok ? `done in ${ms(took)}` : 'could not run'}; ${
+          pending.length > 0 ? `still running: ${pending.join(', ')}` : 'drawing the reply'
+        }…`,
+      ),
+  };
 }

@@ -9,6 +9,7 @@ import { LIMITS, clip, toDiscordEmbeds } from './limits.js';
 import { runCommand } from '../command/run.js';
 import type { DownloadPolicy } from './attachments.js';
 import { deliver, replyDeadline, systemClock, type DeliveryOptions, type RetryClock } from './delivery.js';
+import { ProgressLine } from './progress.js';
 import { FairUse } from './fair-use.js';
 import { FairScheduler, type WaitNotice } from './scheduler.js';
 import { resolveOptions } from './options.js';
@@ -770,7 +771,11 @@ export class Router {
     const { log, stop, command, responder } = job;
     const guild = job.guildId ?? `dm:${job.userId}`;
     const delivery = this.deliveryOptions(job.deadline, stop, log);
-    let finished = false;
+    const progress = new ProgressLine(
+      (text) => responder.edit({ content: clip(`⏳ ${text}`, LIMITS.content), allowedMentions: NO_MENTIONS }),
+      this.clock,
+      PROGRESS_INTERVAL_MS,
+    );
     let release: (() => void) | undefined;
     let journaled = false;
     let inlineTaken = false;
@@ -783,6 +788,8 @@ export class Router {
         journaled = recorded;
         // A request that waits long in the queue keeps its claim on the journal row.
         if (recorded && this.journal) renewal = this.keepClaim(job.id, log);
+        // An answer sent as the first response left no "thinking…" to edit.
+        if (!inlineTaken) progress.acknowledged();
       },
       (error: unknown) => {
         unacknowledged.abort(error);
@@ -790,26 +797,18 @@ export class Router {
       },
     );
     acknowledged.catch(() => undefined);
+    const say = (text: string): void => progress.say(text);
     try {
-      let lastProgress = 0;
-      const progress = (text: string): void => {
-        const now = Date.now();
-        if (finished || !responder.acknowledged || now - lastProgress < PROGRESS_INTERVAL_MS) return;
-        lastProgress = now;
-        void responder
-          .edit({ content: clip(`⏳ ${text}`, LIMITS.content), allowedMentions: NO_MENTIONS })
-          .catch(() => undefined);
-      };
       if (command.usesModels) {
         release = await this.scheduler.turn(
           { guild, user: job.userId, kind: command.name },
-          (notice) => progress(waitingLine(notice)),
+          (notice) => say(waitingLine(notice)),
           signal,
         );
       }
       const raw = await unlessAborted(resolveOptions(job.options, this.policy), signal);
       const report = await unlessAborted(
-        runCommand(command, raw, this.services, progress, job.requestId, {
+        runCommand(command, raw, this.services, say, job.requestId, {
           guildId: job.guildId ?? undefined,
           userId: job.userId,
           canManageServer: job.canManageServer,
@@ -830,21 +829,21 @@ export class Router {
       if (job.inline?.take()) {
         // Ready before "thinking…" went out: the answer is the first response, and unjournaled.
         inlineTaken = true;
-        finished = true;
+        await progress.finish();
         await deliver(() => job.inline!.reply(payload, false), delivery);
         metrics.requests.inc({ command: command.name, outcome: 'ok' });
         log.info({ ms: Math.round(performance.now() - job.started), inline: true }, 'command answered');
         return 'answered';
       }
       await unlessAborted(acknowledged, signal);
-      finished = true;
+      await progress.finish();
       await deliver(() => responder.edit(payload), delivery);
       metrics.requests.inc({ command: command.name, outcome: 'ok' });
       log.info({ ms: Math.round(performance.now() - job.started) }, 'command answered');
       if (journaled) await this.finishJournal(job.id, 'done', log);
       return 'answered';
     } catch (error) {
-      finished = true;
+      await progress.finish();
       // The first response was the answer, and Discord did not take it: nothing more can be sent.
       if (inlineTaken) {
         log.warn({ err: error }, 'could not send the answer as the first response');

@@ -77,6 +77,13 @@ export interface WaitingNotice {
   position: number;
 }
 
+/** What a caller may follow of a run over several models: queue positions, and each model as it ends. */
+export interface ExperimentWatch {
+  waiting?: (notice: WaitingNotice) => void;
+  /** One model's run ended (`ok`: with a result); `pending`: the models still running. */
+  finished?: (update: { model: string; ok: boolean; ms: number; pending: string[] }) => void;
+}
+
 /** What commands may ask of the vision models: classify, match, and how a ViT sees an image. */
 export class VisionService {
   private readonly loads = new SharedLoads();
@@ -144,13 +151,13 @@ export class VisionService {
   }
 
   /** Where each chosen model looked: class activation map, attention rollout or occlusion. */
-  saliency(
-    bytes: Buffer,
-    choice: ModelChoice,
-    onWaiting?: (notice: WaitingNotice) => void,
-  ): Promise<LabOutcome<SaliencyMap>> {
-    return this.experiment(bytes, choice, async (id, image) =>
-      saliencyMap(await this.imageProbe(id, true), image, (position) => onWaiting?.({ model: id, position })),
+  saliency(bytes: Buffer, choice: ModelChoice, watch: ExperimentWatch = {}): Promise<LabOutcome<SaliencyMap>> {
+    return this.experiment(
+      bytes,
+      choice,
+      async (id, image) =>
+        saliencyMap(await this.imageProbe(id, true), image, (position) => watch.waiting?.({ model: id, position })),
+      watch,
     );
   }
 
@@ -160,12 +167,16 @@ export class VisionService {
     choice: ModelChoice,
     ratios: readonly number[],
     seed: number,
-    onWaiting?: (notice: WaitingNotice) => void,
+    watch: ExperimentWatch = {},
   ): Promise<LabOutcome<MaskCurve>> {
-    return this.experiment(bytes, choice, async (id, image) =>
-      maskCurve(await this.imageProbe(id, false), image, ratios, seed, (position) =>
-        onWaiting?.({ model: id, position }),
-      ),
+    return this.experiment(
+      bytes,
+      choice,
+      async (id, image) =>
+        maskCurve(await this.imageProbe(id, false), image, ratios, seed, (position) =>
+          watch.waiting?.({ model: id, position }),
+        ),
+      watch,
     );
   }
 
@@ -178,6 +189,7 @@ export class VisionService {
     bytes: Buffer,
     choice: ModelChoice,
     run: (id: string, image: DecodedImage) => Promise<Result>,
+    watch: ExperimentWatch,
     what = 'model',
   ): Promise<LabOutcome<Result>> {
     const ids = this.modelsFor(choice);
@@ -187,7 +199,21 @@ export class VisionService {
       return spec ? [neededShorterSide(spec)] : [];
     });
     const image = await decodeImage(bytes, this.settings.limits, Math.max(224, ...sides));
-    const settled = await Promise.allSettled(ids.map((id) => run(id, image)));
+    const pending = new Set(ids);
+    const settled = await Promise.allSettled(
+      ids.map(async (id) => {
+        const started = performance.now();
+        let ok = false;
+        try {
+          const result = await run(id, image);
+          ok = true;
+          return result;
+        } finally {
+          pending.delete(id);
+          watch.finished?.({ model: id, ok, ms: performance.now() - started, pending: [...pending] });
+        }
+      }),
+    );
     const results: Result[] = [];
     const unavailable: LabOutcome<Result>['unavailable'] = [];
     settled.forEach((outcome, index) => {
@@ -229,7 +255,7 @@ export class VisionService {
     bytes: Buffer,
     choice: ModelChoice,
     top: number,
-    onWaiting?: (notice: WaitingNotice) => void,
+    watch: ExperimentWatch = {},
   ): Promise<ClassifyOutcome> {
     const { results, unavailable, source, decodeMs } = await this.experiment(
       bytes,
@@ -237,8 +263,9 @@ export class VisionService {
       async (id, image) =>
         (await this.classifier(id)).run(
           { image, top },
-          { onPosition: (position) => onWaiting?.({ model: id, position }) },
+          { onPosition: (position) => watch.waiting?.({ model: id, position }) },
         ),
+      watch,
       'classifier',
     );
     const manifest = this.settings.context.store.manifest;
@@ -260,12 +287,7 @@ export class VisionService {
    * every chosen model reading all of them in one batched run. A model that cannot run is
    * reported beside the others, as in {@link classify}.
    */
-  async stress(
-    bytes: Buffer,
-    choice: ModelChoice,
-    seed: number,
-    onWaiting?: (notice: WaitingNotice) => void,
-  ): Promise<StressOutcome> {
+  async stress(bytes: Buffer, choice: ModelChoice, seed: number, watch: ExperimentWatch = {}): Promise<StressOutcome> {
     // Made once, from the one decoded image, and read by every model.
     let variants: Promise<Awaited<ReturnType<typeof stressVariants>>> | undefined;
     const outcome = await this.experiment(
@@ -278,7 +300,7 @@ export class VisionService {
         // Every class, so the original's top-1 can be read under each variant.
         const outputs = await classifier.runMany(
           made.map((variant) => ({ image: { ...image, rgb: variant.rgb }, top: Number.MAX_SAFE_INTEGER })),
-          { onPosition: (position) => onWaiting?.({ model: id, position }) },
+          { onPosition: (position) => watch.waiting?.({ model: id, position }) },
         );
         const top = outputs[0]!.predictions[0]!;
         return {
@@ -297,6 +319,7 @@ export class VisionService {
           }),
         };
       },
+      watch,
       'classifier',
     );
     const { source, results, unavailable, decodeMs } = outcome;

@@ -83,6 +83,21 @@ describe('/stress', () => {
     expect(result.embeds[0]!.footer).toMatch(/tiny-cnn · fp32 · cpu: .* \(batch 11\) \| tiny-vit · fp32 · cpu/);
   });
 
+  it('says what it is doing, then each model as it ends, while it runs', async () => {
+    const lines: string[] = [];
+    await runAndPresent(stress, { image: { name: 'red.png', bytes: await solidPng([0, 0, 255]) } }, services, (line) =>
+      lines.push(line),
+    );
+    expect(lines[0]).toBe(
+      'Stress test: making 10 damaged copies, then tiny-cnn and tiny-vit each read all 11 images in one batch…',
+    );
+    const ends = lines.slice(1).filter((line) => / done in [\d.]+ ms; /.test(line));
+    expect(ends).toHaveLength(2);
+    // The first to end names the one still running; the last says the reply is being drawn.
+    expect(ends[0]).toMatch(/^Stress test: tiny-(cnn|vit) done in [\d.]+ ms; still running: tiny-(vit|cnn)…$/);
+    expect(ends[1]).toMatch(/^Stress test: tiny-(cnn|vit) done in [\d.]+ ms; drawing the reply…$/);
+  });
+
   it('scores each variant from its own pixels: grayscale red is a grey the tiny CNN no longer calls red', async () => {
     const outcome = await services.vision.stress(await solidPng([255, 0, 0]), 'cnn', 1);
     const grey = outcome.variants.find((v) => v.name === 'grayscale')!.rgb;

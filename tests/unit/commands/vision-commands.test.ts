@@ -101,7 +101,7 @@ describe('/classify', () => {
       ),
     );
     await busy;
-    expect(progress).toContain('tiny-cnn: waiting in the queue, position 1');
+    expect(progress).toContain('Classify: tiny-cnn is waiting in the queue, position 1');
     await oneAtATime.dispose();
   });
 

@@ -133,8 +133,9 @@ const echo = slashCommand({
   options: { text: option.string('What to do', { required: true }) },
   positional: ['text'],
   usesModels: true,
-  execute: async ({ options }): Promise<string> => {
+  execute: async ({ options, progress }): Promise<string> => {
     executions += 1;
+    if (options.text.startsWith('say ')) progress(options.text.slice('say '.length));
     if (options.text === 'input') throw new UserFacingError('That text is empty.', { code: 'empty_text' });
     if (options.text === 'internal') throw new Error('a bug');
     const held = waiting.get(options.text);
@@ -283,6 +284,21 @@ describe('the router', () => {
     expect(executions - before).toBe(1);
     expect(clock.waits).toHaveLength(3);
     expect(interaction.sent.map((sent) => sent.kind)).toEqual(['defer', 'edit']);
+  });
+
+  it('shows the progress a running command reports after "thinking…", and the answer after it', async () => {
+    const { router, clock } = setup();
+    const text = 'say cnn done; still running: vit';
+    waiting.set(text, gate());
+    const interaction = new FakeInteraction('echo', text, { id: 'frank' }, clock.now());
+    const task = router.handle(interaction as unknown as Interaction);
+    await until(() => interaction.sent.find((sent) => sent.kind === 'edit'));
+    expect(interaction.sent.map((sent) => sent.kind)).toEqual(['defer', 'edit']);
+    expect(interaction.sent[1]!.payload!.content).toBe('⏳ cnn done; still running: vit');
+    waiting.get(text)!.open();
+    await task;
+    expect(interaction.sent.map((sent) => sent.kind)).toEqual(['defer', 'edit', 'edit']);
+    expect(interaction.answer).toBe(`echo: ${text}`);
   });
 
   it('on shutdown, tells the user of a request still waiting to run it again, within the drain timeout', async () => {
