@@ -478,7 +478,8 @@ export class DiscordEmulator {
     const response = this.postSigned(endpoint, JSON.stringify(payload)).then((reply) => {
       this.firstResponsesInFlight.delete(record.token);
       const type = Number(reply.json?.type);
-      if (reply.status === 200 && (type === 4 || type === 5)) {
+      // 4 a message, 5 "thinking…", 9 a form (MODAL): each a first response.
+      if (reply.status === 200 && (type === 4 || type === 5 || type === 9)) {
         if (this.now() - record.createdAt > this.deadlineMs)
           record.rejections.push({ code: 10062, message: 'Unknown interaction (first response after 3 s)' });
         else {
@@ -520,18 +521,30 @@ export class DiscordEmulator {
     values: Record<string, string>,
     options: { userId?: string; guildId?: string; permissions?: string } = {},
   ): InteractionRecord {
+    return this.interact(this.formSubmission(on, values), { ...options, type: 5 });
+  }
+
+  /** The same submission, signed and POSTed to an HTTP interactions endpoint. */
+  submitOverHttp(
+    endpoint: string,
+    on: InteractionRecord,
+    values: Record<string, string>,
+    options: { userId?: string; guildId?: string; permissions?: string } = {},
+  ): ReturnType<DiscordEmulator['interactOverHttp']> {
+    return this.interactOverHttp(endpoint, this.formSubmission(on, values), { ...options, type: 5 });
+  }
+
+  /** The data of a MODAL_SUBMIT for the form an interaction was answered with. */
+  private formSubmission(on: InteractionRecord, values: Record<string, string>): Record<string, unknown> {
     if (on.initial?.type !== 9) throw new Error('emulator: that interaction was not answered with a form');
     const form = on.initial.data as { custom_id: string };
-    return this.interact(
-      {
-        custom_id: form.custom_id,
-        components: Object.entries(values).map(([customId, value]) => ({
-          type: 1,
-          components: [{ type: 4, custom_id: customId, value }],
-        })),
-      },
-      { ...options, type: 5 },
-    );
+    return {
+      custom_id: form.custom_id,
+      components: Object.entries(values).map(([customId, value]) => ({
+        type: 1,
+        components: [{ type: 4, custom_id: customId, value }],
+      })),
+    };
   }
 
   /** An attachment served by this emulator; a wrong `declaredSize` is also served without content-length, as a lying upload would be. */

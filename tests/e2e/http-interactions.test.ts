@@ -127,6 +127,41 @@ describe('the HTTP interactions endpoint', () => {
     await until(() => finalEdit(press.record), 15_000, 'the follow-up');
   });
 
+  it('asks for the class in a form (Apps → Teach this image), and adds the example when the form comes back', async () => {
+    const teacher = nextUser();
+    const picture = emulator.attachment('leaf.png', 'image/png', await solidPng([20, 210, 30]));
+    const message = emulator.message('our class pet', [picture]);
+    const menu = emulator.interactOverHttp(
+      endpoint,
+      {
+        name: 'Teach this image',
+        type: 3,
+        target_id: message.id,
+        resolved: { messages: { [message.id as string]: message } },
+      },
+      { userId: teacher },
+    );
+    const form = await menu.response;
+    expect(form.status).toBe(200);
+    expect(form.json).toMatchObject({
+      type: 9,
+      data: { title: 'Teach this image', components: [{ type: 1, components: [{ type: 4, max_length: 32 }] }] },
+    });
+    const submitted = emulator.submitOverHttp(endpoint, menu.record, { answer: '  Green ' }, { userId: teacher });
+    expect((await submitted.response).json).toEqual({ type: 5 });
+    const edit = await until(() => finalEdit(submitted.record), 15_000, 'the example added');
+    expect(JSON.stringify(edit.json.embeds)).toMatch(/Added an example of \\"green\\"/);
+    // A well-formed form id the bot never issued (or issued before a restart): refused, privately.
+    const forged = emulator.interactOverHttp(
+      endpoint,
+      { custom_id: 'sr1m:AAAAAAAAAAAAAAAA', components: [] },
+      { type: 5, userId: teacher },
+    );
+    const refusal = await forged.response;
+    expect(refusal.json).toMatchObject({ type: 4, data: { flags: 64 } });
+    expect(String((refusal.json?.data as { content: string }).content)).toMatch(/This form has expired/);
+  });
+
   describe('refuses without doing any work', () => {
     const body = (): string =>
       JSON.stringify({
