@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { solidPng } from '../helpers.js';
 import { finalEdit, startBot, until, type BotProcess } from './bot-process.js';
 import { DiscordEmulator, type InteractionRecord } from './emulator.js';
 
@@ -58,6 +59,78 @@ describe('buttons under results', () => {
     expect(JSON.stringify(answer.json.embeds)).toContain('geese');
     expect(JSON.stringify(answer.json.embeds)).toMatch(/goose/);
   });
+
+  it('runs the lab from the buttons under /classify and /sentiment, on the input of the reply they sit under', async () => {
+    const image = emulator.attachment('blue.png', 'image/png', await solidPng([10, 20, 230]));
+    const classified = emulator.interact(
+      {
+        name: 'classify',
+        type: 1,
+        options: [{ name: 'image', type: 11, value: image.id }],
+        resolved: { attachments: { [image.id]: image } },
+      },
+      { userId: nextMember() },
+    );
+    await until(() => finalEdit(classified), 15_000, 'the /classify answer');
+    const sentiment = emulator.interact(
+      { name: 'sentiment', type: 1, options: [{ name: 'text', type: 3, value: 'The lab was not bad at all' }] },
+      { userId: nextMember() },
+    );
+    await until(() => finalEdit(sentiment), 15_000, 'the /sentiment answer');
+    const labels = (record: InteractionRecord): string[] => buttonsOf(record).map((button) => button.label);
+    expect(labels(classified)).toEqual(['Where did it look?', 'Stress test', 'Hide patches']);
+    expect(labels(sentiment)).toEqual(['Which words mattered?', 'Stress test', 'Mask words', 'Classic pipeline']);
+
+    const press = (on: InteractionRecord, label: string, userId = nextMember()): InteractionRecord =>
+      emulator.press(on, buttonsOf(on).find((button) => button.label === label)!.custom_id, { userId });
+    /** The pressed button's public answer: its embeds' titles and the files attached. */
+    const answered = async (record: InteractionRecord): Promise<{ text: string; files: string[] }> => {
+      const edit = await until(() => finalEdit(record), 30_000, 'the pressed button’s answer');
+      expect(record.initial?.flags ?? 0).toBe(0);
+      return { text: JSON.stringify(edit.json.embeds), files: edit.files.map((file) => file.name) };
+    };
+    const student = nextMember();
+    const pressed = {
+      saliency: press(classified, 'Where did it look?'),
+      stress: press(classified, 'Stress test', student),
+      // Two members press the same button at the same moment: each gets one answer of their own.
+      mask: [press(classified, 'Hide patches'), press(classified, 'Hide patches')],
+      words: press(sentiment, 'Which words mattered?'),
+      stressText: press(sentiment, 'Stress test'),
+      maskWords: press(sentiment, 'Mask words'),
+    };
+    expect((await answered(pressed.saliency)).text).toMatch(/Where did it look\?/);
+    // The image of the reply the button sits under, not a new upload: /stress names it.
+    const stressed = await answered(pressed.stress);
+    expect(stressed.text).toMatch(/blue\.png/);
+    expect(stressed.files.length).toBeGreaterThan(0);
+    for (const record of pressed.mask) expect((await answered(record)).text).toMatch(/Hide patches/);
+    expect(pressed.mask[0]!.id).not.toBe(pressed.mask[1]!.id);
+    // One answer each: the first response itself, or one edit of "thinking…".
+    const answers = (record: InteractionRecord): number =>
+      (record.initial?.type === 4 ? 1 : 0) + record.edits.filter((edit) => edit.json.embeds).length;
+    expect(pressed.mask.map(answers)).toEqual([1, 1]);
+    const words = await answered(pressed.words);
+    expect(words.text).toMatch(/Which words mattered\?/);
+    expect(words.text).toMatch(/not bad at all/);
+    expect((await answered(pressed.stressText)).text).toMatch(/not bad at all/);
+    // A button whose model this bot cannot run (no fill-mask model here): a clear private message, nothing else disturbed.
+    // Ready within the inline window it is the private first response; later, a private follow-up to "thinking…".
+    const refusal = await until(
+      () =>
+        ((pressed.maskWords.initial?.type === 4 ? pressed.maskWords.initial.data : undefined) ??
+          pressed.maskWords.followUps[0]?.json) as Record<string, unknown> | undefined,
+      30_000,
+      'the private refusal',
+    );
+    expect(Number(refusal.flags) & 64).toBe(64);
+    expect(String(refusal.content)).toMatch(/Unknown model "bert-base-uncased-mlm"/);
+    expect(finalEdit(pressed.maskWords)).toBeUndefined();
+
+    // The same member again, within the 30-second cooldown of /stress: refused privately, nothing run.
+    const again = press(classified, 'Stress test', student);
+    expect(await privateAnswer(again)).toMatch(/Slow down a little: you can use \/stress again in \d+ s/);
+  }, 120_000);
 
   it('says privately that a button has expired when its input is no longer held (after a restart, or 15 minutes)', async () => {
     const asked = emulator.interact(
