@@ -9,7 +9,7 @@ import {
 import { imageModelsOption, option } from '../src/command/options.js';
 import { explainClassification, type Explanation } from '../src/knowledge/explanations.js';
 import { PALETTE, renderChart } from '../src/render/chart.js';
-import { bar, ms, percent, table } from '../src/render/format.js';
+import { bar, batchNote, ms, percent, table } from '../src/render/format.js';
 import { renderPatchGrid } from '../src/render/patch-view.js';
 import { quoteUserText } from '../src/util/user-text.js';
 import type { Classification } from '../src/vision/classifier.js';
@@ -70,7 +70,7 @@ export default slashCommand({
     [
       ...report.results.map(
         (result) =>
-          `${describeModel(result)} — ${ms(result.timings.totalMs)} (preprocess ${ms(result.timings.prepareMs)}, inference ${ms(result.timings.inferenceMs)}, batch ${result.timings.batchSize})\n` +
+          `${describeModel(result)} — ${ms(result.timings.totalMs)} (preprocess ${ms(result.timings.prepareMs)}, inference ${ms(result.timings.inferenceMs)}, ${batchNote(result.timings)})\n` +
           table(
             ['#', 'label', 'score', 'class'],
             result.predictions.map((p, rank) => [String(rank + 1), p.label, percent(p.score), String(p.index)]),

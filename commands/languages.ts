@@ -3,7 +3,7 @@ import { option } from '../src/command/options.js';
 import type { TransformerSentiment } from '../src/text/sentiment.js';
 import type { Topic } from '../src/knowledge/topics.js';
 import { renderGroupedBars } from '../src/render/grouped-bars.js';
-import { ms, percent, table } from '../src/render/format.js';
+import { batchNote, ms, percent, table } from '../src/render/format.js';
 import { defaultSentences, MAX_SENTENCES, parseSentences, type LanguageSample } from '../src/text/languages.js';
 import { PARALLEL_TEXT_SOURCE } from '../src/text/parallel-text.js';
 import {
@@ -205,7 +205,7 @@ export default slashCommand({
       `Any 224×224 image: ${report.imageTokens} tokens for ${report.imageModel}, in every language.`,
       ...report.unavailable.map((missing) => `${missing.tokenizer} unavailable: ${missing.reason}`),
       report.transformer
-        ? `Transformer: ${report.transformer.model.id} · ${report.transformer.model.precision} · ${report.transformer.model.executionProvider}, ${ms(report.transformer.timings.totalMs)} for ${report.languages.length} sentences in batches of ${report.transformer.timings.batchSize}`
+        ? `Transformer: ${report.transformer.model.id} · ${report.transformer.model.precision} · ${report.transformer.model.executionProvider}, ${ms(report.transformer.timings.totalMs)} for ${report.languages.length} sentences (${batchNote(report.transformer.timings)})`
         : 'Transformer: unavailable',
       report.reading,
       ...(report.sources.length ? [`Sources: ${report.sources.join('; ')}`] : []),

@@ -1,7 +1,7 @@
 import { slashCommand, type EmbedField } from '../src/command/definition.js';
 import { option } from '../src/command/options.js';
 import type { TransformerSentiment } from '../src/text/sentiment.js';
-import { ms, percent, table } from '../src/render/format.js';
+import { batchNote, ms, percent, table } from '../src/render/format.js';
 import { renderGroupedBars } from '../src/render/grouped-bars.js';
 import { prepareText } from '../src/text/input.js';
 import { textVariants } from '../src/text/stress.js';
@@ -117,7 +117,7 @@ export default slashCommand({
         ]),
       ),
       report.transformer
-        ? `Transformer: ${report.transformer.model.id} · ${report.transformer.model.precision} · ${report.transformer.model.executionProvider}, ${report.variants.length} variants in one batch of ${report.transformer.timings.batchSize}, ${ms(report.transformer.timings.totalMs)}`
+        ? `Transformer: ${report.transformer.model.id} · ${report.transformer.model.precision} · ${report.transformer.model.executionProvider}, ${report.variants.length} variants, ${batchNote(report.transformer.timings)}, ${ms(report.transformer.timings.totalMs)}`
         : `Transformer unavailable: ${'unavailable' in report.variants[0]!.transformer ? report.variants[0]!.transformer.unavailable : ''}`,
       ...report.notes,
       report.reading,

@@ -2,7 +2,7 @@ import { slashCommand, type EmbedField, chosenImageModels, modelProgress } from 
 import { imageModelsOption, option } from '../src/command/options.js';
 import { PALETTE } from '../src/render/chart.js';
 import { renderGroupedBars } from '../src/render/grouped-bars.js';
-import { ms, percent, table } from '../src/render/format.js';
+import { batchNote, ms, percent, table } from '../src/render/format.js';
 import { quoteUserText } from '../src/util/user-text.js';
 import type { StressModelResult, StressOutcome } from '../src/vision/service.js';
 
@@ -104,7 +104,7 @@ export default slashCommand({
     [
       ...report.results.map(
         (result) =>
-          `${describeModel(result)} — ${report.variants.length} variants in one batch of ${result.timings.batchSize}, ${ms(result.timings.totalMs)}; original top-1: ${result.original.label} ${percent(result.original.score)}\n` +
+          `${describeModel(result)} — ${report.variants.length} variants, ${batchNote(result.timings)}, ${ms(result.timings.totalMs)}; original top-1: ${result.original.label} ${percent(result.original.score)}\n` +
           table(
             ['variant', 'strength', `score of "${result.original.label}"`, 'top-1', 'kept'],
             report.variants.map((variant, index) => {
@@ -164,9 +164,7 @@ export default slashCommand({
           fields,
           image: 'stress.png',
           footer: report.results
-            .map(
-              (result) => `${describeModel(result)}: ${ms(result.timings.totalMs)} (batch ${result.timings.batchSize})`,
-            )
+            .map((result) => `${describeModel(result)}: ${ms(result.timings.totalMs)} (${batchNote(result.timings)})`)
             .join(' | '),
         },
       ],

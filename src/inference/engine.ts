@@ -7,6 +7,7 @@ import { UserFacingError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { loadOnce } from '../util/load-once.js';
 import { MicroBatcher, type BatcherOptions } from './batcher.js';
+import { graphOperators } from './onnx-operators.js';
 import { withPooledOutput } from './pooled-output.js';
 import { InferenceWorker, type SessionLike } from './remote-session.js';
 
@@ -35,6 +36,12 @@ export interface LoadedSession {
   executionProvider: ExecutionProvider;
   path: string;
   loadMs: number;
+  /**
+   * The graph quantizes activations at run time (DynamicQuantizeLinear, as onnxruntime's
+   * quantize_dynamic and transformers.js's int8 files do), with one scale for the whole tensor:
+   * in a batch, an input's answer would depend on the other inputs (see pipeline.ts).
+   */
+  dynamicQuantization: boolean;
 }
 
 /**
@@ -170,6 +177,14 @@ export class InferenceEngine {
           : injected(file, sessionOptions)
         : this.inWorker(file, sessionOptions, bytes);
     const started = performance.now();
+    // Read beside the load (the nodes only, not the weights); an edited graph has the file's operators.
+    const dynamicQuantization = graphOperators(path).then(
+      (operators) => operators.has('DynamicQuantizeLinear'),
+      (error: unknown) => {
+        this.options.logger.warn({ path, err: error }, 'could not read the operators of a model file');
+        return false;
+      },
+    );
     const gpu = this.gpuUnavailable ? undefined : this.gpu;
     if (gpu) {
       try {
@@ -178,7 +193,13 @@ export class InferenceEngine {
           { path, executionProvider: gpu, ms: Math.round(performance.now() - started) },
           'session loaded',
         );
-        return { session, executionProvider: gpu, path, loadMs: performance.now() - started };
+        return {
+          session,
+          executionProvider: gpu,
+          path,
+          loadMs: performance.now() - started,
+          dynamicQuantization: await dynamicQuantization,
+        };
       } catch (error) {
         this.noGpu((error as Error).message.split('\n')[0] ?? 'unknown error');
       }
@@ -189,7 +210,13 @@ export class InferenceEngine {
         { path, executionProvider: 'cpu', ms: Math.round(performance.now() - started) },
         'session loaded',
       );
-      return { session, executionProvider: 'cpu', path, loadMs: performance.now() - started };
+      return {
+        session,
+        executionProvider: 'cpu',
+        path,
+        loadMs: performance.now() - started,
+        dynamicQuantization: await dynamicQuantization,
+      };
     } catch (error) {
       // onnxruntime's message names the absolute path: it goes to the log, the reply names the file only.
       this.options.logger.error({ path, err: error }, 'onnxruntime could not load a model file');

@@ -20,6 +20,8 @@ export interface PipelineTimings {
   inferenceMs: number;
   totalMs: number;
   batchSize: number;
+  /** The session runs the batch took: 1, or one per input for a dynamically quantized model. */
+  sessionRuns: number;
 }
 
 /** Every pipeline output says which model produced it and how long it took. */
@@ -57,6 +59,7 @@ interface BatchedRaw<Raw> {
   raw: Raw;
   inferenceMs: number;
   batchSize: number;
+  sessionRuns: number;
   startedAt: number;
 }
 
@@ -160,6 +163,7 @@ export class Pipeline<Input, Item, Raw, Output> {
           inferenceMs: batched.inferenceMs,
           totalMs: performance.now() - started,
           batchSize: batched.batchSize,
+          sessionRuns: batched.sessionRuns,
         },
       };
     });
@@ -178,11 +182,20 @@ export async function createPipeline<Input, Item, Raw, Output>(
 ): Promise<Pipeline<Input, Item, Raw, Output>> {
   await kind.runBatch([kind.warmUpItem]);
   const key = `${model.identity.id}:${part || model.identity.precision}`;
+  // A dynamically quantized graph takes one scale over the whole batch, so an input's answer
+  // would depend on whatever was batched with it: another member's photo, or the stress test's
+  // noisiest variant moving the original's score. Such a model runs each input alone, in turn:
+  // the answer is the one the input gets by itself (on two CPU cores a batch of 11 costs
+  // 11.5-12.4 single runs anyway, bench/lab.md). Other models keep the batched run.
+  const alone = Object.values(model.sessions).some((session) => session.dynamicQuantization);
   const batcher = context.engine.batcher<Item, BatchedRaw<Raw>>(key, async (items) => {
     const startedAt = performance.now();
-    const raws = await kind.runBatch(items);
+    const raws: Raw[] = [];
+    if (alone) for (const item of items) raws.push(...(await kind.runBatch([item])));
+    else raws.push(...(await kind.runBatch(items)));
     const inferenceMs = performance.now() - startedAt;
-    return raws.map((raw) => ({ raw, inferenceMs, batchSize: items.length, startedAt }));
+    const sessionRuns = alone ? items.length : 1;
+    return raws.map((raw) => ({ raw, inferenceMs, batchSize: items.length, sessionRuns, startedAt }));
   });
   return new Pipeline(model.identity, model.entry, batcher, kind);
 }

@@ -19,3 +19,11 @@ export function bar(score: number, width = 12): string {
   const filled = Math.round(Math.max(0, Math.min(1, score)) * width);
   return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
+
+/**
+ * How a batch ran, as replies state it: "batch 11", or, for a dynamically quantized model
+ * (which runs each input alone so that its answer does not depend on the others),
+ * "batch 11, each input run alone".
+ */
+export const batchNote = (timings: { batchSize: number; sessionRuns: number }): string =>
+  timings.sessionRuns > 1 ? `batch ${timings.batchSize}, each input run alone` : `batch ${timings.batchSize}`;
