@@ -14,16 +14,7 @@ const MUTED: [number, number, number] = [150, 110, 120];
 describe('models quantized at run time (DynamicQuantizeLinear)', () => {
   it('are recognised from the graph alone: the int8 classifier has the operator, the float one and the statically quantized MobileNetV2 do not', async () => {
     expect(await graphOperators(Q8_FILE)).toEqual(
-      new Set([
-        'Conv',
-        'GlobalAveragePool',
-        'Flatten',
-        'DynamicQuantizeLinear',
-        'MatMulInteger',
-        'Cast',
-        'Mul',
-        'Add',
-      ]),
+      new Set(['Conv', 'GlobalAveragePool', 'Flatten', 'DynamicQuantizeLinear', 'MatMulInteger', 'Cast', 'Mul', 'Add']),
     );
     expect((await graphOperators(join(FIXTURES_DIR, 'tiny-cnn/model.onnx'))).has('DynamicQuantizeLinear')).toBe(false);
     if (!HAS_SHARED) return console.warn(SHARED_SKIP_REASON);
