@@ -27,7 +27,8 @@ process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaugh
 const shard = process.env.SHARDS;
 // With REDIS_URL this process is a front end: jobs are durable in Redis until a worker answers
 // them, so no journal is kept (and no embedded database opened, which a second front end could not share).
-// Loaded only then: BullMQ and ioredis cost about 25 MB resident that a bot without Redis never uses.
+// Loaded only then: BullMQ and ioredis (28 MB resident imported alone; 5–10 MB in the bot,
+// bench/journal.md) are code a bot without Redis never runs.
 async function openQueue(url: string): Promise<JobQueue> {
   const [{ JobQueue }, { connectRedis }] = await Promise.all([import('./queue/queue.js'), import('./queue/redis.js')]);
   return new JobQueue(

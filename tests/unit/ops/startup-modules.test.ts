@@ -30,7 +30,7 @@ async function queueModulesLoaded(entry: string, env: Record<string, string>): P
 }
 
 describe('modules the bot loads at start', () => {
-  it('leaves BullMQ and ioredis unloaded when there is no REDIS_URL (about 25 MB resident)', async () => {
+  it('leaves BullMQ and ioredis unloaded when there is no REDIS_URL', async () => {
     expect(await queueModulesLoaded('src/index.ts', {})).toBe(false);
   }, 60_000);
 
