@@ -6,8 +6,7 @@ import { openJournalOrExit } from './journal/open.js';
 import { ConfigError } from './config/config.js';
 import { loadConfigRequiring } from './config/env.js';
 import { createLogger } from './util/logger.js';
-import { JobQueue } from './queue/queue.js';
-import { connectRedis } from './queue/redis.js';
+import type { JobQueue } from './queue/queue.js';
 
 /** Composition root: config → logger → services (models) → commands → Discord client. */
 const config = loadConfigRequiring(['DISCORD_APP_ID'], 'to run the bot');
@@ -28,17 +27,21 @@ process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaugh
 const shard = process.env.SHARDS;
 // With REDIS_URL this process is a front end: jobs are durable in Redis until a worker answers
 // them, so no journal is kept (and no embedded database opened, which a second front end could not share).
-const queue = config.REDIS_URL
-  ? new JobQueue(
-      connectRedis(config.REDIS_URL, 'front', (error) =>
-        logger.warn({ err: error }, 'lost the connection to Redis; answering busy until it is back'),
-      ),
-      {
-        promoteAfterMs: config.QUEUE_PROMOTE_AFTER_MS,
-        maxAttempts: config.QUEUE_MAX_ATTEMPTS,
-      },
-    )
-  : undefined;
+// Loaded only then: BullMQ and ioredis (28 MB resident imported alone; 5–10 MB in the bot,
+// bench/journal.md) are code a bot without Redis never runs.
+async function openQueue(url: string): Promise<JobQueue> {
+  const [{ JobQueue }, { connectRedis }] = await Promise.all([import('./queue/queue.js'), import('./queue/redis.js')]);
+  return new JobQueue(
+    connectRedis(url, 'front', (error) =>
+      logger.warn({ err: error }, 'lost the connection to Redis; answering busy until it is back'),
+    ),
+    {
+      promoteAfterMs: config.QUEUE_PROMOTE_AFTER_MS,
+      maxAttempts: config.QUEUE_MAX_ATTEMPTS,
+    },
+  );
+}
+const queue = config.REDIS_URL ? await openQueue(config.REDIS_URL) : undefined;
 const journaling =
   config.JOURNAL_ENABLED && !queue
     ? await openJournalOrExit(

@@ -14,7 +14,8 @@ import { startHealthServer } from './health.js';
 import { toDiscordEmbeds } from './limits.js';
 import { tokenResponder } from './responder.js';
 import { Router } from './router.js';
-import { queueGauges, type JobQueue } from '../queue/queue.js';
+import { queueGauges } from '../queue/gauges.js';
+import type { JobQueue } from '../queue/queue.js';
 
 /** How often the journal closes what ran out of time or attempts and purges what is past retention. */
 const JOURNAL_CHORES_MS = 60_000;

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { PGliteOptions, Results } from '@electric-sql/pglite';
 
@@ -20,6 +21,22 @@ type WorkerReply =
 
 const WORKER_URL = new URL('./pglite-worker.js', import.meta.url);
 
+let baselineCompilerOnly = false;
+
+/**
+ * PostgreSQL's WebAssembly (9 MB) is compiled by V8's baseline compiler (Liftoff) only, never
+ * recompiled by its optimizing one (TurboFan) as its functions get hot: those recompilations held
+ * about 40–55 MB more resident memory (each new kind of statement, such as a chore's first DELETE
+ * with a subquery, added 15–25 MB), and on two shared cores a journal record was not slower
+ * without them (median 1.5–1.9 ms against 1.6–2.5 ms; bench/journal.md). The setting is the
+ * process's: the only other WebAssembly a bot runs is Node's own (undici's HTTP parser).
+ */
+function useBaselineWasmCompilerOnly(): void {
+  if (baselineCompilerOnly) return;
+  setFlagsFromString('--liftoff-only');
+  baselineCompilerOnly = true;
+}
+
 /** An error from the worker as the thread that asked would have seen it: name, errno, SQLSTATE kept. */
 function revive(error: { name: string; message: string; stack?: string; code?: unknown; errno?: unknown }): Error {
   const revived = Object.assign(new Error(error.message), {
@@ -40,6 +57,7 @@ function revive(error: { name: string; message: string; stack?: string; code?: u
  */
 export async function openPGliteInWorker(path: string, options: PGliteOptions): Promise<PGliteHandle> {
   const { onStderr, ...cloneable } = options;
+  useBaselineWasmCompilerOnly();
   const worker = new Worker(WORKER_URL, { execArgv: [] });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 0;

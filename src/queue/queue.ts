@@ -1,7 +1,10 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { FairShares, priorityFor, serverOf } from './fairness.js';
+import type { QueueStats } from './gauges.js';
 import { QUEUE_NAME, jobIdOf, queuedJob, type QueuedJob, type Ticket } from './job.js';
+
+export type { QueueStats } from './gauges.js';
 
 /** What a front end needs of the queue (the router's seam). */
 export interface JobIntake {
@@ -14,20 +17,6 @@ export interface JobIntake {
   release(ticket: Ticket): Promise<void>;
   /** Never to run (the acknowledgement failed). */
   withdraw(ticket: Ticket): Promise<void>;
-}
-
-/** The queue's state for /metrics. */
-export interface QueueStats {
-  /** Jobs waiting for a worker (runnable, or not yet released by their front end). */
-  depth: number;
-  /** Jobs a worker is running now. */
-  active: number;
-  /** Jobs moved aside after their last attempt. */
-  failed: number;
-  /** Age of the oldest job not yet taken by a worker, in seconds (0 when none waits). */
-  oldestAgeSeconds: number;
-  /** Worker processes connected to the queue. */
-  workers: number;
 }
 
 export interface JobQueueOptions {
@@ -181,27 +170,5 @@ export class JobQueue implements JobIntake {
   async close(): Promise<void> {
     await this.queue.close().catch(() => undefined);
     this.redis.disconnect();
-  }
-}
-
-/** The queue's gauges for /metrics, or nothing while Redis cannot be asked. */
-export async function queueGauges(
-  stats: () => Promise<QueueStats>,
-): Promise<Record<string, { help: string; value: number }>> {
-  try {
-    const { depth, active, failed, oldestAgeSeconds, workers } = await stats();
-    return {
-      sightread_jobs_waiting: { help: 'Jobs on the Redis queue waiting for a worker.', value: depth },
-      sightread_jobs_active: { help: 'Jobs workers are running now.', value: active },
-      sightread_jobs_failed: { help: 'Jobs moved aside after their last attempt (kept a day).', value: failed },
-      sightread_job_oldest_age_seconds: {
-        help: 'Age of the oldest job not yet taken by a worker.',
-        value: Math.round(oldestAgeSeconds * 1000) / 1000,
-      },
-      sightread_workers: { help: 'Worker processes connected to the queue.', value: workers },
-      sightread_queue_up: { help: '1 when Redis answered this scrape.', value: 1 },
-    };
-  } catch {
-    return { sightread_queue_up: { help: '1 when Redis answered this scrape.', value: 0 } };
   }
 }

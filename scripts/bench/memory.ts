@@ -1,0 +1,78 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { freshDataDir, startBot } from '../../tests/e2e/bot-process.js';
+import { DiscordEmulator } from '../../tests/e2e/emulator.js';
+
+/**
+ * Resident memory of the compiled bot once loaded, as the classroom bench reads it (issue 7's
+ * budget): the bot on the benchmark models against the emulator, with the journal (started once
+ * before on the same DATA_DIR, as every restart is) and without. Each bot is started `runs`
+ * times; every start is read 3 s after its ready line, once the start-up chores have run.
+ *
+ * `npx tsx scripts/bench/memory.ts <benchDir> [runs]` (after `npm run -s build`); prints one JSON line.
+ */
+const [benchDir, runsArg] = process.argv.slice(2) as [string, string | undefined];
+const runs = Number(runsArg ?? 2);
+
+const env = (extra: Record<string, string>): Record<string, string> => ({
+  MODELS_MANIFEST: join(benchDir, 'manifest.json'),
+  MODELS_DIR: join(benchDir, '.lock'),
+  VISION_CNN_MODEL: 'resnet-50',
+  VISION_VIT_MODEL: 'vit-base-patch16-224',
+  CLIP_MODEL: 'clip-vit-base-patch32',
+  SENTIMENT_MODEL: 'distilbert-sst2',
+  COOLDOWN_SECONDS: '0',
+  LOG_LEVEL: 'info',
+  ...extra,
+});
+
+/** A field of /proc/<pid>/status in MB (VmRSS, RssAnon, RssFile). */
+const statusMb = (pid: number, field: string): number =>
+  Math.round(
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) /
+      1024,
+  );
+
+interface Reading {
+  residentMb: number;
+  anonymousMb: number;
+  fileMb: number;
+  threads: number;
+}
+
+async function measure(journal: boolean): Promise<Reading> {
+  const emulator = new DiscordEmulator();
+  await emulator.start();
+  try {
+    const settings = env({ JOURNAL_ENABLED: String(journal), DATA_DIR: freshDataDir() });
+    if (journal) {
+      // The database's very first start (initdb, once per DATA_DIR) is not what a running bot holds.
+      const first = await startBot(emulator, settings, 180_000, true);
+      first.child.kill('SIGTERM');
+      await first.exited;
+    }
+    const bot = await startBot(emulator, settings, 180_000, true);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const pid = bot.child.pid!;
+    const reading = {
+      residentMb: statusMb(pid, 'VmRSS'),
+      anonymousMb: statusMb(pid, 'RssAnon'),
+      fileMb: statusMb(pid, 'RssFile'),
+      threads: readdirSync(`/proc/${pid}/task`).length,
+    };
+    bot.child.kill('SIGTERM');
+    await bot.exited;
+    return reading;
+  } finally {
+    await emulator.stop();
+  }
+}
+
+const withJournal: Reading[] = [];
+const without: Reading[] = [];
+for (let run = 0; run < runs; run += 1) {
+  withJournal.push(await measure(true));
+  without.push(await measure(false));
+}
+console.log(JSON.stringify({ withJournal, without }));
+process.exit(0);
