@@ -200,6 +200,135 @@ export function withExtraOutputs(model: Model, names: readonly string[]): Uint8A
   return onnx.ModelProto.encode(copy).finish();
 }
 
+/** The model's version of the default ONNX operator set (operators changed their inputs over versions). */
+function defaultOpset(model: Model): number {
+  const entry = (model.opsetImport ?? []).find((opset) => !opset.domain);
+  return entry ? toNumber(entry.version) : 1;
+}
+
+/**
+ * The model with one more float output, `output` ([N, tokens]): the class token's row of the
+ * attention rollout (Abnar & Zuidema 2020), computed inside the graph from the attention
+ * probabilities `attention` ([N, heads, tokens, tokens] each, first layer first). Each layer's
+ * attention is averaged over heads (Ā), the residual connection added as ½Ā + ½I, rows
+ * renormalised, and the product Ā_L ⋯ Ā_1 read at row 0 only, as e₀ᵀ·Ā_L ⋯ Ā_1 from the last layer
+ * down: a vector times a matrix per layer. Computed by onnxruntime where the session runs, so the
+ * twelve 12×197×197 attention tensors of a ViT-B/16 never leave it; only 197 numbers per image do.
+ *
+ * With v the running row and s the row sums of ½Ā + ½I (½·rowsum(Ā) + ½), one layer is
+ * v ← ½·(w·Ā) + ½·w where w = v / s: the identity needs no [tokens, tokens] constant.
+ */
+export function withAttentionRollout(model: Model, attention: readonly string[], output: string): Uint8Array {
+  if (attention.length === 0) throw new Error('attention rollout needs at least one attention tensor');
+  const copy = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
+  const graph = copy.graph!;
+  const opset = defaultOpset(copy);
+  if (opset < 11) throw new Error(`attention rollout needs ONNX opset 11 or later; the model has ${opset}`);
+  const prefix = 'sightread_rollout';
+  const name = (part: string): string => `${prefix}_${part}`;
+  const nodes: NodeProto[] = [];
+  const add = (
+    opType: string,
+    inputs: string[],
+    out: string,
+    attributes: onnxProto.onnx.IAttributeProto[] = [],
+  ): string => {
+    nodes.push({ opType, input: inputs, output: [out], name: out, attribute: attributes });
+    return out;
+  };
+  const ints = (attribute: string, values: number[]): onnxProto.onnx.IAttributeProto => ({
+    name: attribute,
+    type: onnx.AttributeProto.AttributeType.INTS,
+    ints: values,
+  });
+  const int = (attribute: string, value: number): onnxProto.onnx.IAttributeProto => ({
+    name: attribute,
+    type: onnx.AttributeProto.AttributeType.INT,
+    i: value,
+  });
+  const constant = (part: string, dataType: number, dims: number[], values: number[]): string => {
+    const tensor: TensorProto =
+      dataType === DataType.FLOAT
+        ? { name: name(part), dims, dataType, floatData: values }
+        : { name: name(part), dims, dataType, int64Data: values };
+    graph.initializer = [...(graph.initializer ?? []), tensor];
+    return name(part);
+  };
+  const half = constant('half', DataType.FLOAT, [], [0.5]);
+  // ReduceMean takes its axes as an input from opset 18, ReduceSum from opset 13.
+  const reduce = (op: 'ReduceMean' | 'ReduceSum', input: string, axis: number, keep: number, out: string): string =>
+    opset >= (op === 'ReduceMean' ? 18 : 13)
+      ? add(op, [input, constant(`${out}_axes`, DataType.INT64, [1], [axis])], out, [int('keepdims', keep)])
+      : add(op, [input], out, [ints('axes', [axis]), int('keepdims', keep)]);
+
+  // Each attention tensor as [N, heads, T, T]: Hugging Face's ViT gives that shape, PyTorch's
+  // nn.MultiheadAttention (torchvision's ViT) gives [N·heads, T, T], batch-major.
+  const initializers = new Set((graph.initializer ?? []).map((tensor) => tensor.name));
+  const pixels = (graph.input ?? []).find((input) => !initializers.has(input.name))?.name;
+  if (!pixels) throw new Error('attention rollout: the graph has no input');
+  const batch = add(
+    'Gather',
+    [add('Shape', [pixels], name('input_shape')), constant('first_axis', DataType.INT64, [1], [0])],
+    name('batch'),
+    [int('axis', 0)],
+  );
+  const attentionShape = add('Shape', [attention[0]!], name('attention_shape'));
+  const tokenCount = add(
+    'Gather',
+    [attentionShape, constant('last_axis', DataType.INT64, [1], [-1])],
+    name('token_count'),
+    [int('axis', 0)],
+  );
+  const perHead = add(
+    'Concat',
+    [batch, constant('any', DataType.INT64, [1], [-1]), tokenCount, tokenCount],
+    name('per_head_shape'),
+    [int('axis', 0)],
+  );
+
+  /** Ā of layer l ([N, T, T]) and the row sums of ½Ā + ½I laid along the last axis ([N, 1, T]). */
+  const layer = (l: number): { mean: string; sums: string } => {
+    const heads = add('Reshape', [attention[l]!, perHead], name(`heads_${l}`));
+    const mean = reduce('ReduceMean', heads, 1, 0, name(`mean_${l}`));
+    const rowSums = reduce('ReduceSum', mean, -1, 1, name(`rowsum_${l}`));
+    const laid = add('Transpose', [rowSums], name(`rowsum_t_${l}`), [ints('perm', [0, 2, 1])]);
+    const sums = add('Add', [add('Mul', [laid, half], name(`halfsum_${l}`)), half], name(`sums_${l}`));
+    return { mean, sums };
+  };
+  const last = attention.length - 1;
+  const top = layer(last);
+  // e₀ as [1, 1, T]: T read from the attention's shape, so any token count works.
+  const tokens = add('Gather', [attentionShape, constant('last', DataType.INT64, [], [-1])], name('tokens'), [
+    int('axis', 0),
+  ]);
+  const positions = add(
+    'Range',
+    [constant('zero', DataType.INT64, [], [0]), tokens, constant('one', DataType.INT64, [], [1])],
+    name('positions'),
+  );
+  const isFirst = add('Equal', [positions, name('zero')], name('is_first'));
+  const first = add('Cast', [isFirst], name('first_float'), [int('to', DataType.FLOAT)]);
+  let row = add('Reshape', [first, constant('row_shape', DataType.INT64, [3], [1, 1, -1])], name('e0'));
+  for (let l = last; l >= 0; l -= 1) {
+    const { mean, sums } = l === last ? top : layer(l);
+    const weighted = add('Div', [row, sums], name(`weighted_${l}`));
+    const through = add(
+      'Mul',
+      [add('MatMul', [weighted, mean], name(`through_${l}`)), half],
+      name(`half_through_${l}`),
+    );
+    const kept = add('Mul', [weighted, half], name(`half_kept_${l}`));
+    row = add('Add', [through, kept], name(`row_${l}`));
+  }
+  add('Reshape', [row, constant('out_shape', DataType.INT64, [2], [0, -1])], output);
+  graph.node = [...(graph.node ?? []), ...nodes];
+  graph.output = [
+    ...(graph.output ?? []),
+    onnx.ValueInfoProto.create({ name: output, type: { tensorType: { elemType: DataType.FLOAT } } }),
+  ];
+  return onnx.ModelProto.encode(copy).finish();
+}
+
 /**
  * The same architecture with its learned weights shuffled (Adebayo et al. 2018's randomisation
  * test): the elements of every initializer with at least `minElements` values are permuted, so

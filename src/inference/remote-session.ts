@@ -1,14 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { applyReductions, type Reduction } from './attention-rollout.js';
 
 /** What the engine needs from a session, whether it runs in this thread (tests) or in a worker. */
 export interface SessionLike {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>>;
-  /** Runs and reduces some outputs where the session lives (see attention-rollout.js), when it can. */
-  runReduced?(feeds: Record<string, ort.Tensor>, reductions: readonly Reduction[]): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
 }
 
@@ -20,25 +17,6 @@ type Reply =
   | { op: 'error'; id: number; message: string };
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
-
-/**
- * Runs a session and applies the reductions: in its worker when it lives in one (only the reduced
- * tensor crosses threads), else here on its outputs.
- */
-export async function runReduced(
-  session: SessionLike,
-  feeds: Record<string, ort.Tensor>,
-  reductions: readonly Reduction[],
-): Promise<Record<string, ort.Tensor>> {
-  if (session.runReduced) return session.runReduced(feeds, reductions);
-  const reduced = applyReductions(await session.run(feeds), reductions);
-  return Object.fromEntries(
-    Object.entries(reduced).map(([name, t]) => [
-      name,
-      t instanceof ort.Tensor ? t : new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims),
-    ]),
-  );
-}
 
 /** A worker thread hosting onnxruntime sessions; requests are matched to replies by id. */
 export class InferenceWorker {
@@ -98,14 +76,7 @@ class RemoteSession implements SessionLike {
     readonly outputNames: readonly string[],
   ) {}
 
-  run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
-    return this.runReduced(feeds, []);
-  }
-
-  async runReduced(
-    feeds: Record<string, ort.Tensor>,
-    reductions: readonly Reduction[],
-  ): Promise<Record<string, ort.Tensor>> {
+  async run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
     const message: Record<string, TensorMessage> = {};
     for (const [name, tensor] of Object.entries(feeds)) {
       message[name] = { type: tensor.type, dims: tensor.dims, data: tensor.data as ArrayBufferView };
@@ -115,7 +86,6 @@ class RemoteSession implements SessionLike {
       op: 'run',
       key: this.key,
       feeds: message,
-      ...(reductions.length > 0 ? { reductions } : {}),
     });
     if (reply.op !== 'result') throw new Error(`unexpected reply ${reply.op}`);
     return Object.fromEntries(

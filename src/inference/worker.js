@@ -4,7 +4,6 @@
 // Plain JavaScript on purpose: a worker thread starts without the TypeScript loader.
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { applyReductions } from './attention-rollout.js';
 
 if (!parentPort) throw new Error('worker.js must run in a worker thread');
 const port = parentPort;
@@ -38,9 +37,7 @@ port.on('message', async (/** @type {any} */ message) => {
       /** @type {Record<string, import('onnxruntime-node').Tensor>} */
       const feeds = {};
       for (const [name, t] of Object.entries(message.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-      const run = await session.run(feeds);
-      // Reduced here, so large internal tensors (a ViT's attention) never cross to the main thread.
-      const results = message.reductions ? applyReductions(run, message.reductions) : run;
+      const results = await session.run(feeds);
       /** @type {Record<string, {type: string, dims: readonly number[], data: ArrayBufferView}>} */
       const outputs = {};
       /** @type {ArrayBuffer[]} */

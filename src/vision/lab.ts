@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { rolloutClassRow } from '../inference/attention-rollout.js';
 import type { ort } from '../inference/engine.js';
-import { decodeModel, findProbes, withExtraOutputs, type CamHead } from '../inference/graph-edit.js';
+import {
+  decodeModel,
+  findProbes,
+  withAttentionRollout,
+  withExtraOutputs,
+  type CamHead,
+} from '../inference/graph-edit.js';
 import { seededRandom } from '../util/random.js';
 import {
   createPipeline,
@@ -12,7 +17,6 @@ import {
   type PipelineContext,
   type PipelineTimings,
 } from '../inference/pipeline.js';
-import { runReduced } from '../inference/remote-session.js';
 import type { ImagePreprocess } from '../models/manifest.js';
 import { loadLabels, softmax } from '../models/labels.js';
 import { UserFacingError } from '../util/errors.js';
@@ -42,7 +46,7 @@ export interface ProbeOutput {
   extras: Record<string, Extra>;
 }
 
-/** The name of the extra output that holds the class token's rollout row (see attention-rollout.js). */
+/** The name of the extra output that holds the class token's rollout row (see withAttentionRollout). */
 export const ROLLOUT = 'attention_rollout';
 
 /** A classifier whose session may return internal tensors too; its inputs are already prepared. */
@@ -87,9 +91,16 @@ export async function loadImageProbe(context: PipelineContext, id: string, probe
     const found = findProbes(graph);
     cam = found.cam && found.cam.classes === labels.length ? found.cam : undefined;
     attention = cam ? [] : found.attention;
-    const extra = cam ? [cam.featureMap] : attention;
-    if (extra.length > 0)
-      session = await context.engine.editedSession(plain.path, 'probes', () => withExtraOutputs(graph, extra));
+    // The attention rollout is computed inside the graph: the twelve 12×197×197 attention
+    // tensors of a ViT-B/16 stay in onnxruntime, and only the class token's row comes out.
+    if (cam)
+      session = await context.engine.editedSession(plain.path, 'probes', () =>
+        withExtraOutputs(graph, [cam!.featureMap]),
+      );
+    else if (attention.length > 0)
+      session = await context.engine.editedSession(plain.path, 'probes', () =>
+        withAttentionRollout(graph, attention, ROLLOUT),
+      );
   }
   const method: SaliencyMethod = cam
     ? 'class activation map'
@@ -100,10 +111,6 @@ export async function loadImageProbe(context: PipelineContext, id: string, probe
   const output = entry.outputs.logits ?? plain.session.outputNames[0]!;
   const dims = spec.layout === 'nchw' ? [3, spec.size.height, spec.size.width] : [spec.size.height, spec.size.width, 3];
   const size = dims.reduce((a, b) => a * b, 1);
-  // The attention tensors (12 × 12×197×197 floats per image for ViT-B/16) are rolled out where
-  // the session runs; only the class token's row comes back.
-  const reductions =
-    attention.length > 0 ? [{ op: 'attention-rollout' as const, inputs: attention, output: ROLLOUT }] : [];
   const wanted = cam ? [cam.featureMap] : attention.length > 0 ? [ROLLOUT] : [];
   const loaded = { ...model, sessions: { model: session } };
   const pipeline = await createPipeline(
@@ -118,7 +125,7 @@ export async function loadImageProbe(context: PipelineContext, id: string, probe
             dims,
           ),
         };
-        const results = await runReduced(session.session, feeds, reductions);
+        const results = await session.session.run(feeds);
         const logits = results[output];
         if (!logits) throw new Error(`${id}: output "${output}" missing`);
         const extras = wanted.map((name) => {
@@ -174,7 +181,7 @@ export function classActivationMap(features: Extra, head: CamHead, classIndex: n
 }
 
 /**
- * The attention rollout's map (Abnar & Zuidema 2020, see attention-rollout.js) from the class
+ * The attention rollout's map (Abnar & Zuidema 2020, see withAttentionRollout in graph-edit.ts) from the class
  * token's row over every token: the patch tokens' share as a grid, scaled to [0, 1].
  */
 export function rolloutMap(row: Extra): { values: number[][]; rows: number; cols: number } {
@@ -183,18 +190,6 @@ export function rolloutMap(row: Extra): { values: number[][]; rows: number; cols
   const side = Math.floor(Math.sqrt(tokens - 1));
   const start = tokens - side * side;
   return { values: normalisedGrid(row.data.subarray(start, tokens), side, side), rows: side, cols: side };
-}
-
-/** Attention rollout from every layer's attention probabilities ([heads, tokens, tokens] each), as a map. */
-export function attentionRollout(layers: readonly Extra[]): { values: number[][]; rows: number; cols: number } {
-  const first = layers[0];
-  if (!first) throw new Error('attention rollout needs at least one layer');
-  const tokens = first.dims[first.dims.length - 1]!;
-  const row = rolloutClassRow(
-    layers.map((layer) => layer.data),
-    tokens,
-  );
-  return rolloutMap({ data: Float32Array.from(row), dims: [tokens] });
 }
 
 /** The mean colour of an image, the neutral fill for hidden patches and occluded cells. */

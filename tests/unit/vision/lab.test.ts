@@ -10,12 +10,12 @@ import {
   findAttentionSoftmaxes,
   findCamHead,
   shuffledWeights,
+  withAttentionRollout,
   withExtraOutputs,
 } from '../../../src/inference/graph-edit.js';
-import { applyReductions } from '../../../src/inference/attention-rollout.js';
 import { ort } from '../../../src/inference/engine.js';
-import { runReduced } from '../../../src/inference/remote-session.js';
-import { attentionRollout, classActivationMap, maskOrder, ROLLOUT } from '../../../src/vision/lab.js';
+import { classActivationMap, maskOrder, rolloutMap, ROLLOUT } from '../../../src/vision/lab.js';
+import { encodeModel, FLOAT, node, valueInfo } from '../../../scripts/fixtures/onnx-graph.js';
 import {
   FIXTURES_DIR,
   HAS_SHARED,
@@ -71,16 +71,37 @@ function rolloutByHand(patchTokens: Matrix): { attention: Matrix[][]; map: numbe
     );
     h = h.map((token, i) => token.map((value, d) => value + context[i]![d]!));
   }
-  let rollout = identity(5);
+  const patches = classRowByHand(attention).slice(1);
+  const max = Math.max(...patches);
+  return { attention, map: patches.map((value) => value / max) };
+}
+
+/**
+ * The rollout's class-token row as Abnar & Zuidema define it, with full matrices: per layer the
+ * heads averaged, ½A + ½I, rows renormalised, multiplied from the first layer up; then row 0.
+ */
+function classRowByHand(attention: Matrix[][]): number[] {
+  const tokens = attention[0]![0]!.length;
+  let rollout = identity(tokens);
   for (const heads of attention) {
-    const averaged = heads[0]!.map((row, r) => row.map((value, c) => (value + heads[1]![r]![c]!) / 2));
+    const averaged = heads[0]!.map((row, r) =>
+      row.map((_, c) => heads.reduce((sum, head) => sum + head[r]![c]!, 0) / heads.length),
+    );
     const residual = averaged.map((row, r) => row.map((value, c) => 0.5 * value + 0.5 * +(r === c)));
     const normalised = residual.map((row) => row.map((value) => value / row.reduce((a, b) => a + b, 0)));
     rollout = matmul(normalised, rollout);
   }
-  const patches = rollout[0]!.slice(1);
-  const max = Math.max(...patches);
-  return { attention, map: patches.map((value) => value / max) };
+  return rollout[0]!;
+}
+
+/** Item n's [heads, T, T] attention of a flat [N, heads, T, T] (or [N·heads, T, T]) tensor, as matrices. */
+function headsOf(data: Float32Array, n: number, heads: number, tokens: number): Matrix[] {
+  return Array.from({ length: heads }, (_, h) =>
+    Array.from({ length: tokens }, (_, r) => {
+      const at = ((n * heads + h) * tokens + r) * tokens;
+      return [...data.subarray(at, at + tokens)];
+    }),
+  );
 }
 
 /** The normalised tokens of {@link halves}: red patches (left) and blue patches (right), [r, g, b, 1]. */
@@ -129,26 +150,26 @@ describe('editing the ONNX graph in memory', () => {
     await session.release();
   });
 
-  it('rolls the attention out in the inference worker: only the class token row crosses, equal to the rollout here', async () => {
+  it('rolls the attention out inside the graph, in the inference worker: only the class token row leaves the session, equal to the rollout here', async () => {
     const path = join(FIXTURES_DIR, 'tiny-attention/model.onnx');
     const model = decodeModel(await readFile(path));
-    const edited = await services.engine.editedSession(path, 'probes', () =>
-      withExtraOutputs(model, TINY_ATTENTION_PROBS),
+    const edited = await services.engine.editedSession(path, 'rollout-test', () =>
+      withAttentionRollout(model, TINY_ATTENTION_PROBS, ROLLOUT),
     );
     const pixels = Float32Array.from({ length: 2 * 3 * 16 * 16 }, (_, i) => ((i * 7919) % 13) / 6 - 1);
     const feeds = { pixel_values: new ort.Tensor('float32', pixels, [2, 3, 16, 16]) };
-    const reductions = [{ op: 'attention-rollout' as const, inputs: TINY_ATTENTION_PROBS, output: ROLLOUT }];
-    expect(edited.session.runReduced).toBeDefined();
-    const remote = await runReduced(edited.session, feeds, reductions);
+    const remote = await edited.session.run(feeds);
     expect(Object.keys(remote).sort()).toEqual([ROLLOUT, 'logits']);
     expect(remote[ROLLOUT]!.dims).toEqual([2, 5]);
-    // The same session in this thread, all outputs returned, reduced here.
+    // The attention itself, from the same graph with its Softmaxes as outputs, rolled out here by full matrices.
     const local = await ort.InferenceSession.create(withExtraOutputs(model, TINY_ATTENTION_PROBS));
     const all = await local.run(feeds);
-    const here = applyReductions(all, reductions);
-    expect([...(remote[ROLLOUT]!.data as Float32Array)]).toEqual([...(here[ROLLOUT]!.data as Float32Array)]);
     for (let n = 0; n < 2; n += 1) {
+      const expected = classRowByHand(
+        TINY_ATTENTION_PROBS.map((name) => headsOf(all[name]!.data as Float32Array, n, 2, 5)),
+      );
       const row = [...(remote[ROLLOUT]!.data as Float32Array)].slice(n * 5, n * 5 + 5);
+      row.forEach((value, c) => expect(value).toBeCloseTo(expected[c]!, 6));
       expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
     }
     await local.release();
@@ -164,24 +185,42 @@ describe('saliency maps by hand', () => {
     expect(classActivationMap(features, head, 1)).toEqual([[1, 0]]);
   });
 
-  it('rolls attention out through the layers with the residual identity, reading the class token row', () => {
-    // One layer, one head, [CLS] + 4 patches: [CLS] attends only to patch 3.
+  it('rolls attention out through the layers with the residual identity, reading the class token row, whichever layout the heads have', async () => {
+    // [CLS] + 4 patches, one head: [CLS] attends only to patch 3, every patch to itself.
     const tokens = 5;
-    const data = new Float32Array(tokens * tokens);
-    for (let r = 0; r < tokens; r += 1) data[r * tokens + (r === 0 ? 3 : r)] = 1;
-    const rollout = attentionRollout([{ dims: [1, tokens, tokens], data }]);
-    expect(rollout).toMatchObject({ rows: 2, cols: 2 });
-    expect(rollout.values).toEqual([
+    const layer = new Float32Array(tokens * tokens);
+    for (let r = 0; r < tokens; r += 1) layer[r * tokens + (r === 0 ? 3 : r)] = 1;
+    /** The rollout of `layers` layers fed as graph inputs shaped `dims` (a batch of one). */
+    const rollout = async (layers: number, dims: number[]): Promise<Float32Array> => {
+      const names = Array.from({ length: layers }, (_, l) => `attention_${l}`);
+      const graph = decodeModel(
+        encodeModel({
+          name: 'attention_only',
+          input: [valueInfo('pixels', FLOAT, [1, 1]), ...names.map((name) => valueInfo(name, FLOAT, dims))],
+          output: [valueInfo('pixels_out', FLOAT, [1, 1])],
+          node: [node('Identity', ['pixels'], ['pixels_out'])],
+        }),
+      );
+      const session = await ort.InferenceSession.create(withAttentionRollout(graph, names, ROLLOUT));
+      const feeds: Record<string, ort.Tensor> = { pixels: new ort.Tensor('float32', new Float32Array(1), [1, 1]) };
+      for (const name of names) feeds[name] = new ort.Tensor('float32', layer, dims);
+      const row = (await session.run(feeds))[ROLLOUT]!;
+      await session.release();
+      expect(row.dims).toEqual([1, tokens]);
+      return row.data as Float32Array;
+    };
+    // One layer: row 0 of ½A + ½I is ½ on [CLS] and ½ on patch 3.
+    expect([...(await rollout(1, [1, 1, tokens, tokens]))]).toEqual([0.5, 0, 0, 0.5, 0]);
+    const once = rolloutMap({ data: await rollout(1, [1, 1, tokens, tokens]), dims: [tokens] });
+    expect(once).toMatchObject({ rows: 2, cols: 2 });
+    expect(once.values).toEqual([
       [0, 0],
       [1, 0],
     ]);
-    // Two such layers: the class token row is ½·(row of layer 1) + ½·… and still peaks at patch 3.
-    const twice = attentionRollout([
-      { dims: [1, tokens, tokens], data },
-      { dims: [1, tokens, tokens], data },
-    ]);
-    expect(twice.values[1]![0]).toBe(1);
-    expect(twice.values[0]![0]).toBe(0);
+    // Two layers: e₀ᵀ(½A + ½I)² = ¼[CLS] + ¼·(patch 3 via [CLS]) + ½·patch 3: [¼, 0, 0, ¾, 0].
+    expect([...(await rollout(2, [1, 1, tokens, tokens]))]).toEqual([0.25, 0, 0, 0.75, 0]);
+    // PyTorch's nn.MultiheadAttention layout, [N·heads, T, T]: the same rollout.
+    expect([...(await rollout(2, [1, tokens, tokens]))]).toEqual([0.25, 0, 0, 0.75, 0]);
   });
 
   it('hides patches in one seeded order, so each ratio hides the previous ones', () => {
