@@ -80,7 +80,7 @@ export default slashCommand({
     const ratios = parseRatios(text);
     const choice = await chosenImageModels(model, services, place);
     progress(
-      `Hide patches: ${ratios.map(share).join(', ')} hidden; ${services.vision.modelsFor(choice).join(' and ')} each read the ${ratios.length} images in one batch…`,
+      `Hide patches: ${ratios.map(share).join(', ')} hidden; ${services.vision.modelsFor(choice).join(' and ')} each read the ${ratios.length} images…`,
     );
     const outcome = await services.vision.mask(
       image.bytes,

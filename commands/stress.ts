@@ -65,7 +65,7 @@ export default slashCommand({
     const started = performance.now();
     const choice = await chosenImageModels(model, services, place);
     progress(
-      `Stress test: making 10 damaged copies, then ${services.vision.modelsFor(choice).join(' and ')} each read all 11 images in one batch…`,
+      `Stress test: making 10 damaged copies, then ${services.vision.modelsFor(choice).join(' and ')} each read all 11 images…`,
     );
     const outcome = await services.vision.stress(image.bytes, choice, seed, modelProgress(progress, 'Stress test'));
     const base = {

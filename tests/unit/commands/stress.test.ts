@@ -88,9 +88,7 @@ describe('/stress', () => {
     await runAndPresent(stress, { image: { name: 'red.png', bytes: await solidPng([0, 0, 255]) } }, services, (line) =>
       lines.push(line),
     );
-    expect(lines[0]).toBe(
-      'Stress test: making 10 damaged copies, then tiny-cnn and tiny-vit each read all 11 images in one batch…',
-    );
+    expect(lines[0]).toBe('Stress test: making 10 damaged copies, then tiny-cnn and tiny-vit each read all 11 images…');
     const ends = lines.slice(1).filter((line) => / done in [\d.]+ ms; /.test(line));
     expect(ends).toHaveLength(2);
     // The first to end names the one still running; the last says the reply is being drawn.
