@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { finalEdit, freshDataDir, startBot, until, type BotProcess } from '../../tests/e2e/bot-process.js';
 import { DiscordEmulator, type InteractionRecord } from '../../tests/e2e/emulator.js';
 import { median, round } from './stats.js';
-import { answered, answeredAt, requests } from './requests.js';
+import { answered, answeredAt, benchBotEnv, requests } from './requests.js';
 import { freePort } from '../../tests/helpers.js';
 
 /**
@@ -24,17 +23,8 @@ const [benchDir, imagePath, roundsArg] = process.argv.slice(2) as [string, strin
 const rounds = Number(roundsArg ?? 30);
 const image = readFileSync(imagePath);
 
-const env = (extra: Record<string, string>): Record<string, string> => ({
-  MODELS_MANIFEST: join(benchDir, 'manifest.json'),
-  MODELS_DIR: join(benchDir, '.lock'),
-  VISION_CNN_MODEL: 'resnet-50',
-  VISION_VIT_MODEL: 'vit-base-patch16-224',
-  CLIP_MODEL: 'clip-vit-base-patch32',
-  SENTIMENT_MODEL: 'distilbert-sst2',
-  COOLDOWN_SECONDS: '0',
-  LOG_LEVEL: 'warn',
-  ...extra,
-});
+const env = (extra: Record<string, string>): Record<string, string> =>
+  benchBotEnv(benchDir, { LOG_LEVEL: 'warn', ...extra });
 
 interface Side {
   emulator: DiscordEmulator;

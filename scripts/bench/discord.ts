@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { benchBotEnv } from './requests.js';
 import { startBot, until } from '../../tests/e2e/bot-process.js';
 import { DiscordEmulator } from '../../tests/e2e/emulator.js';
 import { median, percentile, round } from './stats.js';
@@ -24,13 +24,7 @@ const spawned = performance.now();
 const bot = await startBot(
   emulator,
   {
-    MODELS_MANIFEST: join(benchDir, 'manifest.json'),
-    MODELS_DIR: join(benchDir, '.lock'),
-    VISION_CNN_MODEL: 'resnet-50',
-    VISION_VIT_MODEL: 'vit-base-patch16-224',
-    CLIP_MODEL: 'clip-vit-base-patch32',
-    SENTIMENT_MODEL: 'distilbert-sst2',
-    COOLDOWN_SECONDS: '0',
+    ...benchBotEnv(benchDir),
     GUILD_MAX_IN_FLIGHT: '64',
     HEALTH_PORT: String(healthPort),
     LOG_LEVEL: 'info',

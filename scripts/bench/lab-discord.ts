@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { finalEdit, freshDataDir, startBot } from '../../tests/e2e/bot-process.js';
 import { DiscordEmulator, type InteractionRecord } from '../../tests/e2e/emulator.js';
-import { answered, answeredAt, requests } from './requests.js';
+import { answered, answeredAt, benchBotEnv, requests } from './requests.js';
 import { round } from './stats.js';
 
 /**
@@ -20,23 +19,7 @@ const image = readFileSync(imagePath);
 
 const emulator = new DiscordEmulator();
 await emulator.start();
-const bot = await startBot(
-  emulator,
-  {
-    MODELS_MANIFEST: join(benchDir, 'manifest.json'),
-    MODELS_DIR: join(benchDir, '.lock'),
-    VISION_CNN_MODEL: 'resnet-50',
-    VISION_VIT_MODEL: 'vit-base-patch16-224',
-    CLIP_MODEL: 'clip-vit-base-patch32',
-    SENTIMENT_MODEL: 'distilbert-sst2',
-    COOLDOWN_SECONDS: '0',
-    DATA_DIR: freshDataDir(),
-    // startBot waits for the info line that says it is ready.
-    LOG_LEVEL: 'info',
-  },
-  180_000,
-  true,
-);
+const bot = await startBot(emulator, benchBotEnv(benchDir, { DATA_DIR: freshDataDir() }), 180_000, true);
 const { imageCommand } = requests(image, 730000000000000000n);
 
 const acknowledgedAt = (record: InteractionRecord): number => (record.initial?.at ?? Number.NaN) - record.createdAt;

@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { benchBotEnv } from './requests.js';
 import { freshDataDir, startBot } from '../../tests/e2e/bot-process.js';
 import { DiscordEmulator } from '../../tests/e2e/emulator.js';
 
@@ -14,17 +14,7 @@ import { DiscordEmulator } from '../../tests/e2e/emulator.js';
 const [benchDir, runsArg] = process.argv.slice(2) as [string, string | undefined];
 const runs = Number(runsArg ?? 2);
 
-const env = (extra: Record<string, string>): Record<string, string> => ({
-  MODELS_MANIFEST: join(benchDir, 'manifest.json'),
-  MODELS_DIR: join(benchDir, '.lock'),
-  VISION_CNN_MODEL: 'resnet-50',
-  VISION_VIT_MODEL: 'vit-base-patch16-224',
-  CLIP_MODEL: 'clip-vit-base-patch32',
-  SENTIMENT_MODEL: 'distilbert-sst2',
-  COOLDOWN_SECONDS: '0',
-  LOG_LEVEL: 'info',
-  ...extra,
-});
+const env = (extra: Record<string, string>): Record<string, string> => benchBotEnv(benchDir, extra);
 
 /** A field of /proc/<pid>/status in MB (VmRSS, RssAnon, RssFile). */
 const statusMb = (pid: number, field: string): number =>

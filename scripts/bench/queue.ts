@@ -1,11 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { freshDataDir, startBot, type BotProcess } from '../../tests/e2e/bot-process.js';
 import { DiscordEmulator } from '../../tests/e2e/emulator.js';
 import { HAS_REDIS, REDIS_SKIP_REASON, RedisServer } from '../../tests/redis.js';
 import { median, round } from './stats.js';
-import { answered, answeredAt, requests } from './requests.js';
+import { answered, answeredAt, benchBotEnv, requests } from './requests.js';
 
 /**
  * Scaling out, through Discord (the compiled bot against the emulator) on the benchmark models:
@@ -35,18 +34,7 @@ if (!HAS_REDIS) {
 }
 const image = readFileSync(imagePath);
 
-const env = (extra: Record<string, string>): Record<string, string> => ({
-  MODELS_MANIFEST: join(benchDir, 'manifest.json'),
-  MODELS_DIR: join(benchDir, '.lock'),
-  VISION_CNN_MODEL: 'resnet-50',
-  VISION_VIT_MODEL: 'vit-base-patch16-224',
-  CLIP_MODEL: 'clip-vit-base-patch32',
-  SENTIMENT_MODEL: 'distilbert-sst2',
-  COOLDOWN_SECONDS: '0',
-  // startBot waits for the info line that says the process is ready.
-  LOG_LEVEL: 'info',
-  ...extra,
-});
+const env = (extra: Record<string, string>): Record<string, string> => benchBotEnv(benchDir, extra);
 
 const { classify } = requests(image, 730000000000000000n);
 const guildOf = (n: number): string => String(220000000000000000n + BigInt(n));

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { finalEdit, until } from '../../tests/e2e/bot-process.js';
 import type { DiscordEmulator, InteractionRecord } from '../../tests/e2e/emulator.js';
 
@@ -47,3 +48,19 @@ export async function answered(records: InteractionRecord[], what: string): Prom
     what,
   );
 }
+
+/**
+ * The environment of a bot the Discord benches start: the benchmark models (`make_models.py`),
+ * no cooldown, and info logs (startBot waits for the line that says the bot is ready).
+ */
+export const benchBotEnv = (benchDir: string, extra: Record<string, string> = {}): Record<string, string> => ({
+  MODELS_MANIFEST: join(benchDir, 'manifest.json'),
+  MODELS_DIR: join(benchDir, '.lock'),
+  VISION_CNN_MODEL: 'resnet-50',
+  VISION_VIT_MODEL: 'vit-base-patch16-224',
+  CLIP_MODEL: 'clip-vit-base-patch32',
+  SENTIMENT_MODEL: 'distilbert-sst2',
+  COOLDOWN_SECONDS: '0',
+  LOG_LEVEL: 'info',
+  ...extra,
+});
