@@ -55,9 +55,7 @@ export default slashCommand({
   async execute({ options: { image, model }, services, progress, place }): Promise<SaliencyReport> {
     const started = performance.now();
     const choice = await chosenImageModels(model, services, place);
-    progress(
-      `Where did it look? ${services.vision.modelsFor(choice).join(' and ')}: one inference each, keeping the inner tensors the maps are made from…`,
-    );
+    progress(`Where did it look? ${services.vision.modelsFor(choice).join(' and ')}: computing each model's map…`);
     const outcome = await services.vision.saliency(image.bytes, choice, modelProgress(progress, 'Where did it look?'));
     return { ...outcome, imageName: image.name, totalMs: performance.now() - started };
   },

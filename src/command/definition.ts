@@ -262,11 +262,12 @@ export function modelProgress(
 } {
   return {
     waiting: ({ model, position }) => progress(`${doing}: ${model} is waiting in the queue, position ${position}`),
-    finished: ({ model, ok, ms: took, pending }) =>
-      progress(
-        `${doing}: ${model} ${ok ? `done in ${ms(took)}` : 'could not run'}; ${
-          pending.length > 0 ? `still running: ${pending.join(', ')}` : 'drawing the reply'
-        }…`,
-      ),
+    // The last model's end says nothing: the answer follows at once, and a line sent now would only delay it.
+    finished: ({ model, ok, ms: took, pending }) => {
+      if (pending.length > 0)
+        progress(
+          `${doing}: ${model} ${ok ? `done in ${ms(took)}` : 'could not run'}; still running: ${pending.join(', ')}…`,
+        );
+    },
   };
 }

@@ -835,8 +835,9 @@ export class Router {
         log.info({ ms: Math.round(performance.now() - job.started), inline: true }, 'command answered');
         return 'answered';
       }
-      await unlessAborted(acknowledged, signal);
+      // No line after this point: one held for the acknowledgement would only delay the answer.
       await progress.finish();
+      await unlessAborted(acknowledged, signal);
       await deliver(() => responder.edit(payload), delivery);
       metrics.requests.inc({ command: command.name, outcome: 'ok' });
       log.info({ ms: Math.round(performance.now() - job.started) }, 'command answered');

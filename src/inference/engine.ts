@@ -31,6 +31,13 @@ export interface EngineOptions {
   onRun?: (key: string, ms: number, batchSize: number) => void;
 }
 
+/**
+ * Operators that quantize activations at run time with one scale for the whole tensor: ONNX's
+ * DynamicQuantizeLinear, and onnxruntime's fused forms of it (com.microsoft), as an optimised
+ * graph saved by onnxruntime may hold them.
+ */
+const RUN_TIME_QUANTIZERS = ['DynamicQuantizeLinear', 'DynamicQuantizeMatMul', 'DynamicQuantizeLSTM'];
+
 export interface LoadedSession {
   session: SessionLike;
   executionProvider: ExecutionProvider;
@@ -179,7 +186,7 @@ export class InferenceEngine {
     const started = performance.now();
     // Read beside the load (the nodes only, not the weights); an edited graph has the file's operators.
     const dynamicQuantization = graphOperators(path).then(
-      (operators) => operators.has('DynamicQuantizeLinear'),
+      (operators) => RUN_TIME_QUANTIZERS.some((operator) => operators.has(operator)),
       (error: unknown) => {
         this.options.logger.warn({ path, err: error }, 'could not read the operators of a model file');
         return false;

@@ -202,7 +202,7 @@ export function withExtraOutputs(model: Model, names: readonly string[]): Uint8A
 
 /** The model's version of the default ONNX operator set (operators changed their inputs over versions). */
 function defaultOpset(model: Model): number {
-  const entry = (model.opsetImport ?? []).find((opset) => !opset.domain);
+  const entry = (model.opsetImport ?? []).find((opset) => !opset.domain || opset.domain === 'ai.onnx');
   return entry ? toNumber(entry.version) : 1;
 }
 
@@ -218,7 +218,13 @@ function defaultOpset(model: Model): number {
  * With v the running row and s the row sums of ½Ā + ½I (½·rowsum(Ā) + ½), one layer is
  * v ← ½·(w·Ā) + ½·w where w = v / s: the identity needs no [tokens, tokens] constant.
  */
-export function withAttentionRollout(model: Model, attention: readonly string[], output: string): Uint8Array {
+export function withAttentionRollout(
+  model: Model,
+  attention: readonly string[],
+  output: string,
+  /** The image input, whose first axis is the batch (default: the graph's first input that is not a weight). */
+  pixelsInput?: string,
+): Uint8Array {
   if (attention.length === 0) throw new Error('attention rollout needs at least one attention tensor');
   const copy = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
   const graph = copy.graph!;
@@ -264,7 +270,7 @@ export function withAttentionRollout(model: Model, attention: readonly string[],
   // Each attention tensor as [N, heads, T, T]: Hugging Face's ViT gives that shape, PyTorch's
   // nn.MultiheadAttention (torchvision's ViT) gives [N·heads, T, T], batch-major.
   const initializers = new Set((graph.initializer ?? []).map((tensor) => tensor.name));
-  const pixels = (graph.input ?? []).find((input) => !initializers.has(input.name))?.name;
+  const pixels = pixelsInput ?? (graph.input ?? []).find((input) => !initializers.has(input.name))?.name;
   if (!pixels) throw new Error('attention rollout: the graph has no input');
   const batch = add(
     'Gather',
@@ -288,7 +294,9 @@ export function withAttentionRollout(model: Model, attention: readonly string[],
 
   /** Ā of layer l ([N, T, T]) and the row sums of ½Ā + ½I laid along the last axis ([N, 1, T]). */
   const layer = (l: number): { mean: string; sums: string } => {
-    const heads = add('Reshape', [attention[l]!, perHead], name(`heads_${l}`));
+    // In float32 whatever the model computes in (an fp16 file's attention is float16).
+    const asFloat = add('Cast', [attention[l]!], name(`float_${l}`), [int('to', DataType.FLOAT)]);
+    const heads = add('Reshape', [asFloat, perHead], name(`heads_${l}`));
     const mean = reduce('ReduceMean', heads, 1, 0, name(`mean_${l}`));
     const rowSums = reduce('ReduceSum', mean, -1, 1, name(`rowsum_${l}`));
     const laid = add('Transpose', [rowSums], name(`rowsum_t_${l}`), [ints('perm', [0, 2, 1])]);

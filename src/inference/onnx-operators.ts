@@ -3,17 +3,20 @@ import onnxProto from 'onnx-proto';
 
 /**
  * The operators of an ONNX file's main graph, read from the file without its weights: the
- * protobuf is walked field by field and only the nodes are decoded, so a 90 MB model costs a few
- * hundred kilobytes of reading. (ModelProto field 7 is the graph, GraphProto field 1 its nodes,
- * NodeProto field 4 the operator; onnx.proto3.)
+ * protobuf is walked field by field and only the nodes are decoded; each weight costs one small
+ * read of the key after it, not its bytes. (ModelProto field 7 is the graph, GraphProto field 1
+ * its nodes, NodeProto field 4 the operator; onnx.proto3.) Subgraphs and functions are not read.
  */
 const { onnx } = onnxProto;
 
 const MODEL_GRAPH = 7;
 const GRAPH_NODE = 1;
 const LENGTH_DELIMITED = 2;
-/** Bytes read at a time: enough for the whole node list of a ViT-B/16 in a few reads. */
-const WINDOW = 1 << 20;
+/**
+ * Bytes read at a time. Small, since past the nodes each large initializer is skipped and the next
+ * field's key read anew: the nodes of a ViT-B/16 take a few reads, the keys after them one each.
+ */
+const WINDOW = 64 << 10;
 
 class WindowedFile {
   private window = Buffer.alloc(0);
@@ -28,7 +31,7 @@ class WindowedFile {
     if (position + length > this.size) throw new Error('truncated ONNX file');
     if (position < this.windowStart || position + length > this.windowStart + this.window.length) {
       const wanted = Math.min(Math.max(length, WINDOW), this.size - position);
-      const window = Buffer.alloc(wanted);
+      const window = Buffer.allocUnsafe(wanted);
       const { bytesRead } = await this.file.read(window, 0, wanted, position);
       if (bytesRead < length) throw new Error('truncated ONNX file');
       this.window = window.subarray(0, bytesRead);

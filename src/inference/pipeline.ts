@@ -200,6 +200,16 @@ export async function createPipeline<Input, Item, Raw, Output>(
   return new Pipeline(model.identity, model.entry, batcher, kind);
 }
 
+/**
+ * How many session runs a request's results took: each distinct batch counted once (its items
+ * share one inference time), with its own count of runs (1, or one per input for a model
+ * quantized at run time).
+ */
+export function sessionRunsOf(timings: readonly PipelineTimings[]): number {
+  const batches = new Map(timings.map((timing) => [`${timing.inferenceMs}:${timing.batchSize}`, timing.sessionRuns]));
+  return [...batches.values()].reduce((sum, runs) => sum + runs, 0);
+}
+
 /** Stacks per-item tensors into one [N, ...dims] tensor of the model's input type. */
 export function stack(items: ReadonlyArray<Float32Array | Uint8Array>, dims: readonly number[]): ort.Tensor {
   const first = items[0];

@@ -1,4 +1,4 @@
-import type { PipelineContext } from '../inference/pipeline.js';
+import { sessionRunsOf, type PipelineContext } from '../inference/pipeline.js';
 import { describeError, isUserFacing } from '../util/errors.js';
 import { SharedLoads } from '../util/load-once.js';
 import { inTurn } from '../util/turns.js';
@@ -179,7 +179,7 @@ export class TextService {
       const results = await (await this.classifier()).runMany([text, ...variants], { onPosition });
       const full = results[0]!;
       changes = results.slice(1).map((result) => full.score - (result.scores[full.label] ?? 0));
-      const runs = new Set(results.map((result) => `${result.timings.inferenceMs}:${result.timings.batchSize}`)).size;
+      const runs = sessionRunsOf(results.map((result) => result.timings));
       transformer = { ...full, images: results.length, runs };
     } catch (error) {
       if (!isUserFacing(error)) this.settings.logger.error({ err: error }, 'transformer word saliency failed');

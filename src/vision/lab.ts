@@ -11,6 +11,7 @@ import { seededRandom } from '../util/random.js';
 import {
   createPipeline,
   loadModel,
+  sessionRunsOf,
   stack,
   type ModelIdentity,
   type Pipeline,
@@ -99,7 +100,7 @@ export async function loadImageProbe(context: PipelineContext, id: string, probe
       );
     else if (attention.length > 0)
       session = await context.engine.editedSession(plain.path, 'probes', () =>
-        withAttentionRollout(graph, attention, ROLLOUT),
+        withAttentionRollout(graph, attention, ROLLOUT, entry.inputs.pixels),
       );
   }
   const method: SaliencyMethod = cam
@@ -242,10 +243,6 @@ function modelInput(rgb: RgbImage, spec: ImagePreprocess): ModelInput {
   return { tensor: normalise(rgb, spec).tensor, rgb };
 }
 
-/** How many distinct session runs a request's results came from (1 when all variants left together). */
-const sessionRuns = (timings: readonly PipelineTimings[]): number =>
-  new Set(timings.map((timing) => `${timing.inferenceMs}:${timing.batchSize}`)).size;
-
 export interface SaliencyMap {
   model: ModelIdentity;
   method: SaliencyMethod;
@@ -319,7 +316,7 @@ export async function saliencyMap(
     cols,
     values: normalisedGrid(drops, rows, cols),
     images: variants.length,
-    runs: sessionRuns(results.map((result) => result.timings)),
+    runs: sessionRunsOf(results.map((result) => result.timings)),
     timings: { ...first.timings, totalMs: Math.max(...results.map((result) => result.timings.totalMs)) },
   };
 }
@@ -416,7 +413,7 @@ export async function maskCurve(
     patches: cells.length,
     fill,
     steps,
-    runs: sessionRuns(results.map((result) => result.timings)),
+    runs: sessionRunsOf(results.map((result) => result.timings)),
     timings: { ...results[0]!.timings, totalMs: Math.max(...results.map((result) => result.timings.totalMs)) },
   };
 }

@@ -104,6 +104,9 @@ describe('buttons under results', () => {
     const stressed = await answered(pressed.stress);
     expect(stressed.text).toMatch(/blue\.png/);
     expect(stressed.files.length).toBeGreaterThan(0);
+    // The same member again, at once, within the 30-second cooldown of /stress: refused privately, nothing run.
+    const again = press(classified, 'Stress test', student);
+    expect(await privateAnswer(again)).toMatch(/Slow down a little: you can use \/stress again in \d+ s/);
     for (const record of pressed.mask) expect((await answered(record)).text).toMatch(/Hide patches/);
     expect(pressed.mask[0]!.id).not.toBe(pressed.mask[1]!.id);
     // One answer each: the first response itself, or one edit of "thinking…".
@@ -126,10 +129,6 @@ describe('buttons under results', () => {
     expect(Number(refusal.flags) & 64).toBe(64);
     expect(String(refusal.content)).toMatch(/Unknown model "bert-base-uncased-mlm"/);
     expect(finalEdit(pressed.maskWords)).toBeUndefined();
-
-    // The same member again, within the 30-second cooldown of /stress: refused privately, nothing run.
-    const again = press(classified, 'Stress test', student);
-    expect(await privateAnswer(again)).toMatch(/Slow down a little: you can use \/stress again in \d+ s/);
   }, 120_000);
 
   it('says privately that a button has expired when its input is no longer held (after a restart, or 15 minutes)', async () => {

@@ -90,10 +90,48 @@ describe('a progress line', () => {
     expect(finished).toBe(false);
     pending[0]!();
     await finishing;
-    // The waiting line was dropped, and its wait cut short.
-    expect(clock.held[0]!.aborted()).toBe(true);
+    // The line said meanwhile was dropped.
     clock.time += 5000;
     line.say('too late');
+    await settled();
+    expect(shown).toEqual(['cnn done']);
+  });
+
+  it('has one line on its way at a time: a slow edit holds the newest line, which follows once it is taken', async () => {
+    const { line, clock, shown, pending } = setup(false);
+    line.acknowledged();
+    line.say('position 3');
+    // Discord is slow: the interval passes while the first edit is still on its way.
+    clock.time += 5000;
+    line.say('position 2');
+    line.say('position 1');
+    await settled();
+    expect(shown).toEqual(['position 3']);
+    expect(clock.held).toEqual([]);
+    pending[0]!();
+    await settled();
+    expect(shown).toEqual(['position 3', 'position 1']);
+    // The answer waits for that one line only.
+    let finished = false;
+    const finishing = line.finish().then(() => (finished = true));
+    await settled();
+    expect(finished).toBe(false);
+    pending[1]!();
+    await finishing;
+    expect(shown).toHaveLength(2);
+  });
+
+  it('cuts short the wait for the next interval when the answer comes', async () => {
+    const { line, clock, shown } = setup();
+    line.acknowledged();
+    line.say('cnn done');
+    line.say('vit done');
+    await settled();
+    expect(clock.held.map((sleep) => sleep.ms)).toEqual([1500]);
+    await line.finish();
+    expect(clock.held[0]!.aborted()).toBe(true);
+    clock.time += 1500;
+    clock.held[0]!.end();
     await settled();
     expect(shown).toEqual(['cnn done']);
   });

@@ -223,6 +223,77 @@ describe('saliency maps by hand', () => {
     expect([...(await rollout(2, [1, tokens, tokens]))]).toEqual([0.25, 0, 0, 0.75, 0]);
   });
 
+  it('reads [N·heads, T, T] attention batch-major: two images of two heads each get their own rollout', async () => {
+    const [batch, heads, tokens] = [2, 2, 5];
+    // Random row-stochastic attention, different for every image, head and layer.
+    const attention = (seed: number): Float32Array => {
+      const data = Float32Array.from({ length: batch * heads * tokens * tokens }, (_, i) => ((i * seed) % 17) + 1);
+      for (let row = 0; row < data.length; row += tokens) {
+        const sum = data.subarray(row, row + tokens).reduce((a, b) => a + b, 0);
+        for (let c = 0; c < tokens; c += 1) data[row + c]! /= sum;
+      }
+      return data;
+    };
+    const layers = [attention(7), attention(11)];
+    const graph = decodeModel(
+      encodeModel({
+        name: 'attention_only',
+        input: [
+          valueInfo('pixels', FLOAT, ['batch', 1]),
+          ...layers.map((_, l) => valueInfo(`attention_${l}`, FLOAT, ['batch_heads', tokens, tokens])),
+        ],
+        output: [valueInfo('pixels_out', FLOAT, ['batch', 1])],
+        node: [node('Identity', ['pixels'], ['pixels_out'])],
+      }),
+    );
+    const names = layers.map((_, l) => `attention_${l}`);
+    const session = await ort.InferenceSession.create(withAttentionRollout(graph, names, ROLLOUT, 'pixels'));
+    const feeds: Record<string, ort.Tensor> = {
+      pixels: new ort.Tensor('float32', new Float32Array(batch), [batch, 1]),
+    };
+    layers.forEach((data, l) => (feeds[names[l]!] = new ort.Tensor('float32', data, [batch * heads, tokens, tokens])));
+    const rows = (await session.run(feeds))[ROLLOUT]!;
+    await session.release();
+    expect(rows.dims).toEqual([batch, tokens]);
+    for (let n = 0; n < batch; n += 1) {
+      const expected = classRowByHand(layers.map((data) => headsOf(data, n, heads, tokens)));
+      [...(rows.data as Float32Array)].slice(n * tokens, (n + 1) * tokens).forEach((value, c) => {
+        expect(value).toBeCloseTo(expected[c]!, 6);
+      });
+    }
+  });
+
+  it('builds the rollout for the operator sets a model may declare (axes as attributes before 13 and 18, as inputs after)', async () => {
+    const tokens = 5;
+    const layer = new Float32Array(tokens * tokens);
+    for (let r = 0; r < tokens; r += 1) layer[r * tokens + (r === 0 ? 3 : r)] = 1;
+    for (const version of [11, 13, 18]) {
+      const graph = decodeModel(
+        encodeModel({
+          name: 'attention_only',
+          input: [
+            valueInfo('pixels', FLOAT, [1, 1]),
+            valueInfo('attention_0', FLOAT, [1, 1, tokens, tokens]),
+            valueInfo('attention_1', FLOAT, [1, 1, tokens, tokens]),
+          ],
+          output: [valueInfo('pixels_out', FLOAT, [1, 1])],
+          node: [node('Identity', ['pixels'], ['pixels_out'])],
+        }),
+      );
+      graph.opsetImport = [{ domain: '', version }];
+      const session = await ort.InferenceSession.create(
+        withAttentionRollout(graph, ['attention_0', 'attention_1'], ROLLOUT),
+      );
+      const result = await session.run({
+        pixels: new ort.Tensor('float32', new Float32Array(1), [1, 1]),
+        attention_0: new ort.Tensor('float32', layer, [1, 1, tokens, tokens]),
+        attention_1: new ort.Tensor('float32', layer, [1, 1, tokens, tokens]),
+      });
+      expect([...(result[ROLLOUT]!.data as Float32Array)], `opset ${version}`).toEqual([0.25, 0, 0, 0.75, 0]);
+      await session.release();
+    }
+  });
+
   it('hides patches in one seeded order, so each ratio hides the previous ones', () => {
     expect(maskOrder(16, 7)).toEqual(maskOrder(16, 7));
     expect(maskOrder(16, 7)).not.toEqual(maskOrder(16, 8));
