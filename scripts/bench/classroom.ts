@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { finalEdit, freshDataDir, startBot, until, type BotProcess } from '../../tests/e2e/bot-process.js';
 import { DiscordEmulator, type InteractionRecord } from '../../tests/e2e/emulator.js';
 import { median, round } from './stats.js';
-import { answered, answeredAt, benchBotEnv, requests } from './requests.js';
+import { answered, answeredAt, benchBotEnv, preciseClock, requests } from './requests.js';
 import { freePort } from '../../tests/helpers.js';
 
 /**
@@ -32,7 +32,7 @@ interface Side {
 }
 
 async function side(journal: boolean): Promise<Side> {
-  const emulator = new DiscordEmulator();
+  const emulator = new DiscordEmulator({ now: preciseClock });
   await emulator.start();
   const settings = env({ JOURNAL_ENABLED: String(journal), LOG_LEVEL: 'debug', DATA_DIR: freshDataDir() });
   if (journal) {
@@ -131,7 +131,7 @@ await withJournal.bot.exited;
 await emulator.stop();
 
 // The HTTP interactions endpoint (no gateway), journal on: 200 signed interactions at once.
-const httpEmulator = new DiscordEmulator();
+const httpEmulator = new DiscordEmulator({ now: preciseClock });
 await httpEmulator.start();
 const httpPort = await freePort();
 const endpoint = `http://127.0.0.1:${httpPort}/interactions`;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { benchBotEnv } from './requests.js';
+import { benchBotEnv, preciseClock } from './requests.js';
 import { startBot, until } from '../../tests/e2e/bot-process.js';
 import { DiscordEmulator } from '../../tests/e2e/emulator.js';
 import { median, percentile, round } from './stats.js';
@@ -10,7 +10,7 @@ import { median, percentile, round } from './stats.js';
  * the Discord emulator: how fast each is acknowledged, answered, and how late the event loop runs.
  */
 const [benchDir, imagePath] = process.argv.slice(2) as [string, string];
-const emulator = new DiscordEmulator();
+const emulator = new DiscordEmulator({ now: preciseClock });
 await emulator.start();
 const healthPort = 20000 + Math.floor(Math.random() * 20000);
 /** Resident and peak resident memory of a process, from Linux's /proc. */

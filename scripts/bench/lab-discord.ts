@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { finalEdit, freshDataDir, startBot } from '../../tests/e2e/bot-process.js';
 import { DiscordEmulator, type InteractionRecord } from '../../tests/e2e/emulator.js';
-import { answered, answeredAt, benchBotEnv, requests } from './requests.js';
+import { answered, answeredAt, benchBotEnv, preciseClock, requests } from './requests.js';
 import { round } from './stats.js';
 
 /**
@@ -17,7 +17,7 @@ const [benchDir, imagePath, classArg] = process.argv.slice(2) as [string, string
 const classSize = Number(classArg ?? 8);
 const image = readFileSync(imagePath);
 
-const emulator = new DiscordEmulator();
+const emulator = new DiscordEmulator({ now: preciseClock });
 await emulator.start();
 const bot = await startBot(emulator, benchBotEnv(benchDir, { DATA_DIR: freshDataDir() }), 180_000, true);
 const { imageCommand } = requests(image, 730000000000000000n);

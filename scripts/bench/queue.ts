@@ -4,7 +4,7 @@ import { freshDataDir, startBot, type BotProcess } from '../../tests/e2e/bot-pro
 import { DiscordEmulator } from '../../tests/e2e/emulator.js';
 import { HAS_REDIS, REDIS_SKIP_REASON, RedisServer } from '../../tests/redis.js';
 import { median, round } from './stats.js';
-import { answered, answeredAt, benchBotEnv, requests } from './requests.js';
+import { answered, answeredAt, benchBotEnv, preciseClock, requests } from './requests.js';
 
 /**
  * Scaling out, through Discord (the compiled bot against the emulator) on the benchmark models:
@@ -52,8 +52,8 @@ const start = async (
 
 const redis = await RedisServer.start();
 try {
-  const single = { emulator: new DiscordEmulator() };
-  const queued = { emulator: new DiscordEmulator() };
+  const single = { emulator: new DiscordEmulator({ now: preciseClock }) };
+  const queued = { emulator: new DiscordEmulator({ now: preciseClock }) };
   await Promise.all([single.emulator.start(), queued.emulator.start()]);
   // The single process as deployed by default: with its journal (embedded PGlite).
   await start(single.emulator, { DATA_DIR: freshDataDir() });

@@ -64,3 +64,9 @@ export const benchBotEnv = (benchDir: string, extra: Record<string, string> = {}
   LOG_LEVEL: 'info',
   ...extra,
 });
+
+/**
+ * The emulator's clock for the benches: milliseconds with a fraction (Date.now stamps whole
+ * milliseconds, which is 8–11% of a 9–12 ms /sentiment answer).
+ */
+export const preciseClock = (): number => performance.timeOrigin + performance.now();
