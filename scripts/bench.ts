@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -67,8 +67,23 @@ function child(script: string, args: string[]): Record<string, unknown> {
   return JSON.parse(output.trim().split('\n').at(-1)!) as Record<string, unknown>;
 }
 
+/**
+ * The CPU's vector extensions that int8 speed depends on (AVX-512 VNNI multiplies 8-bit integers
+ * in one instruction; AVX2 alone does not): the model name ("AMD EPYC") does not tell them apart.
+ */
+const simd = (): string => {
+  const flags = new Set(
+    (
+      /^flags\s*:\s*(.*)$/m.exec(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '')?.[1] ?? ''
+    ).split(' '),
+  );
+  const found = ['avx2', 'avx512f', 'avx512_vnni', 'avx_vnni'].filter((flag) => flags.has(flag));
+  return found.length > 0 ? found.join(' ') : 'unknown';
+};
+
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
+  simd: simd(),
   cores: cpus().length,
   memoryGb: Math.round(totalmem() / 2 ** 30),
   node: process.version,
@@ -356,7 +371,7 @@ const table = (headers: string[], rows: Array<Array<string | number>>): string =
 const markdown = [
   '# sightread benchmark',
   '',
-  `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GiB; Node ${machine.node}, onnxruntime-node ${machine.onnxruntime}, sharp ${machine.sharp}. ` +
+  `Machine: ${machine.cpu} (${machine.simd}), ${machine.cores} cores, ${machine.memoryGb} GiB; Node ${machine.node}, onnxruntime-node ${machine.onnxruntime}, sharp ${machine.sharp}. ` +
     'Models: real architectures with random weights (`scripts/bench/make_models.py`), int8 (q8) files on CPU as the bot runs them. Medians of repeated runs; read the ratios, absolute times are noisy here.',
   '',
   '## Goals',
