@@ -30,39 +30,43 @@ interface Reading {
   threads: number;
 }
 
-async function measure(journal: boolean): Promise<Reading> {
+/** A started bot's memory, 3 s after its ready line (after the start-up chores), then stopped. */
+async function readAndStop(bot: Awaited<ReturnType<typeof startBot>>): Promise<Reading> {
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const pid = bot.child.pid!;
+  const reading = {
+    residentMb: statusMb(pid, 'VmRSS'),
+    anonymousMb: statusMb(pid, 'RssAnon'),
+    fileMb: statusMb(pid, 'RssFile'),
+    threads: readdirSync(`/proc/${pid}/task`).length,
+  };
+  bot.child.kill('SIGTERM');
+  await bot.exited;
+  return reading;
+}
+
+/** With the journal: the database's very first start (it is created then), and a later start. */
+async function measure(journal: boolean): Promise<{ first?: Reading; later: Reading }> {
   const emulator = new DiscordEmulator();
   await emulator.start();
   try {
     const settings = env({ JOURNAL_ENABLED: String(journal), DATA_DIR: freshDataDir() });
-    if (journal) {
-      // The database's very first start (initdb, once per DATA_DIR) is not what a running bot holds.
-      const first = await startBot(emulator, settings, 180_000, true);
-      first.child.kill('SIGTERM');
-      await first.exited;
-    }
-    const bot = await startBot(emulator, settings, 180_000, true);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const pid = bot.child.pid!;
-    const reading = {
-      residentMb: statusMb(pid, 'VmRSS'),
-      anonymousMb: statusMb(pid, 'RssAnon'),
-      fileMb: statusMb(pid, 'RssFile'),
-      threads: readdirSync(`/proc/${pid}/task`).length,
-    };
-    bot.child.kill('SIGTERM');
-    await bot.exited;
-    return reading;
+    const first = journal ? await readAndStop(await startBot(emulator, settings, 180_000, true)) : undefined;
+    const later = await readAndStop(await startBot(emulator, settings, 180_000, true));
+    return { ...(first ? { first } : {}), later };
   } finally {
     await emulator.stop();
   }
 }
 
 const withJournal: Reading[] = [];
+const withJournalFirstStart: Reading[] = [];
 const without: Reading[] = [];
 for (let run = 0; run < runs; run += 1) {
-  withJournal.push(await measure(true));
-  without.push(await measure(false));
+  const journaled = await measure(true);
+  withJournal.push(journaled.later);
+  if (journaled.first) withJournalFirstStart.push(journaled.first);
+  without.push((await measure(false)).later);
 }
-console.log(JSON.stringify({ withJournal, without }));
+console.log(JSON.stringify({ withJournal, withJournalFirstStart, without }));
 process.exit(0);

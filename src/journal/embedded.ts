@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { PGliteOptions, Results } from '@electric-sql/pglite';
 import { z } from 'zod';
 import type { Database, JournalLogger, SqlExecutor, SqlResult, SqlValue } from './database.js';
-import { openPGliteInWorker, type PGliteHandle, type PGliteStatements } from './pglite-thread.js';
+import { openPGliteInProcess, openPGliteInWorker, type PGliteHandle, type PGliteStatements } from './pglite-thread.js';
 import { migrate } from './migrations.js';
 import { StorageError, adviceFor, classifyDiskFailure, errnoName, type StorageFailure } from './storage-error.js';
 
@@ -90,6 +90,8 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Da
   const fs = options.fs ?? fsPromises;
   // In a worker thread: PostgreSQL's WebAssembly must not run on the bot's main thread.
   const openPGlite = options.openPGlite ?? openPGliteInWorker;
+  // A new cluster is made in a child process, whose memory goes when it ends (see openPGliteInProcess).
+  const createPGlite = options.openPGlite ?? openPGliteInProcess;
   const dataDir = resolve(options.dataDir);
   const clusterDir = join(dataDir, CLUSTER);
   const lockPath = join(dataDir, LOCK);
@@ -139,7 +141,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Da
       }
       const initDir = join(dataDir, `${INIT_PREFIX}${process.pid}`);
       try {
-        const fresh = await openPGlite(initDir, pgliteOptions);
+        const fresh = await createPGlite(initDir, pgliteOptions);
         try {
           await migrate({ transaction: (work) => fresh.transaction((tx) => work(executor(tx))) });
         } finally {

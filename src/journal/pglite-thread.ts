@@ -1,3 +1,5 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { PGliteOptions, Results } from '@electric-sql/pglite';
@@ -48,6 +50,62 @@ function revive(error: { name: string; message: string; stack?: string; code?: u
   return revived;
 }
 
+/** Where PGlite runs, as the handle sees it: a worker thread or a child process, the same messages. */
+interface Channel {
+  post(message: Record<string, unknown>): void;
+  onMessage(listener: (message: WorkerReply) => void): void;
+  /** The thread or process failed or ended; no reply will come. */
+  onGone(listener: (error: Error) => void): void;
+  /** Keeps the process alive while a statement is pending, and only then. */
+  ref(): void;
+  unref(): void;
+  end(): Promise<void>;
+}
+
+function threadChannel(): Channel {
+  const worker = new Worker(WORKER_URL, { execArgv: [] });
+  return {
+    post: (message) => worker.postMessage(message),
+    onMessage: (listener) => worker.on('message', listener),
+    onGone: (listener) => {
+      worker.on('error', listener);
+      worker.on('exit', (code) => listener(new Error(`the journal's database thread exited (code ${code})`)));
+    },
+    ref: () => worker.ref(),
+    unref: () => worker.unref(),
+    end: async () => {
+      await worker.terminate();
+    },
+  };
+}
+
+function processChannel(): Channel {
+  const child = fork(fileURLToPath(WORKER_URL), [], {
+    // Plain JavaScript (no TypeScript loader); Liftoff only, as in the thread (see above).
+    execArgv: ['--liftoff-only'],
+    serialization: 'advanced',
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    post: (message) => child.send(message),
+    onMessage: (listener) => child.on('message', (message) => listener(message as WorkerReply)),
+    onGone: (listener) => {
+      child.on('error', listener);
+      child.on('exit', (code, signal) =>
+        listener(new Error(`the journal's database process exited (${signal ?? `code ${code}`})`)),
+      );
+    },
+    // Held for its whole short life (it is opened, used and closed in one go): an IPC channel
+    // unreferenced once is not reliably referenced again, and the process would exit waiting.
+    ref: () => undefined,
+    unref: () => undefined,
+    end: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+      await exited;
+    },
+  };
+}
+
 /**
  * PGlite in a worker thread. PostgreSQL compiled to WebAssembly runs wherever its JavaScript is
  * called; on the bot's main thread each statement took 5–7 ms of the same thread that tokenizes,
@@ -55,10 +113,22 @@ function revive(error: { name: string; message: string; stack?: string; code?: u
  * rows come back already parsed (dates, JSON). The worker keeps the process alive only while a
  * statement is pending, so a forgotten handle never holds a process open.
  */
-export async function openPGliteInWorker(path: string, options: PGliteOptions): Promise<PGliteHandle> {
-  const { onStderr, ...cloneable } = options;
+export function openPGliteInWorker(path: string, options: PGliteOptions): Promise<PGliteHandle> {
   useBaselineWasmCompilerOnly();
-  const worker = new Worker(WORKER_URL, { execArgv: [] });
+  return openPGliteOver(threadChannel(), path, options);
+}
+
+/**
+ * PGlite in a child process, for a database opened once and closed: creating a new cluster
+ * (initdb) in a thread left about 70 MB resident in the bot for good (1,017–1,024 MB on a first
+ * start against 944–956 MB on later ones, bench/journal.md); a process gives it back as it ends.
+ */
+export function openPGliteInProcess(path: string, options: PGliteOptions): Promise<PGliteHandle> {
+  return openPGliteOver(processChannel(), path, options);
+}
+
+async function openPGliteOver(channel: Channel, path: string, options: PGliteOptions): Promise<PGliteHandle> {
+  const { onStderr, ...cloneable } = options;
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 0;
   let gone: Error | undefined;
@@ -67,7 +137,7 @@ export async function openPGliteInWorker(path: string, options: PGliteOptions): 
     for (const waiter of pending.values()) waiter.reject(error);
     pending.clear();
   };
-  worker.on('message', (message: WorkerReply) => {
+  channel.onMessage((message) => {
     if ('op' in message) {
       onStderr?.(message.text);
       return;
@@ -75,21 +145,20 @@ export async function openPGliteInWorker(path: string, options: PGliteOptions): 
     const waiter = pending.get(message.id);
     if (!waiter) return;
     pending.delete(message.id);
-    if (pending.size === 0) worker.unref();
+    if (pending.size === 0) channel.unref();
     if (message.ok) waiter.resolve(message.result);
     else waiter.reject(revive(message.error));
   });
-  worker.on('error', (error) => settleAll(error));
-  worker.on('exit', (code) => settleAll(new Error(`the journal's database thread exited (code ${code})`)));
-  worker.unref();
+  channel.onGone((error) => settleAll(error));
+  channel.unref();
 
   const call = <T>(message: Record<string, unknown>): Promise<T> => {
     if (gone) return Promise.reject(gone);
     const id = (nextId += 1);
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      if (pending.size === 1) worker.ref();
-      worker.postMessage({ ...message, id });
+      if (pending.size === 1) channel.ref();
+      channel.post({ ...message, id });
     });
   };
   const statements = (tx?: number): PGliteStatements => ({
@@ -100,7 +169,7 @@ export async function openPGliteInWorker(path: string, options: PGliteOptions): 
   try {
     await call({ op: 'open', path, options: cloneable });
   } catch (error) {
-    await worker.terminate();
+    await channel.end();
     throw error;
   }
   return {
@@ -121,7 +190,7 @@ export async function openPGliteInWorker(path: string, options: PGliteOptions): 
       try {
         if (!gone) await call({ op: 'close' });
       } finally {
-        await worker.terminate();
+        await channel.end();
       }
     },
   };

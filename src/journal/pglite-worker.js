@@ -1,8 +1,16 @@
 // PGlite in its own thread (see pglite-thread.ts): PostgreSQL's WebAssembly runs here, so the
 // bot's main thread, which also tokenizes, schedules and talks to Discord, does not run it.
-// Plain JavaScript, like the inference worker, so that it needs no TypeScript loader.
+// The same file runs as a child process to create a new database (initdb), so that the memory
+// that takes is returned when the process ends. Plain JavaScript, like the inference worker, so
+// that it needs no TypeScript loader.
 import { parentPort } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+
+/** The thread's port, or the child process's IPC channel: the same messages either way. */
+const port = parentPort ?? {
+  postMessage: (/** @type {unknown} */ message) => process.send?.(message),
+  on: (/** @type {'message'} */ event, /** @type {(message: any) => void} */ listener) => process.on(event, listener),
+};
 
 /** @type {PGlite | undefined} */
 let pglite;
@@ -23,8 +31,8 @@ function serialize(error) {
   };
 }
 
-const reply = (id, result) => parentPort.postMessage({ id, ok: true, result });
-const fail = (id, error) => parentPort.postMessage({ id, ok: false, error: serialize(error) });
+const reply = (id, result) => port.postMessage({ id, ok: true, result });
+const fail = (id, error) => port.postMessage({ id, ok: false, error: serialize(error) });
 
 /** Results without PGlite's parsers and blobs: rows (dates and JSON already parsed) and counts. */
 const plain = (results) => ({ rows: results.rows, affectedRows: results.affectedRows ?? 0 });
@@ -46,7 +54,7 @@ async function handle(message) {
       pglite = new PGlite(message.path, {
         ...message.options,
         onStderr: (text) => {
-          parentPort.postMessage({ op: 'stderr', text });
+          port.postMessage({ op: 'stderr', text });
           return false;
         },
       });
@@ -103,6 +111,6 @@ async function handle(message) {
 /** How each transaction ends: PGlite's promise for it. */
 const transactionsFinished = new Map();
 
-parentPort.on('message', (message) => {
+port.on('message', (message) => {
   handle(message).catch((error) => fail(message.id, error));
 });
