@@ -8,9 +8,15 @@ import { PGlite } from '@electric-sql/pglite';
 
 /** The thread's port, or the child process's IPC channel: the same messages either way. */
 const port = parentPort ?? {
-  postMessage: (/** @type {unknown} */ message) => process.send?.(message),
+  postMessage: (/** @type {unknown} */ message) => {
+    if (process.connected) process.send?.(message);
+  },
   on: (/** @type {'message'} */ event, /** @type {(message: any) => void} */ listener) => process.on(event, listener),
 };
+
+// As a child process: if the bot goes (killed during a first start), so does this process, at
+// once, rather than finishing a cluster that the next start will delete anyway.
+if (!parentPort) process.on('disconnect', () => process.exit(0));
 
 /** @type {PGlite | undefined} */
 let pglite;
