@@ -76,6 +76,8 @@ const NOT_INSTALLED: Record<GpuProvider, string> = {
  */
 export class InferenceEngine {
   private readonly sessions = new Map<string, Promise<LoadedSession>>();
+  /** Per model file: whether its graph quantizes at run time (read once, for its edited sessions too). */
+  private readonly runTimeQuantized = new Map<string, Promise<boolean>>();
   private readonly batchers = new Map<string, MicroBatcher<unknown, unknown>>();
   /** The GPU provider to try first; `auto` means CUDA, the one that needs an explicit install. */
   private readonly gpu: GpuProvider | undefined;
@@ -174,6 +176,22 @@ export class InferenceEngine {
     return worker.load(`${path}#${this.nextWorker}`, path, sessionOptions, bytes);
   }
 
+  /**
+   * Read beside the session's load, once per file (the nodes only, not the weights); an edited
+   * graph has its file's operators. A file that cannot be read this way is taken as batchable.
+   */
+  private quantizesAtRunTime(path: string): Promise<boolean> {
+    return loadOnce(this.runTimeQuantized, path, () =>
+      graphOperators(path).then(
+        (operators) => RUN_TIME_QUANTIZERS.some((operator) => operators.has(operator)),
+        (error: unknown) => {
+          this.options.logger.warn({ path, err: error }, 'could not read the operators of a model file');
+          return false;
+        },
+      ),
+    );
+  }
+
   private async load(path: string, bytes?: Uint8Array): Promise<LoadedSession> {
     const injected = this.options.createSession;
     const create = (file: string, sessionOptions: ort.InferenceSession.SessionOptions): Promise<SessionLike> =>
@@ -184,14 +202,7 @@ export class InferenceEngine {
           : injected(file, sessionOptions)
         : this.inWorker(file, sessionOptions, bytes);
     const started = performance.now();
-    // Read beside the load (the nodes only, not the weights); an edited graph has the file's operators.
-    const dynamicQuantization = graphOperators(path).then(
-      (operators) => RUN_TIME_QUANTIZERS.some((operator) => operators.has(operator)),
-      (error: unknown) => {
-        this.options.logger.warn({ path, err: error }, 'could not read the operators of a model file');
-        return false;
-      },
-    );
+    const dynamicQuantization = this.quantizesAtRunTime(path);
     const gpu = this.gpuUnavailable ? undefined : this.gpu;
     if (gpu) {
       try {
