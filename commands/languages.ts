@@ -93,7 +93,7 @@ function reading(rows: readonly LanguageRow[], imageTokens: number, names: reado
           `A low count can mean lost text, not a good price: ${lost.join('; ')} (the unknown token stands for text the model never sees).`,
         ]
       : []),
-    'Vocabularies learned mostly from English text (BERT-uncased, GPT-2, CLIP) spend many tokens, down to single bytes, on other scripts; o200k, trained on far more languages, narrows the gap but does not close it (Petrov et al. 2023 measured up to 15× between languages).',
+    "Vocabularies learned mostly from English text (BERT-uncased, GPT-2, CLIP) spend many tokens, down to single bytes, on other scripts. o200k, GPT-4o's vocabulary of 200k tokens (four times GPT-2's), is shown for comparison: read its spread above against GPT-2's (Petrov et al. 2023 measured up to 15× between languages for the same meaning).",
     `An image costs the ViT ${imageTokens} tokens whatever language its caption is in: pixels have no language, so the price is fixed by the patch grid.`,
     english
       ? `VADER found no lexicon word in ${nonEnglishPositive} of the ${rows.length - 1} non-English sentences: its lexicon is English, so it reads them as neutral${

@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
 
 /**
- * OpenAI's o200k_base byte-level BPE (GPT-4o's tokenizer, 200k tokens, trained on far more
- * non-English text than GPT-2's 50k): the real ranks ship inside js-tiktoken, so it works offline.
+ * OpenAI's o200k_base byte-level BPE (GPT-4o's tokenizer, 200k tokens against GPT-2's 50k), the
+ * modern vocabulary /languages compares: the real ranks ship inside js-tiktoken, so it works offline.
  * Building it parses a 2 MB rank table, a synchronous second or more on a busy 2-core machine, so
  * it is built and used in its own worker thread (o200k-worker.js), started once and shared; the
  * bot starts it while preloading, so the first /languages finds it ready.

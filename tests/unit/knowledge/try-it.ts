@@ -151,6 +151,7 @@ export async function offlineServices(): Promise<Services> {
       VISION_VIT_MODEL: 'vit-base-patch16-224',
       CLIP_MODEL: 'clip-vit-base-patch32',
       SENTIMENT_MODEL: 'distilbert-sst2',
+      FILL_MASK_MODEL: 'bert-base-uncased-mlm',
     }),
     silentLogger,
   );
