@@ -1,4 +1,5 @@
 import sharp, { type Region, type Sharp } from 'sharp';
+import { UserFacingError } from '../util/errors.js';
 import type { RgbImage } from '../util/image.js';
 import { seededRandom } from '../util/random.js';
 
@@ -9,6 +10,15 @@ export interface StressVariant {
   strength: number;
   rgb: RgbImage;
 }
+
+/**
+ * The longest side of the decoded image (at the size the models read) the stress test takes.
+ * The decode keeps the shorter side near 224 px, but the longer one follows the aspect ratio, and
+ * each variant is a full-size copy made on the event loop (noise) or by libvips, whose 15° turn
+ * allocates the whole turned bounding box (about a quarter of the longer side squared): a
+ * 224×200,000 strip asked for a 28.7 GB buffer. 4,096 px is an 18:1 panorama at 224 px.
+ */
+export const MAX_STRESS_SIDE = 4096;
 
 /** Noise strengths: the standard deviation of the added noise as a share of the 0–255 range. */
 export const NOISE_STRENGTHS = [0.05, 0.1, 0.2] as const;
@@ -66,8 +76,26 @@ const centre = (image: RgbImage, share: number): Region => {
  * kinds of corruption.
  */
 export async function stressVariants(image: RgbImage, seed: number): Promise<StressVariant[]> {
+  if (Math.max(image.width, image.height) > MAX_STRESS_SIDE)
+    throw new UserFacingError(
+      `At the size the models read, this image is ${image.width}×${image.height} px: too long and thin for the stress test, which makes ten full-size damaged copies of it (the longer side may be at most ${MAX_STRESS_SIDE} px). Crop it closer to the subject and send it again.`,
+      { code: 'image_too_large' },
+    );
   const blurSigma = Math.max(1, Math.round((Math.min(image.width, image.height) / 64) * 10) / 10);
   const rotated15 = await rgbOf(raw(image).rotate(15, { background: '#ffffff' }));
+  // The turned image's bounding box is shorter than the frame along the long side of an image
+  // more elongated than about 7.6:1 (a panorama): there, the frame is filled out with white.
+  const turned = {
+    left: Math.floor((rotated15.width - image.width) / 2),
+    top: Math.floor((rotated15.height - image.height) / 2),
+  };
+  const kept = {
+    left: Math.max(0, turned.left),
+    top: Math.max(0, turned.top),
+    width: Math.min(image.width, rotated15.width),
+    height: Math.min(image.height, rotated15.height),
+  };
+  const margin = { left: Math.max(0, -turned.left), top: Math.max(0, -turned.top) };
   const occluded = centre(image, 0.5);
   const grey = {
     input: { create: { width: occluded.width, height: occluded.height, channels: 3 as const, background: '#808080' } },
@@ -81,12 +109,14 @@ export async function stressVariants(image: RgbImage, seed: number): Promise<Str
       .toBuffer()
       .then((bytes) => rgbOf(sharp(bytes))),
     rgbOf(
-      raw(rotated15).extract({
-        left: Math.floor((rotated15.width - image.width) / 2),
-        top: Math.floor((rotated15.height - image.height) / 2),
-        width: image.width,
-        height: image.height,
-      }),
+      raw(rotated15)
+        .extract(kept)
+        .extend({
+          ...margin,
+          right: image.width - kept.width - margin.left,
+          bottom: image.height - kept.height - margin.top,
+          background: '#ffffff',
+        }),
     ),
     rgbOf(raw(image).rotate(90)),
     rgbOf(raw(image).grayscale()),

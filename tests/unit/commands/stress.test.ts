@@ -4,7 +4,7 @@ import type { SlashCommand } from '../../../src/command/definition.js';
 import { loadCommands } from '../../../src/command/loader.js';
 import { runAndPresent } from '../../../src/command/run.js';
 import { textVariants, withTypos } from '../../../src/text/stress.js';
-import { addGaussianNoise, stressVariants } from '../../../src/vision/stress.js';
+import { MAX_STRESS_SIDE, addGaussianNoise, stressVariants } from '../../../src/vision/stress.js';
 import { solidPng, softmax, testServices } from '../../helpers.js';
 
 const commands = await loadCommands();
@@ -135,6 +135,29 @@ describe('/stress', () => {
       services,
     );
     expect((a.data as StressJson).variants).toEqual((b.data as StressJson).variants);
+  });
+
+  it('turns a panorama more than 7.6 times as wide as it is tall by 15° within its own frame, filled out with white', async () => {
+    // 1000×100: the turned bounding box (992 px wide) is narrower than the frame.
+    const outcome = await services.vision.stress(await solidPng([255, 0, 0], 1000, 100), 'cnn', 1);
+    const turned = outcome.variants.find((v) => v.name === 'rotate 15°')!.rgb;
+    expect([turned.width, turned.height]).toEqual([1000, 100]);
+    const pixel = (x: number, y: number): number[] => [
+      ...turned.data.subarray((y * 1000 + x) * 3, (y * 1000 + x) * 3 + 3),
+    ];
+    expect(pixel(0, 50)).toEqual([255, 255, 255]);
+    expect(pixel(500, 50)).toEqual([255, 0, 0]);
+    expect(outcome.results[0]!.variants).toHaveLength(11);
+  });
+
+  it('refuses an image too long and thin for its full-size copies, before loading any model', async () => {
+    const fresh = testServices();
+    onTestFinished(() => fresh.dispose());
+    const strip = { name: 'strip.png', bytes: await solidPng([255, 0, 0], 224, MAX_STRESS_SIDE + 1) };
+    await expect(runAndPresent(stress, { image: strip }, fresh)).rejects.toThrow(
+      new RegExp(`this image is 224×${MAX_STRESS_SIDE + 1} px: too long and thin for the stress test`),
+    );
+    expect(await fresh.loaded()).toEqual([]);
   });
 
   it('rejects what /classify rejects, before loading any model', async () => {
