@@ -100,6 +100,15 @@ export class HeldInputs {
   }
 }
 
+/**
+ * Whether the reply of `source` (the command whose input is held) carries a button for
+ * `command`. The command in a custom_id is the presser's to write, like all of it: a held key
+ * runs only the follow-ups its own reply offered, never another command on the same input.
+ */
+export function offersFollowUp(source: Command | undefined, command: string): boolean {
+  return source?.followUps?.some((followUp) => followUp.command === command) ?? false;
+}
+
 /** The options a follow-up command gets: the held input's values that it declares. */
 export function followUpOptions(command: Command, input: HeldInput): JournaledOptions {
   const declared = new Set(command.options.discord.map((option) => option.name));

@@ -15,7 +15,7 @@ import { FairScheduler, type WaitNotice } from './scheduler.js';
 import { resolveOptions } from './options.js';
 import type { Responder, ResponsePayload } from './responder.js';
 import { ANSWER_FIELD, gatewayArrival, toRecord, type Arrival } from './arrival.js';
-import { HeldInputs, followUpOptions, followUpRow, parseButton } from './buttons.js';
+import { HeldInputs, buttonId, followUpOptions, followUpRow, offersFollowUp, parseButton } from './buttons.js';
 import type { InteractionJournal } from '../journal/journal.js';
 import { parseQuizButton, type QuizButton } from '../quiz/ids.js';
 import type { AnswerOutcome } from '../quiz/store.js';
@@ -317,6 +317,15 @@ export class Router {
     await arrival.reply({ content: clip(content, LIMITS.content), allowedMentions: NO_MENTIONS }, true);
   }
 
+  /** A custom_id that is not one of this bot's buttons (forged, stale, or naming another command): refused privately. */
+  private async refuseButton(arrival: Arrival, customId: string, log: Logger): Promise<void> {
+    log.info({ customId: customId.slice(0, 100) }, 'refused a button that is not ours');
+    await this.rejectEphemeral(
+      arrival,
+      'That button is not one I know (it may be from an older version of me). Run the command again for new buttons.',
+    );
+  }
+
   private requestLog(requestId: string, command: string, user: string, guild: string | null, interactionId: string) {
     return this.services.logger.child({ requestId, command, user, guild, interactionId });
   }
@@ -351,14 +360,8 @@ export class Router {
       );
       return;
     }
-    if (target.kind === 'button' && (!button || command?.kind !== 'slash')) {
-      log.info({ customId: target.customId.slice(0, 100) }, 'refused a button that is not ours');
-      await this.rejectEphemeral(
-        arrival,
-        'That button is not one I know (it may be from an older version of me). Run the command again for new buttons.',
-      );
-      return;
-    }
+    if (target.kind === 'button' && (!button || command?.kind !== 'slash'))
+      return this.refuseButton(arrival, target.customId, log);
     if (!command) {
       await this.rejectEphemeral(
         arrival,
@@ -378,6 +381,9 @@ export class Router {
     }
     if (button) {
       const held = this.heldInputs.get(button.key);
+      // A real key under a custom_id naming a command its reply did not offer (/quiz, /classify…).
+      if (held && !offersFollowUp(this.commands.get(held.source), command.name))
+        return this.refuseButton(arrival, buttonId(command.name, button.key), log);
       if (held) prepared = { options: followUpOptions(command, held), journal: false };
       else {
         await this.rejectEphemeral(

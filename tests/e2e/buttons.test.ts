@@ -147,11 +147,15 @@ describe('buttons under results', () => {
       { userId: nextMember() },
     );
     await until(() => finalEdit(asked), 15_000, 'the /sentiment answer');
+    // The reply's real key under commands its buttons do not offer: /tokenize and /sentiment would run on its text.
+    const key = buttonsOf(asked)[0]!.custom_id.split(':')[2]!;
     for (const forged of [
       'hello',
       'sr0:preprocess:AAAAAAAAAAAAAAAA',
       'sr1:status:AAAAAAAA',
       'sr1:nope:AAAAAAAAAAAAAAAA',
+      `sr1:tokenize:${key}`,
+      `sr1:sentiment:${key}`,
     ]) {
       const pressed = emulator.press(asked, forged, { userId: nextMember() });
       expect(await privateAnswer(pressed)).toMatch(/not one I know/);

@@ -169,10 +169,24 @@ const nameIt = messageCommand({
   toText: (report) => report,
   toEmbeds: (report) => ({ embeds: [{ title: report }], files: [] }),
 });
+/** `offers-echo`: a reply with one button under it, which runs `echo` on its text. */
+const offersEcho = slashCommand({
+  name: 'offers-echo',
+  followUps: [{ label: 'Echo it', command: 'echo' }],
+  description: 'Offers echo',
+  help: { what: 'Offers echo.' },
+  options: { text: option.string('Anything', { required: true }) },
+  positional: ['text'],
+  execute: async ({ options }): Promise<string> => options.text,
+  toJson: (report) => report,
+  toText: (report) => report,
+  toEmbeds: (report) => ({ embeds: [{ title: report }], files: [] }),
+});
 const commands = new Map<string, Command>([
   ['echo', echo as Command],
   ['whoami', whoami as Command],
   ['Name it', nameIt as Command],
+  ['offers-echo', offersEcho as Command],
 ]);
 
 /** A message context menu on a message with `content`; records the form it is answered with. */
@@ -217,6 +231,23 @@ class FakeFormSubmit extends FakeInteraction {
     return false;
   }
   override isModalSubmit(): boolean {
+    return true;
+  }
+}
+
+/** A press of a button with `customId` (MESSAGE_COMPONENT), by `user`. */
+class FakeButtonPress extends FakeInteraction {
+  constructor(
+    readonly customId: string,
+    user: { id: string },
+    createdTimestamp: number,
+  ) {
+    super('', '', user, createdTimestamp);
+  }
+  override isChatInputCommand(): boolean {
+    return false;
+  }
+  override isButton(): boolean {
     return true;
   }
 }
@@ -649,6 +680,23 @@ describe('the router and the member', () => {
     );
     expect(forged.answer).toMatch(/This form has expired/);
     expect(forged.sent[0]!.payload!.flags).toBe(MessageFlags.Ephemeral);
+  });
+});
+
+describe('the router and the buttons under results', () => {
+  it('runs on a held input only the follow-ups its reply offered: a custom_id naming another command is refused privately', async () => {
+    const { router, clock } = setup();
+    const key = router.heldInputs.hold('offers-echo', { text: 'held text' })!;
+    const press = (customId: string): FakeButtonPress =>
+      new FakeButtonPress(customId, { id: `user-${(users += 1)}` }, clock.now());
+    expect((await handled(router, press(`sr1:echo:${key}`))).answer).toBe('echo: held text');
+    // The same key under another command's name: /whoami is not a button under /offers-echo.
+    const forged = await handled(router, press(`sr1:whoami:${key}`));
+    expect(forged.sent).toHaveLength(1);
+    expect(forged.answer).toMatch(/That button is not one I know/);
+    expect(forged.sent[0]!.payload!.flags).toBe(MessageFlags.Ephemeral);
+    // Nor is /offers-echo itself.
+    expect((await handled(router, press(`sr1:offers-echo:${key}`))).answer).toMatch(/not one I know/);
   });
 });
 
