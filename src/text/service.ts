@@ -1,5 +1,5 @@
 import { sessionRunsOf, type PipelineContext } from '../inference/pipeline.js';
-import { describeError, isUserFacing } from '../util/errors.js';
+import { describeError, isUserFacing, UserFacingError } from '../util/errors.js';
 import { SharedLoads } from '../util/load-once.js';
 import { inTurn } from '../util/turns.js';
 import type { Logger } from '../util/logger.js';
@@ -200,6 +200,13 @@ export class TextService {
   /** Hides a seeded 15% of the words (at least one) and lets the masked language model fill them in. */
   async maskWords(text: string, seed: number, onPosition?: (position: number) => void): Promise<MaskedWordsReport> {
     const model = await this.fillMask();
+    // The tokenizer reads the mask token wherever it is typed, and the model's guesses come back
+    // per [MASK] in order: one typed by the user would take the guesses of the words hidden here.
+    if (text.includes(model.maskToken))
+      throw new UserFacingError(
+        `The text already contains ${model.maskToken}, the token this experiment hides words with: the model would read it as one more blank, and its guesses would go to the wrong word. Leave it out; /mask-text chooses the words to hide itself.`,
+        { code: 'bad_request' },
+      );
     const words = text.split(/\s+/).filter(Boolean);
     const candidates = words.flatMap((word, index) => (bare(word) ? [index] : []));
     const random = seededRandom(seed);

@@ -147,6 +147,18 @@ describe('/mask-text', () => {
     expect((again.data as { masked: string }).masked).toBe(data.masked);
   });
 
+  it('refuses a text that already contains [MASK], whose guesses would be given to a hidden word', async () => {
+    const command = commands.get('mask-text')!;
+    // The tokenizer reads [MASK] wherever it is typed, inside a word too.
+    for (const text of ['the [MASK] sat on the mat because it was tired', 'the cat sat on the x[MASK]y'])
+      await expect(runAndPresent(command, { text, seed: '1' }, services), text).rejects.toThrow(
+        /already contains \[MASK\], the token this experiment hides words with/,
+      );
+    // Written otherwise, it is a word like any other.
+    const result = await runAndPresent(command, { text: 'the mask sat on the mat', seed: '1' }, services);
+    expect((result.data as { blanks: unknown[] }).blanks).toHaveLength(1);
+  });
+
   it('says which files are missing when the BERT fill-mask model is not downloaded', async () => {
     const offline = testServices({
       FILL_MASK_MODEL: 'bert-base-uncased-mlm',
