@@ -142,7 +142,11 @@ function fieldFor(spec: OptionSpec): z.ZodType {
       .optional();
   if (spec.kind === 'integer') {
     const range = `must be a whole number from ${spec.min} to ${spec.max}`;
-    const field = z.coerce.number({ error: range }).int(range).min(spec.min, range).max(spec.max, range);
+    // Number('') and Number(' ') are 0: an empty terminal value (`--seed=`) is no number, not zero.
+    const field = z.preprocess(
+      (value) => (typeof value === 'string' && value.trim() === '' ? Number.NaN : value),
+      z.coerce.number({ error: range }).int(range).min(spec.min, range).max(spec.max, range),
+    );
     return spec.default === undefined ? field.optional() : field.default(spec.default);
   }
   let field: z.ZodType<string>;

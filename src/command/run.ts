@@ -11,7 +11,8 @@ export function validateOptions(command: Command, raw: Record<string, unknown>):
       const message = issue.code === 'invalid_type' && raw[name] === undefined ? 'is required' : issue.message;
       return name ? `${name}: ${message}` : message;
     });
-    throw new UserFacingError(`Invalid input for /${command.name}: ${problems.join('; ')}.`, {
+    // One value can break several rules with the same message (1e20: not a safe integer, and above the maximum).
+    throw new UserFacingError(`Invalid input for /${command.name}: ${[...new Set(problems)].join('; ')}.`, {
       code: 'invalid_options',
     });
   }

@@ -92,6 +92,15 @@ describe('/mask', () => {
     await expect(runAndPresent(mask, { image, ratios: 'half' }, services)).rejects.toThrow(/comma-separated numbers/);
     await expect(runAndPresent(mask, { image, ratios: '' }, services)).rejects.toThrow(/comma-separated numbers/);
   });
+
+  it('refuses a seed that is empty, blank, fractional or out of range, stating its range once', async () => {
+    const image = { name: 'blue.png', bytes: await solidPng([20, 40, 220]) };
+    // `--seed=` on the command line arrives as '', which Number() would read as 0.
+    for (const seed of ['', '  ', '1.5', '-1', '2147483648', '99999999999999999999'])
+      await expect(runAndPresent(mask, { image, seed }, services), JSON.stringify(seed)).rejects.toThrow(
+        /^Invalid input for \/mask: seed: must be a whole number from 0 to 2147483647\.$/,
+      );
+  });
 });
 
 describe('/saliency-text', () => {
