@@ -5,6 +5,8 @@ import { prepareText } from '../src/text/input.js';
 import type { MaskedWordsReport } from '../src/text/service.js';
 import { quoteUserText } from '../src/util/user-text.js';
 
+type MaskTextReport = MaskedWordsReport & { seed: number; notes: string[] };
+
 const READING =
   'BERT was pre-trained by hiding 15% of the tokens and predicting them from both sides. Text is dense: a hidden word is often one only the rest of the sentence pins down, and sometimes nothing does (names, numbers, the word that carries the point). An image survives far more hiding (try /mask: masked autoencoders hide 75% of the patches), because neighbouring patches repeat what is missing.';
 
@@ -22,24 +24,31 @@ export default slashCommand({
   positional: ['text'],
   usesModels: true,
 
-  async execute({ options: { text: raw, seed }, services, progress }): Promise<MaskedWordsReport & { seed: number }> {
+  async execute({ options: { text: raw, seed }, services, progress }): Promise<MaskTextReport> {
     const prepared = prepareText(raw, services.config.TEXT_MAX_CHARS, { stripMarkup: true });
     const report = await services.text.maskWords(prepared.text, seed, (position) =>
       progress(`fill-mask model: waiting in the queue, position ${position}`),
     );
-    return { ...report, seed };
+    const notes: string[] = [];
+    if (report.unread > 0)
+      notes.push(
+        `The text is longer than ${report.model.id} reads at once: ${report.unread} of the ${report.unread + report.blanks.length} hidden words fell after the part it read, so they are shown as written and not counted.`,
+      );
+    return { ...report, seed, notes };
   },
 
-  toJson: ({ masked, blanks, recovered, model, timings, seed }) => ({
+  toJson: ({ masked, blanks, recovered, unread, model, timings, seed, notes }) => ({
     masked,
     blanks,
     recovered,
+    unread,
     seed,
     model,
     timings,
+    notes,
   }),
 
-  toText: ({ masked, blanks, recovered, model, timings }) =>
+  toText: ({ masked, blanks, recovered, model, timings, notes }) =>
     [
       `${quoteUserText(masked, 'plain')}`,
       table(
@@ -51,10 +60,11 @@ export default slashCommand({
         ]),
       ),
       `Recovered ${recovered} of ${blanks.length} — ${model.id} · ${model.precision} · ${model.executionProvider}, ${ms(timings.totalMs)}`,
+      ...notes,
       READING,
     ].join('\n\n'),
 
-  toEmbeds: ({ masked, blanks, recovered, model, timings }) => {
+  toEmbeds: ({ masked, blanks, recovered, model, timings, notes }) => {
     const fields: EmbedField[] = blanks.map((blank, index) => ({
       name: `Blank ${index + 1}: ${quoteUserText(blank.original)}`,
       value: blank.predictions
@@ -65,6 +75,7 @@ export default slashCommand({
         .join('\n'),
       inline: true,
     }));
+    if (notes.length) fields.push({ name: 'Notes', value: notes.map((note) => `• ${note}`).join('\n') });
     fields.push({ name: `Recovered ${recovered} of ${blanks.length}`, value: READING });
     return {
       embeds: [

@@ -52,6 +52,11 @@ export interface MaskedWordsReport {
   masked: string;
   blanks: Array<{ original: string; predictions: FillGuess[] }>;
   recovered: number;
+  /**
+   * Hidden words past what the model reads of the text (its first maxTokens tokens): they came
+   * back without guesses, so they are shown as written and are neither blanks nor counted.
+   */
+  unread: number;
   model: ModelIdentity;
   timings: PipelineTimings;
 }
@@ -217,19 +222,30 @@ export class TextService {
     const count = Math.min(candidates.length, Math.max(1, Math.round(MASKED_SHARE * words.length)));
     const hidden = new Set(candidates.slice(0, count));
     const originals: string[] = [];
+    const maskedWords = words.map((word, index) => {
+      if (!hidden.has(index)) return word;
+      originals.push(bare(word));
+      return word.replace(/[\p{L}\p{N}](?:.*[\p{L}\p{N}])?/u, model.maskToken);
+    });
+    const result = await model.run(maskedWords.join(' '), { onPosition });
+    // One list of guesses per [MASK] the model read, in order: those past its input window are missing.
+    const read = Math.min(originals.length, result.blanks.length);
+    let order = 0;
     const masked = words
       .map((word, index) => {
         if (!hidden.has(index)) return word;
-        originals.push(bare(word));
-        return word.replace(/[\p{L}\p{N}](?:.*[\p{L}\p{N}])?/u, model.maskToken);
+        order += 1;
+        return order <= read ? maskedWords[index]! : word;
       })
       .join(' ');
-    const result = await model.run(masked, { onPosition });
-    const blanks = originals.map((original, index) => ({ original, predictions: result.blanks[index] ?? [] }));
+    const blanks = originals
+      .slice(0, read)
+      .map((original, index) => ({ original, predictions: result.blanks[index]! }));
     return {
       masked,
       blanks,
       recovered: blanks.filter((blank) => blank.predictions[0]?.token === blank.original).length,
+      unread: originals.length - read,
       model: result.model,
       timings: result.timings,
     };

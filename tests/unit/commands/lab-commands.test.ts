@@ -168,6 +168,30 @@ describe('/mask-text', () => {
     expect((result.data as { blanks: unknown[] }).blanks).toHaveLength(1);
   });
 
+  it('leaves out, and says so, the hidden words past what the model reads of a long text, instead of scoring them as missed', async () => {
+    const command = commands.get('mask-text')!;
+    // 40 words, 6 hidden; the tiny fill-mask model reads 16 tokens, [CLS] and [SEP] included.
+    const text = Array.from({ length: 8 }, () => 'the movie was great fun').join(' ');
+    const result = await runAndPresent(command, { text, seed: '1' }, services);
+    const data = result.data as {
+      masked: string;
+      blanks: Array<{ original: string; predictions: Array<{ token: string }> }>;
+      unread: number;
+      notes: string[];
+    };
+    for (const blank of data.blanks) expect(blank.predictions).toHaveLength(3);
+    expect(data.blanks.length + data.unread).toBe(6);
+    expect(data.unread).toBeGreaterThan(0);
+    // Only the blanks it read are shown as [MASK]; the words past them read as written.
+    expect(data.masked.split(' ').filter((word) => word === '[MASK]')).toHaveLength(data.blanks.length);
+    expect(data.masked.split(' ')).toHaveLength(40);
+    expect(data.notes.join(' ')).toMatch(
+      new RegExp(`longer than tiny-fill-mask reads at once: ${data.unread} of the 6 hidden words fell after`),
+    );
+    expect(result.text).toMatch(new RegExp(`Recovered \\d of ${data.blanks.length} `));
+    expect(result.embeds[0]!.fields!.map((field) => field.name)).toContain('Notes');
+  });
+
   it('says which files are missing when the BERT fill-mask model is not downloaded', async () => {
     const offline = testServices({
       FILL_MASK_MODEL: 'bert-base-uncased-mlm',
