@@ -29,7 +29,8 @@ export default slashCommand({
     const report = await services.text.maskWords(prepared.text, seed, (position) =>
       progress(`fill-mask model: waiting in the queue, position ${position}`),
     );
-    const notes: string[] = [];
+    // What cleaning did to the text (mentions, formatting, invisible characters), as /saliency-text says it.
+    const notes = [...prepared.notes];
     if (report.unread > 0)
       notes.push(
         `The text is longer than ${report.model.id} reads at once: ${report.unread} of the ${report.unread + report.blanks.length} hidden words fell after the part it read, so they are shown as written and not counted.`,

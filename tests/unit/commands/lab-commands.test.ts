@@ -192,6 +192,17 @@ describe('/mask-text', () => {
     expect(result.embeds[0]!.fields!.map((field) => field.name)).toContain('Notes');
   });
 
+  it('says, as /saliency-text does, that mentions, formatting and bidi overrides were taken out of the text', async () => {
+    const command = commands.get('mask-text')!;
+    const text = '<@123456789012345678> **the** movie \u202Ewas great';
+    const result = await runAndPresent(command, { text, seed: '1' }, services);
+    const notes = (result.data as { notes: string[] }).notes.join(' ');
+    expect(notes).toMatch(/Invisible characters .* were removed/);
+    expect(notes).toMatch(/Discord formatting \(mentions, bold/);
+    expect((result.data as { masked: string }).masked).toMatch(/^@user /);
+    expect(result.embeds[0]!.fields!.find((field) => field.name === 'Notes')?.value).toMatch(/Discord formatting/);
+  });
+
   it('says which files are missing when the BERT fill-mask model is not downloaded', async () => {
     const offline = testServices({
       FILL_MASK_MODEL: 'bert-base-uncased-mlm',
