@@ -7,6 +7,13 @@ import { quoteUserText } from '../src/util/user-text.js';
 
 type MaskTextReport = MaskedWordsReport & { seed: number; notes: string[] };
 
+/**
+ * The most embed fields the blanks take (past it, the last one lists the rest): Discord shows 25
+ * fields and folds the rest away, which took the count and the notes with them once a long text
+ * had more than 24 blanks.
+ */
+const SHOWN_BLANKS = 20;
+
 const READING =
   'BERT was pre-trained by hiding 15% of the tokens and predicting them from both sides. Text is dense: a hidden word is often one only the rest of the sentence pins down, and sometimes nothing does (names, numbers, the word that carries the point). An image survives far more hiding (try /mask: masked autoencoders hide 75% of the patches), because neighbouring patches repeat what is missing.';
 
@@ -66,7 +73,8 @@ export default slashCommand({
     ].join('\n\n'),
 
   toEmbeds: ({ masked, blanks, recovered, model, timings, notes }) => {
-    const fields: EmbedField[] = blanks.map((blank, index) => ({
+    const shown = blanks.length > SHOWN_BLANKS ? blanks.slice(0, SHOWN_BLANKS - 1) : blanks;
+    const fields: EmbedField[] = shown.map((blank, index) => ({
       name: `Blank ${index + 1}: ${quoteUserText(blank.original)}`,
       value: blank.predictions
         .map(
@@ -76,6 +84,17 @@ export default slashCommand({
         .join('\n'),
       inline: true,
     }));
+    if (shown.length < blanks.length)
+      fields.push({
+        name: `Blanks ${shown.length + 1}–${blanks.length}`,
+        value: blanks
+          .slice(shown.length)
+          .map(
+            (blank) =>
+              `${blank.predictions[0]?.token === blank.original ? '✅' : '·'} ${quoteUserText(blank.original)}`,
+          )
+          .join(', '),
+      });
     if (notes.length) fields.push({ name: 'Notes', value: notes.map((note) => `• ${note}`).join('\n') });
     fields.push({ name: `Recovered ${recovered} of ${blanks.length}`, value: READING });
     return {

@@ -1,7 +1,8 @@
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCommands } from '../../../src/command/loader.js';
-import { runAndPresent } from '../../../src/command/run.js';
+import { runAndPresent, runCommand } from '../../../src/command/run.js';
+import { toDiscordEmbeds } from '../../../src/discord/limits.js';
 import { join } from 'node:path';
 import { ROOT, solidPng, testServices } from '../../helpers.js';
 
@@ -201,6 +202,23 @@ describe('/mask-text', () => {
     expect(notes).toMatch(/Discord formatting \(mentions, bold/);
     expect((result.data as { masked: string }).masked).toMatch(/^@user /);
     expect(result.embeds[0]!.fields!.find((field) => field.name === 'Notes')?.value).toMatch(/Discord formatting/);
+  });
+
+  it('keeps the count and the notes on Discord when a long text has more blanks than an embed has fields', async () => {
+    const command = commands.get('mask-text')!;
+    const one = (await runCommand(command, { text: 'the movie was great fun', seed: '2' }, services)) as {
+      blanks: unknown[];
+      notes: string[];
+    };
+    // BERT reads 512 tokens: a 2,000-character paragraph hides about 50 words.
+    const report = { ...one, blanks: Array.from({ length: 50 }, () => one.blanks[0]), notes: ['A note.'] };
+    const embeds = toDiscordEmbeds((await command.toEmbeds(report)).embeds);
+    const names = embeds[0]!.fields!.map((field) => field.name);
+    expect(names).toHaveLength(22);
+    expect(names.slice(0, 19)).toEqual(
+      Array.from({ length: 19 }, (_, i) => expect.stringMatching(`^Blank ${i + 1}: `)),
+    );
+    expect(names.slice(19)).toEqual(['Blanks 20–50', 'Notes', expect.stringMatching(/^Recovered \d+ of 50$/)]);
   });
 
   it('says which files are missing when the BERT fill-mask model is not downloaded', async () => {
