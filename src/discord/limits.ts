@@ -16,10 +16,17 @@ export const LIMITS = {
 
 const MARK = '… (truncated)';
 
-/** Cuts text to a limit, visibly. Counts UTF-16 code units, as Discord does. */
+/**
+ * Half of a surrogate pair, as a cut through an emoji leaves it (a presenter's `slice(0, 300)`):
+ * Discord keeps text as UTF-8, which has no form for it, and refuses the whole message.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Cuts text to a limit, visibly, without half an emoji. Counts UTF-16 code units, as Discord does. */
 export function clip(text: string, limit: number): string {
-  if (text.length <= limit) return text;
-  return `${text.slice(0, Math.max(0, limit - MARK.length)).replace(/[\uD800-\uDBFF]$/, '')}${MARK}`;
+  const whole = text.replace(LONE_SURROGATE, '');
+  if (whole.length <= limit) return whole;
+  return `${whole.slice(0, Math.max(0, limit - MARK.length)).replace(/[\uD800-\uDBFF]$/, '')}${MARK}`;
 }
 
 const embedLength = (embed: APIEmbed): number =>

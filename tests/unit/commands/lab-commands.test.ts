@@ -126,6 +126,14 @@ describe('/saliency-text', () => {
     expect((await sharp(result.files[0]!.data).metadata()).format).toBe('png');
   });
 
+  it('cuts a long text for its embed without leaving half of an emoji, which Discord would refuse', async () => {
+    const command = commands.get('saliency-text')!;
+    // The description shows the first 300 UTF-16 units: the cut falls inside the emoji.
+    const result = await runAndPresent(command, { text: `${'a'.repeat(299)}😀 good` }, services);
+    const [embed] = toDiscordEmbeds(result.embeds);
+    expect(embed!.description).toBe(`${'a'.repeat(299)}…`);
+  });
+
   it('rejects an empty text like /sentiment', async () => {
     const command = commands.get('saliency-text')!;
     await expect(runAndPresent(command, { text: '   ' }, services)).rejects.toThrow();

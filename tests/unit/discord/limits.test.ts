@@ -10,6 +10,24 @@ describe('Discord limits', () => {
     expect(clipped.endsWith('… (truncated)')).toBe(true);
   });
 
+  it('drops the half of an emoji that a cut left, which UTF-8 and so Discord cannot take, and keeps whole ones', () => {
+    const [embed] = toDiscordEmbeds([
+      {
+        title: 'a\uD83D',
+        description: `${'😀'.repeat(2)}\uD83D…`,
+        fields: [{ name: '\uDE00b', value: 'c\uD83D\uD83D\uDE00' }],
+        footer: 'd\uDE00\uD83D',
+      },
+    ]);
+    expect([
+      embed!.title,
+      embed!.description,
+      embed!.fields![0]!.name,
+      embed!.fields![0]!.value,
+      embed!.footer!.text,
+    ]).toEqual(['a', '😀😀…', 'b', 'c😀', 'd']);
+  });
+
   it('keeps any embed within every limit, noting what was left out', () => {
     const huge = toDiscordEmbeds([
       {
