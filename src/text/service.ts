@@ -1,5 +1,5 @@
 import { sessionRunsOf, type PipelineContext } from '../inference/pipeline.js';
-import { describeError, isUserFacing, UserFacingError } from '../util/errors.js';
+import { isUserFacing, unavailableReason, UserFacingError } from '../util/errors.js';
 import { SharedLoads } from '../util/load-once.js';
 import { inTurn } from '../util/turns.js';
 import type { Logger } from '../util/logger.js';
@@ -157,7 +157,7 @@ export class TextService {
       }
     } catch (error) {
       if (!isUserFacing(error)) this.settings.logger.error({ err: error }, 'transformer sentiment failed');
-      transformer = { unavailable: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}` };
+      transformer = { unavailable: unavailableReason(error) };
     }
     const comparison = 'label' in transformer ? compareSentiment(text, vader, transformer) : undefined;
     return { vader, transformer, comparison, notes };
@@ -188,7 +188,7 @@ export class TextService {
       transformer = { ...full, images: results.length, runs };
     } catch (error) {
       if (!isUserFacing(error)) this.settings.logger.error({ err: error }, 'transformer word saliency failed');
-      transformer = { unavailable: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}` };
+      transformer = { unavailable: unavailableReason(error) };
     }
     return {
       words: words.map((word, index) => ({ word, vader: vaderValues[index]!, transformer: changes[index] ?? null })),
@@ -262,7 +262,7 @@ export class TextService {
       transformer = await (await this.classifier()).runMany(texts, { onPosition });
     } catch (error) {
       if (!isUserFacing(error)) this.settings.logger.error({ err: error }, 'transformer sentiment failed');
-      const unavailable = isUserFacing(error) ? error.message : `internal error: ${describeError(error)}`;
+      const unavailable = unavailableReason(error);
       transformer = texts.map(() => ({ unavailable }));
     }
     return texts.map((_, index) => ({ vader: vader[index]!, transformer: transformer[index]! }));
@@ -304,7 +304,7 @@ export class TextService {
         if (!isUserFacing(error)) this.settings.logger.error({ err: error, tokenizer: name }, 'tokenizer failed');
         result.unavailable.push({
           tokenizer: name,
-          reason: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}`,
+          reason: unavailableReason(error),
         });
         return;
       }

@@ -78,6 +78,16 @@ export function isUserFacing(error: unknown): error is UserFacingError {
   return error instanceof UserFacingError;
 }
 
+/**
+ * Why a model or tokenizer could not answer, for a reply that goes on without it: an expected
+ * failure's own message, or a fixed sentence for anything else. An internal error's text can hold
+ * file paths, tensor names or provider bodies, so it stays in the log (the caller logs it), as
+ * the router does for whole requests.
+ */
+export function unavailableReason(error: unknown): string {
+  return isUserFacing(error) ? error.message : "an internal error (the details are in the bot's log)";
+}
+
 /** A message for logs: never includes a stack for expected errors. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;

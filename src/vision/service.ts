@@ -1,5 +1,5 @@
 import type { PipelineContext } from '../inference/pipeline.js';
-import { describeError, isUserFacing, UserFacingError } from '../util/errors.js';
+import { isUserFacing, unavailableReason, UserFacingError } from '../util/errors.js';
 import { SharedLoads } from '../util/load-once.js';
 import type { Logger } from '../util/logger.js';
 import { loadImageClassifier, type Classification, type ImageClassifier } from './classifier.js';
@@ -227,7 +227,7 @@ export class VisionService {
       if (!isUserFacing(error)) this.settings.logger.error({ err: error, model: ids[index] }, `${what} failed`);
       unavailable.push({
         model: ids[index]!,
-        reason: isUserFacing(error) ? error.message : `internal error: ${describeError(error)}`,
+        reason: unavailableReason(error),
       });
     });
     if (results.length === 0)
