@@ -88,6 +88,17 @@ describe('image intake', () => {
     await expect(prepareImage(bomb, spec, limits)).rejects.toThrow(/50 MP limit/);
   });
 
+  it('rejects a strip longer than 65,535 px on a side without decoding it, though under the pixel limit', async () => {
+    const strip = bombPng(1, 10_000_000);
+    expect(strip.length).toBeLessThan(100_000);
+    await expect(inspectImage(strip, limits)).rejects.toThrow(
+      'The image is 1×10000000 px; I take at most 65,535 px on a side',
+    );
+    await expect(prepareImage(strip, spec, limits)).rejects.toThrow(/at most 65,535 px on a side/);
+    const longest = await prepareImage(bombPng(8, 65_535), spec, limits);
+    expect(longest.source).toMatchObject({ width: 8, height: 65_535 });
+  });
+
   it('rejects a truncated JPEG as corrupt', async () => {
     const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336699' } })
       .jpeg()
