@@ -24,15 +24,37 @@ const METHOD_NOTES: Record<SaliencyMethod, string> = {
 const describe = (map: SaliencyMap): string =>
   `${map.model.id} · ${map.model.precision} · ${map.model.executionProvider}`;
 
-/** The cell with the highest value, as "row r, column c" (1-based). */
-function peak(map: SaliencyMap): string {
-  let best = { r: 0, c: 0, v: -1 };
+/**
+ * Why a map has no bright cell at all. A class activation map is blank when every cell's weighted
+ * features are at or below zero for the top class (the class won on the classifier's bias, or on
+ * negative evidence elsewhere, as for models with shuffled weights); occlusion when hiding no
+ * single cell lowers the top class's probability (a flat image).
+ */
+const BLANK: Record<SaliencyMethod, string> = {
+  'class activation map':
+    "no cell's features count for the top class (every cell's weighted sum is at or below zero, and negative evidence is cut at zero)",
+  'attention rollout': 'the class token draws on no patch',
+  'occlusion sensitivity': "hiding any one cell does not lower the top class's probability",
+};
+
+/**
+ * The cell with the highest value, as "row r, column c" (1-based), or undefined when every cell is
+ * zero: a blank map has no peak, and naming its first cell would point at nothing.
+ */
+function peak(map: SaliencyMap): string | undefined {
+  let best = { r: 0, c: 0, v: 0 };
   map.values.forEach((row, r) =>
     row.forEach((v, c) => {
       if (v > best.v) best = { r, c, v };
     }),
   );
-  return `row ${best.r + 1}, column ${best.c + 1} of ${map.rows}×${map.cols}`;
+  return best.v > 0 ? `row ${best.r + 1}, column ${best.c + 1} of ${map.rows}×${map.cols}` : undefined;
+}
+
+/** "peak at row 3, column 4 of 14×14", or why the map is blank. */
+function where(map: SaliencyMap, peakWord: string): string {
+  const cell = peak(map);
+  return cell ? `${peakWord} at ${cell}` : `blank map: ${BLANK[map.method]}`;
 }
 
 const READING =
@@ -81,7 +103,7 @@ export default slashCommand({
     [
       ...report.results.map(
         (map) =>
-          `${describe(map)} — ${map.method}, ${map.rows}×${map.cols} grid, top class ${map.label} (${percent(map.score)}), peak at ${peak(map)}; ${map.images} image(s) in ${map.runs} run(s), ${ms(map.timings.totalMs)}\n` +
+          `${describe(map)} — ${map.method}, ${map.rows}×${map.cols} grid, top class ${map.label} (${percent(map.score)}), ${where(map, 'peak')}; ${map.images} image(s) in ${map.runs} run(s), ${ms(map.timings.totalMs)}\n` +
           map.values.map((row) => row.map((v) => v.toFixed(2)).join(' ')).join('\n'),
       ),
       ...report.unavailable.map((missing) => `${missing.model} unavailable: ${missing.reason}`),
@@ -110,7 +132,7 @@ export default slashCommand({
     );
     const fields: EmbedField[] = report.results.map((map) => ({
       name: `${map.model.architecture.toUpperCase()} · ${map.method}`,
-      value: `Top class **${map.label}** (${percent(map.score)}); brightest at ${peak(map)}.\n${METHOD_NOTES[map.method]}.`,
+      value: `Top class **${map.label}** (${percent(map.score)}); ${where(map, 'brightest')}.\n${METHOD_NOTES[map.method]}.`,
     }));
     for (const missing of report.unavailable)
       fields.push({ name: `${quoteUserText(missing.model)} unavailable`, value: missing.reason });

@@ -47,6 +47,23 @@ describe('/saliency', () => {
     expect(result.embeds[0]!.footer).toMatch(/tiny-cnn · fp32 · cpu/);
   });
 
+  it('says a blank map has no peak instead of naming its first cell (occlusion on a flat image)', async () => {
+    // Hiding a cell of a one-colour image with the image's mean colour changes nothing: every
+    // drop is 0. A trained CNN with shuffled weights gives the same blank map through its CAM.
+    const image = { name: 'red.png', bytes: await solidPng([200, 30, 30]) };
+    const result = await runAndPresent(saliency, { image, model: 'tiny-vit' }, services);
+    const map = (result.data as { maps: Array<{ method: string; values: number[][] }> }).maps[0]!;
+    expect(map.method).toBe('occlusion sensitivity');
+    expect(map.values.flat().every((value) => value === 0)).toBe(true);
+    expect(result.text).toMatch(
+      /occlusion sensitivity, 4×4 grid, top class .+, blank map: hiding any one cell does not lower the top class's probability;/,
+    );
+    expect(result.text).not.toMatch(/peak at/);
+    const field = result.embeds[0]!.fields!.find((candidate) => candidate.name.includes('occlusion'))!;
+    expect(field.value).toMatch(/; blank map: hiding any one cell/);
+    expect(field.value).not.toMatch(/brightest at/);
+  });
+
   it('rejects a bad image, a missing image and an unknown model like /classify', async () => {
     await expect(runAndPresent(saliency, {}, services)).rejects.toThrow(/image: an image attachment is required/);
     await expect(
