@@ -12,14 +12,21 @@ export interface SaliencyReport extends LabOutcome<SaliencyMap> {
   totalMs: number;
 }
 
-const METHOD_NOTES: Record<SaliencyMethod, string> = {
-  'class activation map':
-    "the CNN's last feature map (one cell per 32×32 pixels on a 224 input), weighted by the classifier's weights for the top class — one inference, read from inside the graph",
-  'attention rollout':
-    "how much the [CLS] token's answer draws on each patch, multiplying every layer's attention (plus the residual path) — one inference, one cell per 16×16 patch",
-  'occlusion sensitivity':
-    "how much the top class's probability drops when each cell is hidden (filled with the image's mean colour) — one extra image per cell, all in one batch; used because this model's graph has neither a CAM head nor attention Softmaxes",
+/** The size of one map cell in the pixels the model saw (7×7 on 224 px is 32×32; 14×14 is 16×16). */
+const cellSize = (map: SaliencyMap): string => {
+  const width = map.preview.width / map.cols;
+  const height = map.preview.height / map.rows;
+  const size = (value: number): string => (Number.isInteger(value) ? `${value}` : value.toFixed(1));
+  return `${size(width)}×${size(height)} pixels of its ${map.preview.width}×${map.preview.height} input`;
 };
+
+/** What a method's map is, for a reader who has not met it, with this map's own cell size. */
+const methodNote = (map: SaliencyMap): string =>
+  ({
+    'class activation map': `the CNN's last feature map (one cell per ${cellSize(map)}), weighted by the classifier's weights for the top class — one inference, read from inside the graph`,
+    'attention rollout': `how much the [CLS] token's answer draws on each patch, multiplying every layer's attention (plus the residual path) — one inference, one cell per patch (${cellSize(map)})`,
+    'occlusion sensitivity': `how much the top class's probability drops when each cell (${cellSize(map)}) is hidden (filled with the image's mean colour) — one extra image per cell, all in one batch; used because this model's graph has neither a CAM head nor attention Softmaxes`,
+  })[map.method];
 
 const describe = (map: SaliencyMap): string =>
   `${map.model.id} · ${map.model.precision} · ${map.model.executionProvider}`;
@@ -132,7 +139,7 @@ export default slashCommand({
     );
     const fields: EmbedField[] = report.results.map((map) => ({
       name: `${map.model.architecture.toUpperCase()} · ${map.method}`,
-      value: `Top class **${map.label}** (${percent(map.score)}); ${where(map, 'brightest')}.\n${METHOD_NOTES[map.method]}.`,
+      value: `Top class **${map.label}** (${percent(map.score)}); ${where(map, 'brightest')}.\n${methodNote(map)}.`,
     }));
     for (const missing of report.unavailable)
       fields.push({ name: `${quoteUserText(missing.model)} unavailable`, value: missing.reason });

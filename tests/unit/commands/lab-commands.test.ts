@@ -45,6 +45,11 @@ describe('/saliency', () => {
     expect(result.files.map((file) => file.name)).toEqual(['saliency.png']);
     expect((await sharp(result.files[0]!.data).metadata()).format).toBe('png');
     expect(result.embeds[0]!.footer).toMatch(/tiny-cnn · fp32 · cpu/);
+    // Each method's note gives this map's own cell size: the tiny models read 16×16 pixels.
+    const notes = result.embeds[0]!.fields!.map((field) => field.value).join('\n');
+    expect(notes).toMatch(/one cell per 4×4 pixels of its 16×16 input/);
+    const occlusion = data.maps[1]!;
+    expect(notes).toContain(`each cell (${16 / occlusion.cols}×${16 / occlusion.rows} pixels of its 16×16 input)`);
   });
 
   it('says a blank map has no peak instead of naming its first cell (occlusion on a flat image)', async () => {
