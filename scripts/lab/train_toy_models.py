@@ -303,7 +303,7 @@ def main():
     vit_extra = {'patchSize': 16}
     manifest = {'$schemaVersion': 1, 'models': [
         entry('toy-vit', 'toy ViT (4 layers, width 64, trained here on synthetic shapes)', 'vit', vit_extra),
-        entry('toy-cnn', 'toy CNN (5 conv layers, trained here on synthetic shapes)', 'cnn', {}),
+        entry('toy-cnn', 'toy CNN (4 conv layers, trained here on synthetic shapes)', 'cnn', {}),
         entry('toy-vit-shuffled', 'toy ViT, weights shuffled', 'vit', vit_extra),
         entry('toy-cnn-shuffled', 'toy CNN, weights shuffled', 'cnn', {}),
     ]}
