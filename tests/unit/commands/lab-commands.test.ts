@@ -249,6 +249,11 @@ describe('/mask-text', () => {
       Array.from({ length: 19 }, (_, i) => expect.stringMatching(`^Blank ${i + 1}: `)),
     );
     expect(names.slice(19)).toEqual(['Blanks 20–50', 'Notes', expect.stringMatching(/^Recovered \d+ of 50$/)]);
+    // Past 6,000 characters Discord's limit trims the last fields: the footer keeps the count.
+    const huge = { ...report, masked: 'word '.repeat(900), notes: ['x'.repeat(1000)] };
+    const trimmed = toDiscordEmbeds((await command.toEmbeds(huge)).embeds)[0]!;
+    expect(trimmed.fields!.map((field) => field.name)).not.toContainEqual(expect.stringMatching(/^Recovered/));
+    expect(trimmed.footer?.text).toMatch(/^Recovered \d+ of 50 · tiny-fill-mask/);
   });
 
   it('says which files are missing when the BERT fill-mask model is not downloaded', async () => {
