@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Services } from '../../../src/app.js';
-import { parseConfig } from '../../../src/config/config.js';
-import { FIXTURES_DIR, recordingLogger, tempDir } from '../../helpers.js';
+import { FIXTURES_DIR, recordingLogger, tempDir, testConfig } from '../../helpers.js';
 
 /**
  * A model that loads but fails inside onnxruntime (here: each tiny model's file swapped for
@@ -23,15 +22,7 @@ describe('a model failing with an internal error', () => {
     await copyFile(join(FIXTURES_DIR, 'tiny-cnn/model.onnx'), join(dir, 'tiny-sentiment/model.onnx'));
     await copyFile(join(FIXTURES_DIR, 'tiny-sentiment/model.onnx'), join(dir, 'tiny-vit/model.onnx'));
     services = new Services(
-      parseConfig({
-        MODELS_MANIFEST: join(dir, 'manifest.json'),
-        MODELS_DIR: join(dir, 'store'),
-        MODEL_DOWNLOADS: 'false',
-        EXECUTION_PROVIDER: 'cpu',
-        VISION_CNN_MODEL: 'tiny-cnn',
-        VISION_VIT_MODEL: 'tiny-vit',
-        SENTIMENT_MODEL: 'tiny-sentiment',
-      }),
+      testConfig({ MODELS_MANIFEST: join(dir, 'manifest.json'), MODELS_DIR: join(dir, 'store') }),
       logger,
     );
   });
