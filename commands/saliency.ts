@@ -4,7 +4,7 @@ import { ms, percent } from '../src/render/format.js';
 import { heatmapOverlay } from '../src/render/heatmap.js';
 import { renderStepStrip } from '../src/render/step-strip.js';
 import { quoteUserText } from '../src/util/user-text.js';
-import type { SaliencyMap, SaliencyMethod } from '../src/vision/lab.js';
+import { brightestCell, type SaliencyMap, type SaliencyMethod } from '../src/vision/lab.js';
 import type { LabOutcome } from '../src/vision/service.js';
 
 export interface SaliencyReport extends LabOutcome<SaliencyMap> {
@@ -44,18 +44,10 @@ const BLANK: Record<SaliencyMethod, string> = {
   'occlusion sensitivity': "hiding any one cell does not lower the top class's probability",
 };
 
-/**
- * The cell with the highest value, as "row r, column c" (1-based), or undefined when every cell is
- * zero: a blank map has no peak, and naming its first cell would point at nothing.
- */
+/** The brightest cell as "row r, column c" (1-based), or undefined for a blank map. */
 function peak(map: SaliencyMap): string | undefined {
-  let best = { r: 0, c: 0, v: 0 };
-  map.values.forEach((row, r) =>
-    row.forEach((v, c) => {
-      if (v > best.v) best = { r, c, v };
-    }),
-  );
-  return best.v > 0 ? `row ${best.r + 1}, column ${best.c + 1} of ${map.rows}×${map.cols}` : undefined;
+  const cell = brightestCell(map.values);
+  return cell && `row ${cell.row + 1}, column ${cell.col + 1} of ${map.rows}×${map.cols}`;
 }
 
 /** "peak at row 3, column 4 of 14×14", or why the map is blank. */

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { Services } from '../../src/app.js';
 import { parseConfig } from '../../src/config/config.js';
-import type { SaliencyMap } from '../../src/vision/lab.js';
+import { brightestCell, type SaliencyMap } from '../../src/vision/lab.js';
 
 /**
  * How well the lab's saliency maps find the object on the models that scripts/lab/train_toy_models.py
@@ -78,16 +78,11 @@ function massInBox(values: number[][], cover: number[][]): number {
 }
 
 function peakInBox(values: number[][], cover: number[][]): boolean {
-  let best = { r: 0, c: 0, v: 0 };
-  values.forEach((row, r) =>
-    row.forEach((v, c) => {
-      if (v > best.v) best = { r, c, v };
-    }),
-  );
-  return best.v > 0 && cover[best.r]![best.c]! > 0;
+  const cell = brightestCell(values);
+  return cell !== undefined && cover[cell.row]![cell.col]! > 0;
 }
 
-const blank = (values: number[][]): boolean => values.every((row) => row.every((value) => value === 0));
+const blank = (values: number[][]): boolean => brightestCell(values) === undefined;
 
 /** Spearman's rank correlation (average ranks for ties). */
 function spearman(a: readonly number[], b: readonly number[]): number {

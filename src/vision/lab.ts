@@ -156,6 +156,18 @@ const argmax = (values: ArrayLike<number>): number => {
   return best;
 };
 
+/**
+ * A map's brightest cell (0-based; the first of equals), or undefined for a blank map (every cell
+ * 0), which has no peak: naming its first cell would point at nothing.
+ */
+export function brightestCell(values: readonly (readonly number[])[]): { row: number; col: number } | undefined {
+  let best: { row: number; col: number } | undefined;
+  let brightest = 0;
+  for (const [row, cells] of values.entries())
+    for (const [col, value] of cells.entries()) if (value > brightest) [best, brightest] = [{ row, col }, value];
+  return best;
+}
+
 /** Scales non-negative values so the largest is 1 (all zeros stay zeros), as rows of a grid. */
 export function normalisedGrid(values: ArrayLike<number>, rows: number, cols: number): number[][] {
   let max = 0;

@@ -41,6 +41,11 @@ describe('/saliency', () => {
       }
     }
     expect(result.text).toMatch(/class activation map, 4×4 grid/);
+    // The peak named is the brightest cell (1-based, the first of equals).
+    const cam = data.maps[0]!.values.flat();
+    const brightest = cam.indexOf(Math.max(...cam));
+    expect(Math.max(...cam)).toBe(1);
+    expect(result.text).toContain(`peak at row ${Math.floor(brightest / 4) + 1}, column ${(brightest % 4) + 1} of 4×4`);
     expect(result.text).toMatch(/occlusion sensitivity/);
     expect(result.files.map((file) => file.name)).toEqual(['saliency.png']);
     expect((await sharp(result.files[0]!.data).metadata()).format).toBe('png');
