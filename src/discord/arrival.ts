@@ -47,8 +47,11 @@ export interface Arrival {
    * without an image).
    */
   options(command: Command): JournaledOptions;
-  /** The first response as a message: a refusal or an error (ephemeral), or the answer. */
-  reply(payload: ResponsePayload, ephemeral: boolean): Promise<void>;
+  /**
+   * The first response as a message: a refusal or an error (ephemeral), or the answer. Resolves
+   * with the message Discord made, where the transport is told it (undefined otherwise).
+   */
+  reply(payload: ResponsePayload, ephemeral: boolean): Promise<unknown>;
   /** The first response as "thinking…", to be edited into the answer. */
   defer(): Promise<void>;
   /** The first response as a form (modal) for the user to fill in; its submission arrives as a new interaction. */
@@ -95,7 +98,13 @@ export function gatewayArrival(interaction: GatewayInteraction): Arrival {
       throw new Error('a button or a form runs on the input held for it, not on options of its own');
     },
     reply: async (payload, ephemeral) => {
-      await interaction.reply({ ...payload, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
+      // With the response: the message's id, for a link to a button's shared answer.
+      const response = await interaction.reply({
+        ...payload,
+        ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
+        withResponse: true,
+      });
+      return response.resource?.message ?? undefined;
     },
     defer: async () => {
       await interaction.deferReply();

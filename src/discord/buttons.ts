@@ -45,6 +45,25 @@ export interface HeldInput {
   source: string;
   options: JournaledOptions;
   heldUntil: number;
+  /** The follow-ups asked for under this reply so far, by command: each runs once per reply. */
+  runs: Map<string, FollowUpRun>;
+}
+
+/**
+ * A follow-up already asked for under one reply. The same input and the same defaults give the
+ * same answer (seeds are fixed), so a class pressing one button gets one run and one public
+ * answer: later presses are sent to it privately instead of running it again and posting a copy.
+ */
+export type FollowUpRun =
+  | { state: 'running'; userId: string; since: number }
+  | { state: 'answered'; userId: string; at: number; messageUrl: string | undefined };
+
+/** The one run of a follow-up under a reply, held by the press that started it. */
+export interface FollowUpClaim {
+  /** Its answer is public in the channel (at `messageUrl` when known): later presses are sent there. */
+  answered(messageUrl: string | undefined): void;
+  /** It ended without a public answer (an error, a refusal, a restart): the next press runs it. No-op once answered. */
+  release(): void;
 }
 
 /** Inputs of recent replies by key, bounded in number and time. */
@@ -75,8 +94,35 @@ export class HeldInputs {
       this.held.delete(oldest);
     }
     const key = randomBytes(12).toString('base64url');
-    this.held.set(key, { source, options: carried, heldUntil: this.now() + HELD_FOR_MS });
+    this.held.set(key, { source, options: carried, heldUntil: this.now() + HELD_FOR_MS, runs: new Map() });
     return key;
+  }
+
+  /**
+   * Claims the one run of `command` under the reply of `key` for `userId`, or says which press
+   * has it (running, or answered). An input no longer held has no runs to share: the press runs.
+   */
+  claimFollowUp(key: string, command: string, userId: string): { claim: FollowUpClaim } | { earlier: FollowUpRun } {
+    const runs = this.get(key)?.runs;
+    const earlier = runs?.get(command);
+    if (earlier) return { earlier };
+    const run: FollowUpRun = { state: 'running', userId, since: this.now() };
+    runs?.set(command, run);
+    let settled = false;
+    return {
+      claim: {
+        answered: (messageUrl) => {
+          if (settled) return;
+          settled = true;
+          if (runs?.get(command) === run) runs.set(command, { state: 'answered', userId, at: this.now(), messageUrl });
+        },
+        release: () => {
+          if (settled) return;
+          settled = true;
+          if (runs?.get(command) === run) runs.delete(command);
+        },
+      },
+    };
   }
 
   /** The input behind a key, while it is held. */
@@ -107,6 +153,36 @@ export class HeldInputs {
  */
 export function offersFollowUp(source: Command | undefined, command: string): boolean {
   return source?.followUps?.some((followUp) => followUp.command === command) ?? false;
+}
+
+const sentMessage = z.object({ id: z.string().regex(/^\d{1,20}$/) });
+
+/**
+ * The link to a message the bot just sent (what an edit of the reply returns: a discord.js
+ * Message, or the API's message object), or undefined when the id or the channel is unknown.
+ */
+export function messageLink(guildId: string | null, channelId: string | null, sent: unknown): string | undefined {
+  const message = sentMessage.safeParse(sent);
+  if (!message.success || !channelId || !/^\d{1,20}$/.test(channelId)) return undefined;
+  return `https://discord.com/channels/${guildId ?? '@me'}/${channelId}/${message.data.id}`;
+}
+
+/**
+ * What a press of a follow-up that already ran (or is running) under this reply is told,
+ * privately: whose press it was, when, and where the answer is. Mentions are not pinged
+ * (replies allow none), and Discord shows `<t:…:R>` as "2 minutes ago" in the reader's own time.
+ */
+export function earlierRunMessage(label: string, run: FollowUpRun, presserId: string): string {
+  const who = run.userId === presserId ? 'you' : `<@${run.userId}>`;
+  if (run.state === 'running')
+    return (
+      `⏳ *${label}* under this message is already running for ${who} (pressed <t:${Math.floor(run.since / 1000)}:R>); ` +
+      'its answer will appear in this channel. Each button runs once per message: the same input gives the same answer.'
+    );
+  return (
+    `↪️ *${label}* under this message was answered for ${who} <t:${Math.floor(run.at / 1000)}:R>: ` +
+    `${run.messageUrl ?? 'just above, in this channel'}. The same input gives the same answer, so it is not run again.`
+  );
 }
 
 /** The options a follow-up command gets: the held input's values that it declares. */

@@ -15,7 +15,17 @@ import { FairScheduler, type WaitNotice } from './scheduler.js';
 import { resolveOptions } from './options.js';
 import type { Responder, ResponsePayload } from './responder.js';
 import { ANSWER_FIELD, gatewayArrival, toRecord, type Arrival } from './arrival.js';
-import { HeldInputs, buttonId, followUpOptions, followUpRow, offersFollowUp, parseButton } from './buttons.js';
+import {
+  HeldInputs,
+  buttonId,
+  earlierRunMessage,
+  followUpOptions,
+  followUpRow,
+  messageLink,
+  offersFollowUp,
+  parseButton,
+  type FollowUpClaim,
+} from './buttons.js';
 import type { InteractionJournal } from '../journal/journal.js';
 import { parseQuizButton, type QuizButton } from '../quiz/ids.js';
 import type { AnswerOutcome } from '../quiz/store.js';
@@ -56,6 +66,8 @@ export type Outcome = 'answered' | 'refused' | 'failed' | 'interrupted';
 interface Prepared {
   options: JournaledOptions;
   journal: boolean;
+  /** Told when the answer is public, with what Discord returned for it (a button's run, shared with later presses). */
+  onAnswered?: (sent: unknown) => void;
 }
 
 /** One request to answer, live or resumed from the journal after a restart. */
@@ -94,8 +106,10 @@ interface Job {
    */
   inline?: {
     take(): boolean;
-    reply(payload: ResponsePayload, ephemeral: boolean): Promise<void>;
+    reply(payload: ResponsePayload, ephemeral: boolean): Promise<unknown>;
   };
+  /** Told when the answer is public, with the message Discord returned for it (when the transport has it). */
+  onAnswered?: (sent: unknown) => void;
 }
 
 /**
@@ -379,13 +393,34 @@ export class Router {
       }
       prepared = { options: { ...formInput.options, answer: target.answer }, journal: true };
     }
+    let followUp: FollowUpClaim | undefined;
     if (button) {
       const held = this.heldInputs.get(button.key);
+      const source = held ? this.commands.get(held.source) : undefined;
       // A real key under a custom_id naming a command its reply did not offer (/quiz, /classify…).
-      if (held && !offersFollowUp(this.commands.get(held.source), command.name))
+      if (held && !offersFollowUp(source, command.name))
         return this.refuseButton(arrival, buttonId(command.name, button.key), log);
-      if (held) prepared = { options: followUpOptions(command, held), journal: false };
-      else {
+      if (held) {
+        // One run per button per reply: a class pressing it together gets one answer, not thirty.
+        const claimed = this.heldInputs.claimFollowUp(button.key, command.name, arrival.userId);
+        if ('earlier' in claimed) {
+          log.info({ state: claimed.earlier.state }, 'button already pressed under this reply: pointed to its answer');
+          metrics.requests.inc({ command: command.name, outcome: 'shared' });
+          const label = source?.followUps?.find((offered) => offered.command === command.name)?.label;
+          await this.rejectEphemeral(
+            arrival,
+            earlierRunMessage(label ?? `/${command.name}`, claimed.earlier, arrival.userId),
+          );
+          return;
+        }
+        followUp = claimed.claim;
+        const claim = followUp;
+        prepared = {
+          options: followUpOptions(command, held),
+          journal: false,
+          onAnswered: (sent) => claim.answered(messageLink(arrival.guildId, arrival.channelId, sent)),
+        };
+      } else {
         await this.rejectEphemeral(
           arrival,
           'This button has expired: I keep the input behind buttons for 15 minutes, and not across a restart. ' +
@@ -394,31 +429,36 @@ export class Router {
         return;
       }
     }
-    if (!this.accepting) {
-      await this.rejectEphemeral(arrival, 'I am restarting right now; please try again in a minute.');
-      return;
-    }
-    // A context menu that asks first answers with its form at once: no work, no cooldown yet.
-    if (target.kind === 'command' && command.kind === 'message' && command.ask) {
-      await this.askFirst(arrival, command, log);
-      return;
-    }
-    const settings = await this.settingsFor(arrival.guildId, log);
-    const cooldown = this.fairUse.claim(arrival.userId, command.name, settings.cooldownSeconds * 1000);
-    if (!cooldown.allowed) {
-      metrics.requests.inc({ command: command.name, outcome: 'cooldown' });
-      await this.rejectEphemeral(
-        arrival,
-        `Slow down a little: you can use /${command.name} again in ${cooldown.waitSeconds} s.`,
-      );
-      return;
-    }
-    let outcome: Outcome = 'failed';
     try {
-      outcome = await this.intake(arrival, command, prepared, { requestId, log, stop, started, receivedAt });
+      if (!this.accepting) {
+        await this.rejectEphemeral(arrival, 'I am restarting right now; please try again in a minute.');
+        return;
+      }
+      // A context menu that asks first answers with its form at once: no work, no cooldown yet.
+      if (target.kind === 'command' && command.kind === 'message' && command.ask) {
+        await this.askFirst(arrival, command, log);
+        return;
+      }
+      const settings = await this.settingsFor(arrival.guildId, log);
+      const cooldown = this.fairUse.claim(arrival.userId, command.name, settings.cooldownSeconds * 1000);
+      if (!cooldown.allowed) {
+        metrics.requests.inc({ command: command.name, outcome: 'cooldown' });
+        await this.rejectEphemeral(
+          arrival,
+          `Slow down a little: you can use /${command.name} again in ${cooldown.waitSeconds} s.`,
+        );
+        return;
+      }
+      let outcome: Outcome = 'failed';
+      try {
+        outcome = await this.intake(arrival, command, prepared, { requestId, log, stop, started, receivedAt });
+      } finally {
+        if (outcome !== 'answered') cooldown.withdraw();
+        metrics.commandSeconds.observe({ command: command.name }, (performance.now() - started) / 1000);
+      }
     } finally {
-      if (outcome !== 'answered') cooldown.withdraw();
-      metrics.commandSeconds.observe({ command: command.name }, (performance.now() - started) / 1000);
+      // Ended without a public answer (refused, failed, restarting): the next press runs it.
+      followUp?.release();
     }
   }
 
@@ -485,6 +525,7 @@ export class Router {
         take: () => first.takeInline(),
         reply: (payload, ephemeral) => arrival.reply(payload, ephemeral),
       },
+      onAnswered: prepared?.onAnswered,
     });
   }
 
@@ -836,7 +877,9 @@ export class Router {
         // Ready before "thinking…" went out: the answer is the first response, and unjournaled.
         inlineTaken = true;
         await progress.finish();
-        await deliver(() => job.inline!.reply(payload, false), delivery);
+        // Sent first, then told: `onAnswered?.(await …)` would skip the send when nobody listens.
+        const sent = await deliver(() => job.inline!.reply(payload, false), delivery);
+        job.onAnswered?.(sent);
         metrics.requests.inc({ command: command.name, outcome: 'ok' });
         log.info({ ms: Math.round(performance.now() - job.started), inline: true }, 'command answered');
         return 'answered';
@@ -844,7 +887,8 @@ export class Router {
       // No line after this point: one held for the acknowledgement would only delay the answer.
       await progress.finish();
       await unlessAborted(acknowledged, signal);
-      await deliver(() => responder.edit(payload), delivery);
+      const sent = await deliver(() => responder.edit(payload), delivery);
+      job.onAnswered?.(sent);
       metrics.requests.inc({ command: command.name, outcome: 'ok' });
       log.info({ ms: Math.round(performance.now() - job.started) }, 'command answered');
       if (journaled) await this.finishJournal(job.id, 'done', log);
@@ -858,7 +902,7 @@ export class Router {
       }
       // An error ready before "thinking…" went out is the first response, privately.
       const first = job.inline?.take() ? job.inline : undefined;
-      const tell = (message: string): Promise<void> =>
+      const tell = (message: string): Promise<unknown> =>
         first
           ? deliver(
               () => first.reply({ content: clip(`⚠️ ${message}`, LIMITS.content), allowedMentions: NO_MENTIONS }, true),

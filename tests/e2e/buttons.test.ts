@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { solidPng } from '../helpers.js';
 import { finalEdit, startBot, until, type BotProcess } from './bot-process.js';
-import { DiscordEmulator, type InteractionRecord } from './emulator.js';
+import { CHANNEL_ID, DiscordEmulator, GUILD_ID, type InteractionRecord } from './emulator.js';
 
 /**
  * Buttons under results: any member may press one, and it runs another command on the input of
@@ -93,7 +93,7 @@ describe('buttons under results', () => {
     const pressed = {
       saliency: press(classified, 'Where did it look?'),
       stress: press(classified, 'Stress test', student),
-      // Two members press the same button at the same moment: each gets one answer of their own.
+      // Two members press the same button at the same moment: it runs once (one public answer).
       mask: [press(classified, 'Hide patches'), press(classified, 'Hide patches')],
       words: press(sentiment, 'Which words mattered?'),
       stressText: press(sentiment, 'Stress test'),
@@ -104,15 +104,42 @@ describe('buttons under results', () => {
     const stressed = await answered(pressed.stress);
     expect(stressed.text).toMatch(/blue\.png/);
     expect(stressed.files.length).toBeGreaterThan(0);
-    // The same member again, at once, within the 30-second cooldown of /stress: refused privately, nothing run.
+    // The same member again under the same reply: sent to their own answer, nothing run.
     const again = press(classified, 'Stress test', student);
-    expect(await privateAnswer(again)).toMatch(/Slow down a little: you can use \/stress again in \d+ s/);
-    for (const record of pressed.mask) expect((await answered(record)).text).toMatch(/Hide patches/);
-    expect(pressed.mask[0]!.id).not.toBe(pressed.mask[1]!.id);
-    // One answer each: the first response itself, or one edit of "thinking…".
+    expect(await privateAnswer(again)).toMatch(/\*Stress test\* under this message was answered for you/);
+    // Under another reply, at once, within the 30-second cooldown of /stress: refused privately, nothing run.
+    const another = emulator.interact(
+      {
+        name: 'classify',
+        type: 1,
+        options: [{ name: 'image', type: 11, value: image.id }],
+        resolved: { attachments: { [image.id]: image } },
+      },
+      { userId: nextMember() },
+    );
+    await until(() => finalEdit(another), 15_000, 'the second /classify answer');
+    const elsewhere = press(another, 'Stress test', student);
+    expect(await privateAnswer(elsewhere)).toMatch(/Slow down a little: you can use \/stress again in \d+ s/);
+    // The other member is told privately whose run it is, and nothing runs twice.
+    const isPrivate = (record: InteractionRecord): boolean =>
+      record.initial?.type === 4 && (record.initial.flags & 64) === 64;
+    const pointed = await until(() => pressed.mask.find(isPrivate), 30_000, 'the private pointer');
+    const ran = pressed.mask.find((record) => record !== pointed)!;
+    expect(await privateAnswer(pointed)).toMatch(
+      /\*Hide patches\* under this message (is already running|was answered) for <@\d+>/,
+    );
+    expect((await answered(ran)).text).toMatch(/Hide patches/);
+    // One public answer: the first response itself, or one edit of "thinking…"; none for the pointed press.
     const answers = (record: InteractionRecord): number =>
-      (record.initial?.type === 4 ? 1 : 0) + record.edits.filter((edit) => edit.json.embeds).length;
-    expect(pressed.mask.map(answers)).toEqual([1, 1]);
+      (record.initial?.type === 4 && !isPrivate(record) ? 1 : 0) +
+      record.edits.filter((edit) => edit.json.embeds).length;
+    expect([answers(ran), answers(pointed)]).toEqual([1, 0]);
+    // Pressed again once answered: a private link to that answer's message, and nothing runs again.
+    const later = press(classified, 'Hide patches');
+    expect(await privateAnswer(later)).toContain(`was answered for <@${ran.userId}>`);
+    expect(await privateAnswer(later)).toContain(
+      `https://discord.com/channels/${GUILD_ID}/${CHANNEL_ID}/${ran.messageId}.`,
+    );
     const words = await answered(pressed.words);
     expect(words.text).toMatch(/Which words mattered\?/);
     expect(words.text).toMatch(/not bad at all/);

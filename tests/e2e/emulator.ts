@@ -27,6 +27,10 @@ export interface RecordedCall {
 export interface InteractionRecord {
   id: string;
   token: string;
+  /** The member who sent it. */
+  userId: string;
+  /** The id of the reply's message (@original): the same for its first response and every edit of it. */
+  messageId: string;
   createdAt: number;
   /** Time of the first (initial) response, its type and flags. */
   initial?: { at: number; type: number; flags: number; data: unknown; files: RecordedCall['files'] };
@@ -93,8 +97,8 @@ export class InjectedFault {
 }
 
 const APP_ID = '100000000000000001';
-const GUILD_ID = '200000000000000002';
-const CHANNEL_ID = '300000000000000003';
+export const GUILD_ID = '200000000000000002';
+export const CHANNEL_ID = '300000000000000003';
 const USER = {
   id: '400000000000000004',
   username: 'student',
@@ -380,6 +384,8 @@ export class DiscordEmulator {
     const record: InteractionRecord = {
       id,
       token,
+      userId: options.userId ?? USER.id,
+      messageId: nextId(),
       createdAt: this.now(),
       edits: [],
       followUps: [],
@@ -735,8 +741,14 @@ export class DiscordEmulator {
       record.initial = { at: this.now(), type: Number(json.type), flags, data, files: parsed.files };
       return url.searchParams.get('with_response') === 'true'
         ? this.reply(response, call, 200, {
-            interaction: { id: record.id, type: 2, response_message_id: nextId() },
-            resource: { type: json.type },
+            interaction: { id: record.id, type: 2, response_message_id: record.messageId },
+            // A message response (4) comes back with the message it made.
+            resource: {
+              type: json.type,
+              ...(json.type === 4
+                ? { message: { ...this.messageObject(data, parsed.files), id: record.messageId } }
+                : {}),
+            },
           })
         : this.reply(response, call, 204);
     }
@@ -752,7 +764,7 @@ export class DiscordEmulator {
       if (problem) return this.error(response, call, 400, 50035, `Invalid Form Body: ${problem}`, record);
       if (request.method === 'PATCH' && webhook[3]) {
         record.edits.push({ at: this.now(), json, files: parsed.files });
-        return this.reply(response, call, 200, this.messageObject(json, parsed.files));
+        return this.reply(response, call, 200, { ...this.messageObject(json, parsed.files), id: record.messageId });
       }
       if (request.method === 'DELETE' && webhook[3]) {
         record.deleted = true;

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { HELD_FOR_MS, HeldInputs, buttonId, followUpRow, parseButton } from '../../../src/discord/buttons.js';
+import {
+  HELD_FOR_MS,
+  HeldInputs,
+  buttonId,
+  earlierRunMessage,
+  followUpRow,
+  messageLink,
+  parseButton,
+} from '../../../src/discord/buttons.js';
 import { slashCommand, type Command } from '../../../src/command/definition.js';
 import { option } from '../../../src/command/options.js';
 
@@ -45,7 +53,7 @@ describe('buttons under results', () => {
     let now = 0;
     const held = new HeldInputs(() => now);
     const key = held.hold('classify', { image, model: 'both', top: 5 })!;
-    expect(held.get(key)).toEqual({ source: 'classify', options: { image }, heldUntil: HELD_FOR_MS });
+    expect(held.get(key)).toEqual({ source: 'classify', options: { image }, heldUntil: HELD_FOR_MS, runs: new Map() });
     expect(held.hold('status', { model: 'both' })).toBeUndefined();
     now = HELD_FOR_MS - 1;
     expect(held.get(key)).toBeDefined();
@@ -59,6 +67,75 @@ describe('buttons under results', () => {
     expect(held.size).toBe(3);
     expect(held.get(keys[0]!)).toBeUndefined();
     expect(held.get(keys[3]!)?.options).toEqual({ text: 'd' });
+  });
+
+  it('runs each follow-up once per reply: a later press learns whose run it is, then where its answer is', () => {
+    let now = 1_000;
+    const held = new HeldInputs(() => now);
+    const key = held.hold('classify', { image })!;
+    const other = held.hold('classify', { image })!;
+    const first = held.claimFollowUp(key, 'stress', 'ada');
+    expect('claim' in first).toBe(true);
+    now = 2_000;
+    expect(held.claimFollowUp(key, 'stress', 'bob')).toEqual({
+      earlier: { state: 'running', userId: 'ada', since: 1_000 },
+    });
+    // Another button under the same reply, and the same button under another reply, run on their own.
+    expect('claim' in held.claimFollowUp(key, 'mask', 'bob')).toBe(true);
+    expect('claim' in held.claimFollowUp(other, 'stress', 'bob')).toBe(true);
+    if (!('claim' in first)) throw new Error('unreachable');
+    now = 3_000;
+    first.claim.answered('https://discord.com/channels/1/2/3');
+    first.claim.release();
+    expect(held.claimFollowUp(key, 'stress', 'cy')).toEqual({
+      earlier: { state: 'answered', userId: 'ada', at: 3_000, messageUrl: 'https://discord.com/channels/1/2/3' },
+    });
+  });
+
+  it('lets the next press run a follow-up whose run ended without a public answer', () => {
+    const held = new HeldInputs(() => 0);
+    const key = held.hold('sentiment', { text: 'fine' })!;
+    const failed = held.claimFollowUp(key, 'mask-text', 'ada');
+    if (!('claim' in failed)) throw new Error('the first press runs');
+    failed.claim.release();
+    failed.claim.answered(undefined);
+    const retried = held.claimFollowUp(key, 'mask-text', 'bob');
+    expect('claim' in retried).toBe(true);
+    // A settled claim no longer touches the run that replaced it.
+    failed.claim.release();
+    expect(held.claimFollowUp(key, 'mask-text', 'cy')).toMatchObject({ earlier: { state: 'running', userId: 'bob' } });
+    // An input no longer held has no runs to share: the press runs.
+    expect('claim' in held.claimFollowUp('abcdefghijklmnop', 'stress', 'ada')).toBe(true);
+  });
+
+  it('links to the message an answer went out as, from a discord.js Message or the API object', () => {
+    class Message {
+      constructor(readonly id: string) {}
+    }
+    expect(messageLink('111', '222', new Message('333'))).toBe('https://discord.com/channels/111/222/333');
+    expect(messageLink(null, '222', { id: '333', channel_id: '222' })).toBe('https://discord.com/channels/@me/222/333');
+    for (const sent of [undefined, null, {}, { id: 333 }, { id: '../x' }, 'text'])
+      expect(messageLink('111', '222', sent), JSON.stringify(sent)).toBeUndefined();
+    expect(messageLink('111', null, { id: '333' })).toBeUndefined();
+  });
+
+  it('tells a later presser whose run it is, when, and where the answer is, without pinging anyone', () => {
+    const running = earlierRunMessage('Stress test', { state: 'running', userId: '42', since: 1_700_000_000_500 }, '7');
+    expect(running).toContain('*Stress test*');
+    expect(running).toContain('already running for <@42> (pressed <t:1700000000:R>)');
+    const answered = {
+      state: 'answered' as const,
+      userId: '42',
+      at: 1_700_000_060_000,
+      messageUrl: 'https://discord.com/channels/1/2/3',
+    };
+    expect(earlierRunMessage('Stress test', answered, '7')).toContain(
+      'was answered for <@42> <t:1700000060:R>: https://discord.com/channels/1/2/3.',
+    );
+    expect(earlierRunMessage('Stress test', answered, '42')).toContain('was answered for you');
+    expect(earlierRunMessage('Stress test', { ...answered, messageUrl: undefined }, '7')).toContain(
+      'just above, in this channel',
+    );
   });
 
   it('leaves out a button whose command this bot does not have', () => {

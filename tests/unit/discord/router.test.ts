@@ -91,18 +91,22 @@ class FakeInteraction {
   isModalSubmit(): boolean {
     return false;
   }
-  async reply(payload: Record<string, unknown>): Promise<void> {
+  /** As discord.js answers `withResponse: true`: the callback's resource, with the message it made. */
+  async reply(payload: Record<string, unknown>): Promise<{ resource: { message: { id: string } } }> {
     this.replied = true;
     this.sent.push({ kind: 'reply', payload });
+    return { resource: { message: { id: `${this.sent.length}` } } };
   }
   async deferReply(): Promise<void> {
     this.deferred = true;
     this.sent.push({ kind: 'defer' });
   }
-  async editReply(payload: Record<string, unknown>): Promise<void> {
+  /** As discord.js answers: the reply's message (its id is the interaction's own, here). */
+  async editReply(payload: Record<string, unknown>): Promise<{ id: string }> {
     const failure = this.editFailures.shift();
     if (failure) throw failure;
     this.sent.push({ kind: 'edit', payload });
+    return { id: this.id };
   }
   async deleteReply(): Promise<void> {
     this.sent.push({ kind: 'delete' });
@@ -697,6 +701,44 @@ describe('the router and the buttons under results', () => {
     expect(forged.sent[0]!.payload!.flags).toBe(MessageFlags.Ephemeral);
     // Nor is /offers-echo itself.
     expect((await handled(router, press(`sr1:offers-echo:${key}`))).answer).toMatch(/not one I know/);
+  });
+
+  it('runs a button once per reply: later presses are pointed privately to the run, then to its answer', async () => {
+    const { router, clock } = setup();
+    const press = (key: string): FakeButtonPress =>
+      new FakeButtonPress(`sr1:echo:${key}`, { id: `${(users += 1)}` }, clock.now());
+    waiting.set('held slow', gate());
+    const key = router.heldInputs.hold('offers-echo', { text: 'held slow' })!;
+    const before = executions;
+    const first = press(key);
+    const running = router.handle(first as unknown as Interaction);
+    await until(() => executions > before);
+    const during = await handled(router, press(key));
+    expect(during.sent).toHaveLength(1);
+    expect(during.sent[0]!.payload!.flags).toBe(MessageFlags.Ephemeral);
+    expect(during.answer).toMatch(
+      new RegExp(`\\*Echo it\\* under this message is already running for <@${first.user.id}>`),
+    );
+    waiting.get('held slow')!.open();
+    await running;
+    expect(first.answer).toBe('echo: held slow');
+    const after = await handled(router, press(key));
+    expect(after.answer).toContain(
+      `was answered for <@${first.user.id}> <t:${Math.floor(clock.now() / 1000)}:R>: https://discord.com/channels/${first.guildId}/${first.channelId}/${first.id}.`,
+    );
+    expect(after.sent.map((sent) => sent.kind)).toEqual(['reply']);
+    expect(executions - before).toBe(1);
+  });
+
+  it('lets the next press run a button whose run failed: only a public answer is shared', async () => {
+    const { router, clock } = setup();
+    const press = (key: string): FakeButtonPress =>
+      new FakeButtonPress(`sr1:echo:${key}`, { id: `${(users += 1)}` }, clock.now());
+    const key = router.heldInputs.hold('offers-echo', { text: 'internal' })!;
+    const before = executions;
+    expect((await handled(router, press(key))).answer).toMatch(/Something went wrong on my side/);
+    expect((await handled(router, press(key))).answer).toMatch(/Something went wrong on my side/);
+    expect(executions - before).toBe(2);
   });
 });
 
