@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { finalEdit, freshDataDir, startBot } from '../../tests/e2e/bot-process.js';
+import { finalEdit, freshDataDir, startBot, until } from '../../tests/e2e/bot-process.js';
 import { DiscordEmulator, type InteractionRecord } from '../../tests/e2e/emulator.js';
 import { answered, answeredAt, benchBotEnv, preciseClock, requests } from './requests.js';
 import { round } from './stats.js';
@@ -9,7 +9,9 @@ import { round } from './stats.js';
  * it runs. The real bot as `npm start` runs it (compiled, journal on) against the emulator, on
  * the benchmark models: for each image experiment, one request alone, then `class` members of
  * one server sending it at once. For each request: when Discord had the acknowledgement, the
- * progress lines ("⏳ …") it showed before its answer, and when the answer came.
+ * progress lines ("⏳ …") it showed before its answer, and when the answer came. Then the class
+ * presses *Stress test* under one /classify reply at once: one run answers in the channel, and
+ * every other press is told privately whose run it is (`sharedButton`).
  *
  * `node bench/dist/scripts/bench/lab-discord.js <benchDir> <image> [class]`; prints one JSON line.
  */
@@ -59,7 +61,34 @@ for (const name of experiments) {
   await answered(atOnce, `${classSize} /${name} at once`);
   results[name] = { alone: { ...summary([alone]), lines: progressLines(alone) }, atOnce: summary(atOnce) };
 }
+// The whole class presses one button under one reply at once: one run, the rest pointed to it.
+const classified = imageCommand(emulator, 'classify', guild);
+await answered([classified], 'a /classify to press its buttons');
+const components = (finalEdit(classified)?.json.components ?? []) as Array<{
+  components: Array<{ label: string; custom_id: string }>;
+}>;
+const stressButton = components.flatMap((row) => row.components).find((button) => button.label === 'Stress test');
+if (!stressButton) throw new Error('no Stress test button under the /classify reply');
+const presses = Array.from({ length: classSize }, (_, index) =>
+  emulator.press(classified, stressButton.custom_id, { userId: String(750000000000000000n + BigInt(index)) }),
+);
+const isPrivate = (record: InteractionRecord): boolean =>
+  record.initial?.type === 4 && (record.initial.flags & 64) === 64;
+await until(
+  () => presses.every((record) => isPrivate(record) || finalEdit(record)) || undefined,
+  300_000,
+  `${classSize} presses of one button`,
+);
+const pointed = presses.filter(isPrivate);
+const ran = presses.filter((record) => !isPrivate(record));
+const sharedButton = {
+  presses: classSize,
+  runs: ran.length,
+  pointedPrivately: pointed.length,
+  slowestPointerMs: round(Math.max(...pointed.map(acknowledgedAt))),
+  answerMs: round(Math.max(...ran.map(answeredAt))),
+};
 bot.child.kill('SIGTERM');
 await bot.exited;
 await emulator.stop();
-process.stdout.write(`${JSON.stringify({ classSize, experiments: results })}\n`);
+process.stdout.write(`${JSON.stringify({ classSize, experiments: results, sharedButton })}\n`);
