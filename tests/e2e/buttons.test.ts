@@ -62,16 +62,21 @@ describe('buttons under results', () => {
 
   it('runs the lab from the buttons under /classify and /sentiment, on the input of the reply they sit under', async () => {
     const image = emulator.attachment('blue.png', 'image/png', await solidPng([10, 20, 230]));
-    const classified = emulator.interact(
-      {
-        name: 'classify',
-        type: 1,
-        options: [{ name: 'image', type: 11, value: image.id }],
-        resolved: { attachments: { [image.id]: image } },
-      },
-      { userId: nextMember() },
-    );
-    await until(() => finalEdit(classified), 15_000, 'the /classify answer');
+    /** A member's /classify of the image, answered. */
+    const classify = async (): Promise<InteractionRecord> => {
+      const record = emulator.interact(
+        {
+          name: 'classify',
+          type: 1,
+          options: [{ name: 'image', type: 11, value: image.id }],
+          resolved: { attachments: { [image.id]: image } },
+        },
+        { userId: nextMember() },
+      );
+      await until(() => finalEdit(record), 15_000, 'the /classify answer');
+      return record;
+    };
+    const classified = await classify();
     const sentiment = emulator.interact(
       { name: 'sentiment', type: 1, options: [{ name: 'text', type: 3, value: 'The lab was not bad at all' }] },
       { userId: nextMember() },
@@ -108,17 +113,7 @@ describe('buttons under results', () => {
     const again = press(classified, 'Stress test', student);
     expect(await privateAnswer(again)).toMatch(/\*Stress test\* under this message was answered for you/);
     // Under another reply, at once, within the 30-second cooldown of /stress: refused privately, nothing run.
-    const another = emulator.interact(
-      {
-        name: 'classify',
-        type: 1,
-        options: [{ name: 'image', type: 11, value: image.id }],
-        resolved: { attachments: { [image.id]: image } },
-      },
-      { userId: nextMember() },
-    );
-    await until(() => finalEdit(another), 15_000, 'the second /classify answer');
-    const elsewhere = press(another, 'Stress test', student);
+    const elsewhere = press(await classify(), 'Stress test', student);
     expect(await privateAnswer(elsewhere)).toMatch(/Slow down a little: you can use \/stress again in \d+ s/);
     // The other member is told privately whose run it is, and nothing runs twice.
     const isPrivate = (record: InteractionRecord): boolean =>
