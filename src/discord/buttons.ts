@@ -185,6 +185,13 @@ export function earlierRunMessage(label: string, run: FollowUpRun, presserId: st
   );
 }
 
+/** How the journal names a button press: recorded without its input, which stays in memory only. */
+const HELD_PRESS = 'held:';
+export const heldPressName = (command: string): string => `${HELD_PRESS}${command}`;
+/** The command of a journaled button press, or undefined for any other journaled name. */
+export const heldPressCommand = (name: string): string | undefined =>
+  name.startsWith(HELD_PRESS) ? name.slice(HELD_PRESS.length) : undefined;
+
 /** The options a follow-up command gets: the held input's values that it declares. */
 export function followUpOptions(command: Command, input: HeldInput): JournaledOptions {
   const declared = new Set(command.options.discord.map((option) => option.name));

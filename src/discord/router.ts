@@ -21,6 +21,8 @@ import {
   earlierRunMessage,
   followUpOptions,
   followUpRow,
+  heldPressCommand,
+  heldPressName,
   messageLink,
   offersFollowUp,
   parseButton,
@@ -42,6 +44,11 @@ const PROGRESS_INTERVAL_MS = 1500;
 /** Part of the drain timeout kept for telling the users of unfinished requests to run them again. */
 const NOTICE_RESERVE_MS = 2000;
 export const RESTART_MESSAGE = "I'm restarting — please run the command again in a minute.";
+/** What a button press cut off by a restart says: its input was held in memory only, so it cannot be run again. */
+export const heldPressLostMessage = (command: string, when: 'restarting' | 'restarted'): string =>
+  `${when === 'restarting' ? "I'm restarting" : 'I restarted'} while running /${command} from a button. ` +
+  'The image or text behind buttons is kept in memory only, never written to disk, so it does not survive a ' +
+  'restart: run the command again in a minute for new buttons.';
 /** What a journaled request interrupted by a shutdown shows until the next start answers it. */
 export const RESUME_NOTICE = "⏳ I'm restarting. Your request is saved and will be answered as soon as I'm back.";
 /**
@@ -65,6 +72,10 @@ export type Outcome = 'answered' | 'refused' | 'failed' | 'interrupted';
 /** Options already in hand (a button's held input, or a submitted form's), and whether to journal them. */
 interface Prepared {
   options: JournaledOptions;
+  /**
+   * False for a button press: its input stays in memory, as promised, so the journal records the
+   * press without it (`heldPressName`), and a restart can tell its user that it is gone.
+   */
   journal: boolean;
   /** Told when the answer is public, with what Discord returned for it (a button's run, shared with later presses). */
   onAnswered?: (sent: unknown) => void;
@@ -110,6 +121,8 @@ interface Job {
   };
   /** Told when the answer is public, with the message Discord returned for it (when the transport has it). */
   onAnswered?: (sent: unknown) => void;
+  /** False when its journal row holds no input to run it again from (a button press): a shutdown cannot leave it for the next start. */
+  resumable?: boolean;
 }
 
 /**
@@ -495,9 +508,8 @@ export class Router {
     const expectedMs = command.usesModels ? this.scheduler.costOf(command.name) : 0;
     const windowMs = arrival.answersInline && expectedMs < INLINE_ANSWER_MS ? INLINE_ANSWER_MS : 0;
     const first = new FirstResponse(windowMs, this.clock, async (): Promise<boolean> => {
-      // A button's input stays in memory, as promised: its press is not journaled.
-      const journaled =
-        prepared && !prepared.journal ? 'unrecorded' : await this.record(arrival, command, options, log);
+      // A button's input stays in memory, as promised: its press is journaled without it.
+      const journaled = await this.record(arrival, command, prepared && !prepared.journal ? undefined : options, log);
       if (journaled === 'duplicate') throw new NotAcknowledged('already recorded: answered elsewhere');
       try {
         await arrival.defer();
@@ -526,6 +538,7 @@ export class Router {
         reply: (payload, ephemeral) => arrival.reply(payload, ephemeral),
       },
       onAnswered: prepared?.onAnswered,
+      resumable: !prepared || prepared.journal,
     });
   }
 
@@ -657,10 +670,11 @@ export class Router {
    * nothing. Bounded: Discord wants the acknowledgement within 3 s, so a database that is down
    * or slower than RECORD_TIMEOUT_MS is answered without (and logged); the request is not refused.
    */
+  /** Records a request before its acknowledgement; without `options`, a button press whose input is not written anywhere. */
   private async record(
     arrival: Arrival,
     command: Command,
-    options: JournaledOptions,
+    options: JournaledOptions | undefined,
     log: Logger,
   ): Promise<'recorded' | 'unrecorded' | 'duplicate'> {
     const { journal } = this;
@@ -672,7 +686,9 @@ export class Router {
       return 'unrecorded';
     }
     const recordStarted = performance.now();
-    const recording = journal.record(toRecord(arrival, command.name, options));
+    const recording = journal.record(
+      options ? toRecord(arrival, command.name, options) : toRecord(arrival, heldPressName(command.name), {}),
+    );
     const timer = new AbortController();
     const result = await Promise.race([
       recording.then(
@@ -728,6 +744,20 @@ export class Router {
     const delivery = this.deliveryOptions(replyDeadline(created, created), stop, log);
     log.info({ attempt: entry.attempts, ageMs: this.clock.now() - created }, 'resuming an interaction after a restart');
     this.services.metrics.journalEvents.inc({ event: 'resumed' });
+    const pressed = heldPressCommand(entry.commandName);
+    if (pressed !== undefined) {
+      // Nothing to run it again from: the image or text behind a button is never written down.
+      await this.fail(responder, heldPressLostMessage(pressed, 'restarted'), delivery).catch((error: unknown) =>
+        log.warn({ err: error }, 'could not tell the user their button press was lost'),
+      );
+      await this.finishJournal(
+        entry.id,
+        'failed',
+        log,
+        'a button press cut off by a restart: its input was in memory only',
+      );
+      return;
+    }
     const command = this.commands.get(entry.commandName);
     if (!command) {
       await this.fail(
@@ -774,7 +804,7 @@ export class Router {
     const delivery = this.deliveryOptions(replyDeadline(created, created), new AbortController().signal, log);
     await this.fail(
       responder,
-      `I could not answer this /${entry.commandName}: I stopped while working on it ${entry.attempts} times. ` +
+      `I could not answer this /${heldPressCommand(entry.commandName) ?? entry.commandName}: I stopped while working on it ${entry.attempts} times. ` +
         'Please try again, perhaps with a smaller image or shorter text.',
       delivery,
     ).catch((error: unknown) => log.warn({ err: error }, 'could not tell the user their request was given up'));
@@ -920,7 +950,7 @@ export class Router {
       if (!ours) return 'failed';
       if (stop.aborted) {
         metrics.requests.inc({ command: command.name, outcome: 'interrupted' });
-        if (journaled) {
+        if (journaled && job.resumable !== false) {
           // Left running in the journal: the shutdown releases it and the next start answers it.
           metrics.journalEvents.inc({ event: 'interrupted' });
           log.info(
@@ -933,9 +963,10 @@ export class Router {
           return 'interrupted';
         }
         log.info({ reason: describeError(error) }, 'request interrupted by shutdown; asking the user to run it again');
-        await tell(RESTART_MESSAGE).catch((replyError: unknown) =>
-          log.warn({ err: replyError }, 'could not send the restart notice'),
+        await tell(job.resumable === false ? heldPressLostMessage(command.name, 'restarting') : RESTART_MESSAGE).catch(
+          (replyError: unknown) => log.warn({ err: replyError }, 'could not send the restart notice'),
         );
+        if (journaled) await this.finishJournal(job.id, 'failed', log, 'a button press cut off by a shutdown');
         return 'interrupted';
       }
       const userFacing = isUserFacing(error);

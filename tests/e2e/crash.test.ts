@@ -103,4 +103,44 @@ describe('a crash with requests in flight', () => {
         '⏳ I restarted while working on this; picking it up again now.',
       );
   }, 120_000);
+
+  it('tells a member whose button press was cut off by a SIGKILL, once restarted, that its input was in memory only', async () => {
+    for (const bot of running) if (bot.child.exitCode === null) await kill(bot);
+    const first = await start();
+    const image = emulator.attachment('held-in-memory.png', 'image/png', await solidPng([200, 40, 40]));
+    const classified = emulator.interact(
+      {
+        name: 'classify',
+        type: 1,
+        options: [{ name: 'image', type: 11, value: image.id }],
+        resolved: { attachments: { [image.id]: image } },
+      },
+      { userId: nextMember() },
+    );
+    const answer = await until(() => finalEdit(classified), 15_000, 'the /classify answer');
+    const buttons = (
+      answer.json.components as Array<{ components: Array<{ label: string; custom_id: string }> }>
+    ).flatMap((row) => row.components);
+    const stress = buttons.find((button) => button.label === 'Stress test')!;
+    // The press downloads the reply's image again, and that download stalls: "thinking…", then the crash.
+    const downloads = (): number => emulator.calls.filter((call) => call.path.startsWith('/attachments/')).length;
+    const before = downloads();
+    const release = emulator.holdDownloads();
+    const pressed = emulator.press(classified, stress.custom_id, { userId: nextMember() });
+    await until(() => pressed.initial, 5000, 'the acknowledgement');
+    expect(pressed.initial).toMatchObject({ type: 5, flags: 0 });
+    await until(() => downloads() > before || undefined, 5000, 'the download to start');
+    await kill(first);
+    release();
+
+    const second = await start();
+    const notice = await until(() => pressed.followUps[0], 30_000, 'the notice after the restart');
+    expect(Number(notice.json.flags) & 64).toBe(64);
+    expect(String(notice.json.content)).toMatch(
+      /I restarted while running \/stress from a button\. The image or text behind buttons is kept in memory only/,
+    );
+    expect(pressed.deleted).toBe(true);
+    expect(finalEdit(pressed)).toBeUndefined();
+    expect(second.logs.find((entry) => entry.msg === 'journal replayed')).toMatchObject({ resumed: 1 });
+  }, 60_000);
 });

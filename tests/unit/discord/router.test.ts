@@ -486,6 +486,29 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
     waiting.get('saved')!.open();
   });
 
+  it('on shutdown, tells the member whose button press is running that it cannot be resumed, and closes its row', async () => {
+    const { router, clock, journal } = setupJournaled();
+    waiting.set('held at shutdown', gate());
+    const key = router.heldInputs.hold('offers-echo', { text: 'held at shutdown' })!;
+    const press = new FakeButtonPress(
+      `sr1:echo:${key}`,
+      { id: String(600000000000000000n + BigInt((users += 1))) },
+      clock.now(),
+    );
+    const task = router.handle(press as unknown as Interaction);
+    await until(() => press.deferred || undefined);
+    const drain = router.drain(10_000);
+    await until(() => clock.held.find((sleep) => sleep.ms === 8000));
+    clock.held.find((sleep) => sleep.ms === 8000)!.end();
+    expect(await drain).toEqual({ drained: false, interrupted: 1, unsettled: 0 });
+    await task;
+    expect(press.sent.map((sent) => sent.kind)).toEqual(['defer', 'delete', 'followUp']);
+    expect(press.sent.at(-1)!.payload!.content).toMatch(/^⚠️ I'm restarting while running \/echo from a button\./);
+    expect(await stored(press.id)).toMatchObject({ state: 'failed', command_name: 'held:echo', options: {} });
+    expect(await journal.release()).toBe(0);
+    waiting.get('held at shutdown')!.open();
+  });
+
   it('resumes a journaled interaction through its token: says so, answers, and closes the row', async () => {
     const { router, journal, ask } = setupJournaled();
     const interaction = ask('resumed');
@@ -512,6 +535,43 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
     );
     // A clean release does not count the interrupted attempt: this was its first.
     expect(await stored(interaction.id)).toMatchObject({ state: 'done', attempts: 1, token: null });
+  });
+
+  it('journals a button press without its input, and after a restart tells its user privately that it is gone', async () => {
+    const { router, clock, journal } = setupJournaled();
+    const member = (): { id: string } => ({ id: String(600000000000000000n + BigInt((users += 1))) });
+    const key = router.heldInputs.hold('offers-echo', { text: 'a private sentence' })!;
+    const press = new FakeButtonPress(`sr1:echo:${key}`, member(), clock.now());
+    await handled(router, press);
+    expect(press.answer).toBe('echo: a private sentence');
+    const row = await stored(press.id);
+    expect(row).toMatchObject({ command_name: 'held:echo', options: {}, state: 'done' });
+    expect(JSON.stringify(row)).not.toContain('private sentence');
+
+    // A press cut off by a crash: its row is all a new start has.
+    const cut = new FakeButtonPress(`sr1:echo:${key}`, member(), clock.now());
+    await journal.record({
+      id: cut.id,
+      applicationId: cut.applicationId,
+      token: cut.token,
+      commandName: 'held:echo',
+      options: {},
+      guildId: cut.guildId,
+      channelId: cut.channelId,
+      userId: cut.user.id,
+    });
+    expect(await journal.release()).toBe(1);
+    const entry = (await journal.claim(cut.id)) as JournaledInteraction;
+    const responder = new RecordingResponder();
+    const before = executions;
+    await router.resume(entry, responder);
+    expect(executions).toBe(before);
+    expect(responder.sent.map((sent) => sent.kind)).toEqual(['delete', 'followUp']);
+    expect(responder.sent[1]!.payload).toMatchObject({ ephemeral: true });
+    expect(responder.sent[1]!.payload!.content).toBe(
+      '⚠️ I restarted while running /echo from a button. The image or text behind buttons is kept in memory only, never written to disk, so it does not survive a restart: run the command again in a minute for new buttons.',
+    );
+    expect(await stored(cut.id)).toMatchObject({ state: 'failed', token: null });
   });
 
   describe('with an inline window (INLINE_ANSWER_MS)', () => {
