@@ -64,15 +64,7 @@ describe('buttons under results', () => {
     const image = emulator.attachment('blue.png', 'image/png', await solidPng([10, 20, 230]));
     /** A member's /classify of the image, answered. */
     const classify = async (): Promise<InteractionRecord> => {
-      const record = emulator.interact(
-        {
-          name: 'classify',
-          type: 1,
-          options: [{ name: 'image', type: 11, value: image.id }],
-          resolved: { attachments: { [image.id]: image } },
-        },
-        { userId: nextMember() },
-      );
+      const record = emulator.interactWithImage('classify', image, { userId: nextMember() });
       await until(() => finalEdit(record), 15_000, 'the /classify answer');
       return record;
     };

@@ -53,17 +53,7 @@ describe('a crash with requests in flight', () => {
         continue;
       }
       const image = emulator.attachment(`photo-${i}.png`, 'image/png', await solidPng([20 * i, 100, 200 - 10 * i]));
-      records.push(
-        emulator.interact(
-          {
-            name: 'classify',
-            type: 1,
-            options: [{ name: 'image', type: 11, value: image.id }],
-            resolved: { attachments: { [image.id]: image } },
-          },
-          options,
-        ),
-      );
+      records.push(emulator.interactWithImage('classify', image, options));
     }
     await until(() => records.every((record) => record.initial) || undefined, 5000, 'all 10 deferrals');
     await until(
@@ -108,15 +98,7 @@ describe('a crash with requests in flight', () => {
     for (const bot of running) if (bot.child.exitCode === null) await kill(bot);
     const first = await start();
     const image = emulator.attachment('held-in-memory.png', 'image/png', await solidPng([200, 40, 40]));
-    const classified = emulator.interact(
-      {
-        name: 'classify',
-        type: 1,
-        options: [{ name: 'image', type: 11, value: image.id }],
-        resolved: { attachments: { [image.id]: image } },
-      },
-      { userId: nextMember() },
-    );
+    const classified = emulator.interactWithImage('classify', image, { userId: nextMember() });
     const answer = await until(() => finalEdit(classified), 15_000, 'the /classify answer');
     const buttons = (
       answer.json.components as Array<{ components: Array<{ label: string; custom_id: string }> }>

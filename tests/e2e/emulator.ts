@@ -373,6 +373,23 @@ export class DiscordEmulator {
     return record;
   }
 
+  /** A slash command whose one option is an image attachment (/classify, /stress…), as Discord resolves it. */
+  interactWithImage(
+    name: string,
+    image: ReturnType<DiscordEmulator['attachment']>,
+    options: InteractionOptions = {},
+  ): InteractionRecord {
+    return this.interact(
+      {
+        name,
+        type: 1,
+        options: [{ name: 'image', type: 11, value: image.id }],
+        resolved: { attachments: { [image.id]: image } },
+      },
+      options,
+    );
+  }
+
   /** An interaction as Discord sends it (gateway INTERACTION_CREATE, or the body of an HTTP interaction), and its record. */
   private newInteraction(
     data: Record<string, unknown>,

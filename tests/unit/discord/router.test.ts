@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { HTTPError, MessageFlags, PermissionFlagsBits, PermissionsBitField, type Interaction } from 'discord.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/journal/database.js';
-import { snowflakeAt, type InteractionToRecord, type JournaledInteraction } from '../../../src/journal/entry.js';
+import {
+  snowflakeAt,
+  type InteractionToRecord,
+  type JournaledInteraction,
+  type JournaledOptions,
+} from '../../../src/journal/entry.js';
 import { InteractionJournal } from '../../../src/journal/journal.js';
 import type { Responder, ResponsePayload } from '../../../src/discord/responder.js';
 import { CapturingLogger, embeddedBackend, type TestDatabase } from '../journal/support.js';
@@ -391,6 +396,14 @@ class RecordingResponder implements Responder {
   }
 }
 
+/** A shutdown whose 8-second grace period runs out with the request still running. */
+async function drainPastGrace(router: Router, clock: TestClock): Promise<Awaited<ReturnType<Router['drain']>>> {
+  const drain = router.drain(10_000);
+  await until(() => clock.held.find((sleep) => sleep.ms === 8000));
+  clock.held.find((sleep) => sleep.ms === 8000)!.end();
+  return drain;
+}
+
 describe('the router with the interaction journal (embedded PostgreSQL)', () => {
   let db: TestDatabase;
   let database: Database;
@@ -415,6 +428,27 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
     const ask = (text: string): FakeInteraction =>
       new FakeInteraction('echo', text, { id: String(600000000000000000n + BigInt((users += 1))) }, clock.now());
     return { router, clock, journal, ask };
+  }
+
+  /** A row recorded for `interaction`, released as at a process's exit, and claimed by the next start. */
+  async function leftByACrash(
+    journal: WatchedJournal,
+    interaction: FakeInteraction,
+    commandName: string,
+    options: JournaledOptions,
+  ): Promise<JournaledInteraction> {
+    await journal.record({
+      id: interaction.id,
+      applicationId: interaction.applicationId,
+      token: interaction.token,
+      commandName,
+      options,
+      guildId: interaction.guildId,
+      channelId: interaction.channelId,
+      userId: interaction.user.id,
+    });
+    expect(await journal.release()).toBe(1);
+    return (await journal.claim(interaction.id)) as JournaledInteraction;
   }
 
   const stored = async (id: string): Promise<Record<string, unknown> | undefined> =>
@@ -472,10 +506,7 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
     const interaction = ask('saved');
     const task = router.handle(interaction as unknown as Interaction);
     await until(() => interaction.deferred || undefined);
-    const drain = router.drain(10_000);
-    await until(() => clock.held.find((sleep) => sleep.ms === 8000));
-    clock.held.find((sleep) => sleep.ms === 8000)!.end();
-    expect(await drain).toEqual({ drained: false, interrupted: 1, unsettled: 0 });
+    expect(await drainPastGrace(router, clock)).toEqual({ drained: false, interrupted: 1, unsettled: 0 });
     await task;
     expect(interaction.sent.map((sent) => sent.kind)).toEqual(['defer', 'edit']);
     expect(interaction.sent.at(-1)!.payload!.content).toBe(RESUME_NOTICE);
@@ -497,10 +528,7 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
     );
     const task = router.handle(press as unknown as Interaction);
     await until(() => press.deferred || undefined);
-    const drain = router.drain(10_000);
-    await until(() => clock.held.find((sleep) => sleep.ms === 8000));
-    clock.held.find((sleep) => sleep.ms === 8000)!.end();
-    expect(await drain).toEqual({ drained: false, interrupted: 1, unsettled: 0 });
+    expect(await drainPastGrace(router, clock)).toEqual({ drained: false, interrupted: 1, unsettled: 0 });
     await task;
     expect(press.sent.map((sent) => sent.kind)).toEqual(['defer', 'delete', 'followUp']);
     expect(press.sent.at(-1)!.payload!.content).toMatch(/^⚠️ I'm restarting while running \/echo from a button\./);
@@ -512,18 +540,7 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
   it('resumes a journaled interaction through its token: says so, answers, and closes the row', async () => {
     const { router, journal, ask } = setupJournaled();
     const interaction = ask('resumed');
-    await journal.record({
-      id: interaction.id,
-      applicationId: interaction.applicationId,
-      token: interaction.token,
-      commandName: 'echo',
-      options: { text: 'resumed after a crash' },
-      guildId: interaction.guildId,
-      channelId: interaction.channelId,
-      userId: interaction.user.id,
-    });
-    expect(await journal.release()).toBe(1);
-    const entry = (await journal.claim(interaction.id)) as JournaledInteraction;
+    const entry = await leftByACrash(journal, interaction, 'echo', { text: 'resumed after a crash' });
     const responder = new RecordingResponder();
     await router.resume(entry, responder);
     expect(responder.sent.map((sent) => sent.payload?.content)).toEqual([
@@ -550,18 +567,7 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
 
     // A press cut off by a crash: its row is all a new start has.
     const cut = new FakeButtonPress(`sr1:echo:${key}`, member(), clock.now());
-    await journal.record({
-      id: cut.id,
-      applicationId: cut.applicationId,
-      token: cut.token,
-      commandName: 'held:echo',
-      options: {},
-      guildId: cut.guildId,
-      channelId: cut.channelId,
-      userId: cut.user.id,
-    });
-    expect(await journal.release()).toBe(1);
-    const entry = (await journal.claim(cut.id)) as JournaledInteraction;
+    const entry = await leftByACrash(journal, cut, 'held:echo', {});
     const responder = new RecordingResponder();
     const before = executions;
     await router.resume(entry, responder);
