@@ -155,7 +155,14 @@ type LabDiscordSummary = {
 const labDiscord = child('scripts/bench/lab-discord.ts', [BENCH, image, process.env.BENCH_LAB_CLASS ?? '8']) as {
   classSize: number;
   experiments: Record<'saliency' | 'stress' | 'mask', { alone: LabDiscordSummary; atOnce: LabDiscordSummary }>;
-  sharedButton: { presses: number; runs: number; pointedPrivately: number; slowestPointerMs: number; answerMs: number };
+  sharedButton: {
+    presses: number;
+    runs: number;
+    answered: number;
+    pointedPrivately: number;
+    slowestPointerMs: number;
+    answerMs: number;
+  };
 };
 // /teach's examples are variants of the photos beside the image (or of the synthetic one).
 const teach = child('scripts/bench/teach.ts', [BENCH, dirname(image), process.env.BENCH_TEACH_ROUNDS ?? '10']) as {
@@ -334,6 +341,7 @@ const goals: Array<[string, string, string, boolean]> = [
     'one run; every other press told privately ≤ 3 s',
     `${labDiscord.sharedButton.runs} run, answered after ${labDiscord.sharedButton.answerMs} ms; ${labDiscord.sharedButton.pointedPrivately} pointed to it, the slowest after ${labDiscord.sharedButton.slowestPointerMs} ms`,
     labDiscord.sharedButton.runs === 1 &&
+      labDiscord.sharedButton.answered === 1 &&
       labDiscord.sharedButton.pointedPrivately === labDiscord.sharedButton.presses - 1 &&
       labDiscord.sharedButton.slowestPointerMs <= 3000,
   ],

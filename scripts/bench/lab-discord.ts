@@ -75,7 +75,8 @@ const presses = Array.from({ length: classSize }, (_, index) =>
 const isPrivate = (record: InteractionRecord): boolean =>
   record.initial?.type === 4 && (record.initial.flags & 64) === 64;
 await until(
-  () => presses.every((record) => isPrivate(record) || finalEdit(record)) || undefined,
+  // Each press ends private (pointed to the run), answered, or with a private error after "thinking…".
+  () => presses.every((record) => isPrivate(record) || finalEdit(record) || record.followUps.length > 0) || undefined,
   300_000,
   `${classSize} presses of one button`,
 );
@@ -84,6 +85,7 @@ const ran = presses.filter((record) => !isPrivate(record));
 const sharedButton = {
   presses: classSize,
   runs: ran.length,
+  answered: ran.filter((record) => finalEdit(record)).length,
   pointedPrivately: pointed.length,
   slowestPointerMs: round(Math.max(...pointed.map(acknowledgedAt))),
   answerMs: round(Math.max(...ran.map(answeredAt))),

@@ -54,9 +54,9 @@ export interface HeldInput {
  * same answer (seeds are fixed), so a class pressing one button gets one run and one public
  * answer: later presses are sent to it privately instead of running it again and posting a copy.
  */
-export type FollowUpRun =
-  | { state: 'running'; userId: string; since: number }
-  | { state: 'answered'; userId: string; at: number; messageUrl: string | undefined };
+export type FollowUpRun = { userId: string; interactionId: string } & (
+  { state: 'running'; since: number } | { state: 'answered'; at: number; messageUrl: string | undefined }
+);
 
 /** The one run of a follow-up under a reply, held by the press that started it. */
 export interface FollowUpClaim {
@@ -98,15 +98,26 @@ export class HeldInputs {
     return key;
   }
 
+  /** The run of `command` under the reply of `key` that a press has already claimed (running, or answered), if any. */
+  earlierRun(key: string, command: string): FollowUpRun | undefined {
+    return this.get(key)?.runs.get(command);
+  }
+
   /**
-   * Claims the one run of `command` under the reply of `key` for `userId`, or says which press
-   * has it (running, or answered). An input no longer held has no runs to share: the press runs.
+   * Claims the one run of `command` under the reply of `key` for the press `interactionId` of
+   * `userId`, or says which press has it. Called when the press is about to run, with no wait
+   * in between, so two presses never both run. An input no longer held has no runs to share.
    */
-  claimFollowUp(key: string, command: string, userId: string): { claim: FollowUpClaim } | { earlier: FollowUpRun } {
+  claimFollowUp(
+    key: string,
+    command: string,
+    userId: string,
+    interactionId: string,
+  ): { claim: FollowUpClaim } | { earlier: FollowUpRun } {
     const runs = this.get(key)?.runs;
     const earlier = runs?.get(command);
     if (earlier) return { earlier };
-    const run: FollowUpRun = { state: 'running', userId, since: this.now() };
+    const run: FollowUpRun = { state: 'running', userId, interactionId, since: this.now() };
     runs?.set(command, run);
     let settled = false;
     return {
@@ -114,7 +125,8 @@ export class HeldInputs {
         answered: (messageUrl) => {
           if (settled) return;
           settled = true;
-          if (runs?.get(command) === run) runs.set(command, { state: 'answered', userId, at: this.now(), messageUrl });
+          if (runs?.get(command) === run)
+            runs.set(command, { state: 'answered', userId, interactionId, at: this.now(), messageUrl });
         },
         release: () => {
           if (settled) return;
@@ -177,7 +189,8 @@ export function earlierRunMessage(label: string, run: FollowUpRun, presserId: st
   if (run.state === 'running')
     return (
       `⏳ *${label}* under this message is already running for ${who} (pressed <t:${Math.floor(run.since / 1000)}:R>); ` +
-      'its answer will appear in this channel. Each button runs once per message: the same input gives the same answer.'
+      'its answer will appear in this channel (if it does not, press the button again). Each button runs once per ' +
+      'message: the same input gives the same answer.'
     );
   return (
     `↪️ *${label}* under this message was answered for ${who} <t:${Math.floor(run.at / 1000)}:R>: ` +

@@ -27,6 +27,7 @@ import {
   offersFollowUp,
   parseButton,
   type FollowUpClaim,
+  type FollowUpRun,
 } from './buttons.js';
 import type { InteractionJournal } from '../journal/journal.js';
 import { parseQuizButton, type QuizButton } from '../quiz/ids.js';
@@ -406,34 +407,16 @@ export class Router {
       }
       prepared = { options: { ...formInput.options, answer: target.answer }, journal: true };
     }
+    // The press that runs a button under its reply, once its own checks pass (see claimFollowUp).
     let followUp: FollowUpClaim | undefined;
+    let pressed: { key: string; label: string } | undefined;
     if (button) {
       const held = this.heldInputs.get(button.key);
       const source = held ? this.commands.get(held.source) : undefined;
       // A real key under a custom_id naming a command its reply did not offer (/quiz, /classify…).
       if (held && !offersFollowUp(source, command.name))
         return this.refuseButton(arrival, buttonId(command.name, button.key), log);
-      if (held) {
-        // One run per button per reply: a class pressing it together gets one answer, not thirty.
-        const claimed = this.heldInputs.claimFollowUp(button.key, command.name, arrival.userId);
-        if ('earlier' in claimed) {
-          log.info({ state: claimed.earlier.state }, 'button already pressed under this reply: pointed to its answer');
-          metrics.requests.inc({ command: command.name, outcome: 'shared' });
-          const label = source?.followUps?.find((offered) => offered.command === command.name)?.label;
-          await this.rejectEphemeral(
-            arrival,
-            earlierRunMessage(label ?? `/${command.name}`, claimed.earlier, arrival.userId),
-          );
-          return;
-        }
-        followUp = claimed.claim;
-        const claim = followUp;
-        prepared = {
-          options: followUpOptions(command, held),
-          journal: false,
-          onAnswered: (sent) => claim.answered(messageLink(arrival.guildId, arrival.channelId, sent)),
-        };
-      } else {
+      if (!held) {
         await this.rejectEphemeral(
           arrival,
           'This button has expired: I keep the input behind buttons for 15 minutes, and not across a restart. ' +
@@ -441,6 +424,18 @@ export class Router {
         );
         return;
       }
+      pressed = {
+        key: button.key,
+        label: source?.followUps?.find((offered) => offered.command === command.name)?.label ?? `/${command.name}`,
+      };
+      // One run per button per reply: a class pressing it together gets one answer, not thirty.
+      const earlier = this.heldInputs.earlierRun(button.key, command.name);
+      if (earlier) return this.pointToEarlierRun(arrival, command, pressed.label, earlier, log);
+      prepared = {
+        options: followUpOptions(command, held),
+        journal: false,
+        onAnswered: (sent) => followUp?.answered(messageLink(arrival.guildId, arrival.channelId, sent)),
+      };
     }
     try {
       if (!this.accepting) {
@@ -462,6 +457,15 @@ export class Router {
         );
         return;
       }
+      if (pressed) {
+        // Claimed only now, when it will run: a press refused above never makes others wait on it.
+        const claimed = this.heldInputs.claimFollowUp(pressed.key, command.name, arrival.userId, arrival.id);
+        if ('earlier' in claimed) {
+          cooldown.withdraw();
+          return this.pointToEarlierRun(arrival, command, pressed.label, claimed.earlier, log);
+        }
+        followUp = claimed.claim;
+      }
       let outcome: Outcome = 'failed';
       try {
         outcome = await this.intake(arrival, command, prepared, { requestId, log, stop, started, receivedAt });
@@ -473,6 +477,23 @@ export class Router {
       // Ended without a public answer (refused, failed, restarting): the next press runs it.
       followUp?.release();
     }
+  }
+
+  /** A press of a button already run (or running) under its reply: told privately where the answer is. */
+  private async pointToEarlierRun(
+    arrival: Arrival,
+    command: Command,
+    label: string,
+    earlier: FollowUpRun,
+    log: Logger,
+  ): Promise<void> {
+    if (earlier.interactionId === arrival.id) {
+      log.info('button press delivered twice: answered by its first delivery');
+      return;
+    }
+    log.info({ state: earlier.state }, 'button already pressed under this reply: pointed to its answer');
+    this.services.metrics.requests.inc({ command: command.name, outcome: 'shared' });
+    await this.rejectEphemeral(arrival, earlierRunMessage(label, earlier, arrival.userId));
   }
 
   /**
@@ -500,7 +521,15 @@ export class Router {
       return 'answered';
     }
     // The one seam between the two transports: the job itself runs in serve() either way.
-    if (this.queue) return this.enqueue(this.queue, arrival, command, options, request);
+    if (this.queue) {
+      // Replies that go through the queue carry no buttons (worker.ts); a press that reaches one
+      // anyway is refused: its job would carry the input behind it into Redis.
+      if (prepared && !prepared.journal) {
+        await this.rejectEphemeral(arrival, 'That button cannot run here; run the command again.');
+        return 'refused';
+      }
+      return this.enqueue(this.queue, arrival, command, options, request);
+    }
     // Held open only for what may be ready in time: a command whose runs at the models have
     // taken longer than the window (a /classify on CPU) is recorded and acknowledged at once, so
     // the journal's write overlaps its download, not its inference.
@@ -669,8 +698,8 @@ export class Router {
    * Journals an interaction before it is acknowledged, so that a crash or a restart loses
    * nothing. Bounded: Discord wants the acknowledgement within 3 s, so a database that is down
    * or slower than RECORD_TIMEOUT_MS is answered without (and logged); the request is not refused.
+   * Without `options`, a button press: recorded under `heldPressName`, its input written nowhere.
    */
-  /** Records a request before its acknowledgement; without `options`, a button press whose input is not written anywhere. */
   private async record(
     arrival: Arrival,
     command: Command,
@@ -802,10 +831,13 @@ export class Router {
     const log = this.requestLog(randomUUID(), entry.commandName, entry.userId, entry.guildId, entry.id);
     const created = entry.createdAt.getTime();
     const delivery = this.deliveryOptions(replyDeadline(created, created), new AbortController().signal, log);
+    const pressed = heldPressCommand(entry.commandName);
     await this.fail(
       responder,
-      `I could not answer this /${heldPressCommand(entry.commandName) ?? entry.commandName}: I stopped while working on it ${entry.attempts} times. ` +
-        'Please try again, perhaps with a smaller image or shorter text.',
+      pressed !== undefined
+        ? heldPressLostMessage(pressed, 'restarted')
+        : `I could not answer this /${entry.commandName}: I stopped while working on it ${entry.attempts} times. ` +
+            'Please try again, perhaps with a smaller image or shorter text.',
       delivery,
     ).catch((error: unknown) => log.warn({ err: error }, 'could not tell the user their request was given up'));
   }

@@ -47,7 +47,8 @@ export const interactionToRecord = z
     id: snowflake,
     applicationId: snowflake,
     token: z.string().min(1).max(500),
-    commandName: z.string().min(1).max(32),
+    /** A command's name (Discord allows 32 characters), or a button press's `held:` and that name. */
+    commandName: z.string().min(1).max(37),
     options: journaledOptions,
     guildId: snowflake.nullable(),
     channelId: snowflake.nullable(),

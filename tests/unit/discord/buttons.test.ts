@@ -74,38 +74,48 @@ describe('buttons under results', () => {
     const held = new HeldInputs(() => now);
     const key = held.hold('classify', { image })!;
     const other = held.hold('classify', { image })!;
-    const first = held.claimFollowUp(key, 'stress', 'ada');
+    const first = held.claimFollowUp(key, 'stress', 'ada', 'i1');
     expect('claim' in first).toBe(true);
+    expect(held.earlierRun(key, 'stress')).toMatchObject({ state: 'running', userId: 'ada' });
+    expect(held.earlierRun(key, 'mask')).toBeUndefined();
     now = 2_000;
-    expect(held.claimFollowUp(key, 'stress', 'bob')).toEqual({
-      earlier: { state: 'running', userId: 'ada', since: 1_000 },
+    expect(held.claimFollowUp(key, 'stress', 'bob', 'i2')).toEqual({
+      earlier: { state: 'running', userId: 'ada', interactionId: 'i1', since: 1_000 },
     });
     // Another button under the same reply, and the same button under another reply, run on their own.
-    expect('claim' in held.claimFollowUp(key, 'mask', 'bob')).toBe(true);
-    expect('claim' in held.claimFollowUp(other, 'stress', 'bob')).toBe(true);
+    expect('claim' in held.claimFollowUp(key, 'mask', 'bob', 'i3')).toBe(true);
+    expect('claim' in held.claimFollowUp(other, 'stress', 'bob', 'i4')).toBe(true);
     if (!('claim' in first)) throw new Error('unreachable');
     now = 3_000;
     first.claim.answered('https://discord.com/channels/1/2/3');
     first.claim.release();
-    expect(held.claimFollowUp(key, 'stress', 'cy')).toEqual({
-      earlier: { state: 'answered', userId: 'ada', at: 3_000, messageUrl: 'https://discord.com/channels/1/2/3' },
+    expect(held.claimFollowUp(key, 'stress', 'cy', 'i5')).toEqual({
+      earlier: {
+        state: 'answered',
+        userId: 'ada',
+        interactionId: 'i1',
+        at: 3_000,
+        messageUrl: 'https://discord.com/channels/1/2/3',
+      },
     });
   });
 
   it('lets the next press run a follow-up whose run ended without a public answer', () => {
     const held = new HeldInputs(() => 0);
     const key = held.hold('sentiment', { text: 'fine' })!;
-    const failed = held.claimFollowUp(key, 'mask-text', 'ada');
+    const failed = held.claimFollowUp(key, 'mask-text', 'ada', 'i6');
     if (!('claim' in failed)) throw new Error('the first press runs');
     failed.claim.release();
     failed.claim.answered(undefined);
-    const retried = held.claimFollowUp(key, 'mask-text', 'bob');
+    const retried = held.claimFollowUp(key, 'mask-text', 'bob', 'i7');
     expect('claim' in retried).toBe(true);
     // A settled claim no longer touches the run that replaced it.
     failed.claim.release();
-    expect(held.claimFollowUp(key, 'mask-text', 'cy')).toMatchObject({ earlier: { state: 'running', userId: 'bob' } });
+    expect(held.claimFollowUp(key, 'mask-text', 'cy', 'i8')).toMatchObject({
+      earlier: { state: 'running', userId: 'bob' },
+    });
     // An input no longer held has no runs to share: the press runs.
-    expect('claim' in held.claimFollowUp('abcdefghijklmnop', 'stress', 'ada')).toBe(true);
+    expect('claim' in held.claimFollowUp('abcdefghijklmnop', 'stress', 'ada', 'i9')).toBe(true);
   });
 
   it('links to the message an answer went out as, from a discord.js Message or the API object', () => {
@@ -120,12 +130,18 @@ describe('buttons under results', () => {
   });
 
   it('tells a later presser whose run it is, when, and where the answer is, without pinging anyone', () => {
-    const running = earlierRunMessage('Stress test', { state: 'running', userId: '42', since: 1_700_000_000_500 }, '7');
+    const running = earlierRunMessage(
+      'Stress test',
+      { state: 'running', userId: '42', interactionId: '9', since: 1_700_000_000_500 },
+      '7',
+    );
     expect(running).toContain('*Stress test*');
     expect(running).toContain('already running for <@42> (pressed <t:1700000000:R>)');
+    expect(running).toContain('if it does not, press the button again');
     const answered = {
       state: 'answered' as const,
       userId: '42',
+      interactionId: '9',
       at: 1_700_000_060_000,
       messageUrl: 'https://discord.com/channels/1/2/3',
     };

@@ -261,6 +261,16 @@ class FakeButtonPress extends FakeInteraction {
   }
 }
 
+/** A button press whose first response Discord takes only when the test says so. */
+class SlowReplyPress extends FakeButtonPress {
+  readonly arrived = gate();
+  override async reply(payload: Record<string, unknown>): Promise<{ resource: { message: { id: string } } }> {
+    const sent = await super.reply(payload);
+    await this.arrived.promise;
+    return sent;
+  }
+}
+
 // These tests follow the acknowledged path ("thinking…", then an edit); the inline answer has its own below.
 const services = testServices({ COOLDOWN_SECONDS: '30', INFERENCE_SLOTS: '1', QUEUE_MAX: '1', INLINE_ANSWER_MS: '0' });
 afterAll(() => services.dispose());
@@ -605,6 +615,17 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
       expect(clock.held.map((sleep) => sleep.ms)).toEqual([250]);
     });
 
+    it('links a later press of a button to an answer sent as the first response', async () => {
+      const { router, clock } = setupInline();
+      const key = router.heldInputs.hold('offers-echo', { text: 'inline' })!;
+      const member = (): { id: string } => ({ id: String(600000000000000000n + BigInt((users += 1))) });
+      const first = await handled(router, new FakeButtonPress(`sr1:echo:${key}`, member(), clock.now()));
+      expect(first.sent.map((sent) => sent.kind)).toEqual(['reply']);
+      const later = await handled(router, new FakeButtonPress(`sr1:echo:${key}`, member(), clock.now()));
+      // The fake answers `withResponse` with message id "1": its first and only message.
+      expect(later.answer).toContain(`https://discord.com/channels/${first.guildId}/${first.channelId}/1.`);
+    });
+
     it('records and acknowledges a request still running when the window ends, then edits the answer in', async () => {
       const { router, clock, journal, ask } = setupInline();
       waiting.set('slow inline', gate());
@@ -805,6 +826,58 @@ describe('the router and the buttons under results', () => {
     expect((await handled(router, press(key))).answer).toMatch(/Something went wrong on my side/);
     expect((await handled(router, press(key))).answer).toMatch(/Something went wrong on my side/);
     expect(executions - before).toBe(2);
+  });
+
+  it('makes no one wait on a press refused for its cooldown: the next member’s press runs', async () => {
+    const { router, clock, send } = setup();
+    const slowLearner = `${(users += 1)}`;
+    const asked = send('ok', slowLearner);
+    await until(() => asked.answer);
+    const key = router.heldInputs.hold('offers-echo', { text: 'shared text' })!;
+    // Its refusal is still on its way to Discord when the next member presses.
+    const refused = new SlowReplyPress(`sr1:echo:${key}`, { id: slowLearner }, clock.now());
+    const refusing = router.handle(refused as unknown as Interaction);
+    await until(() => refused.sent.length > 0);
+    expect(refused.answer).toMatch(/Slow down a little/);
+    const next = await handled(router, new FakeButtonPress(`sr1:echo:${key}`, { id: `${(users += 1)}` }, clock.now()));
+    expect(next.answer).toBe('echo: shared text');
+    refused.arrived.open();
+    await refusing;
+  });
+
+  it('answers a press delivered twice once: the second delivery is not told the button is running', async () => {
+    const { router, clock } = setup();
+    waiting.set('twice', gate());
+    const key = router.heldInputs.hold('offers-echo', { text: 'twice' })!;
+    const first = new FakeButtonPress(`sr1:echo:${key}`, { id: `${(users += 1)}` }, clock.now());
+    const running = router.handle(first as unknown as Interaction);
+    await until(() => first.deferred || undefined);
+    const again = new FakeButtonPress(`sr1:echo:${key}`, first.user, clock.now());
+    Object.defineProperty(again, 'id', { value: first.id });
+    await handled(router, again);
+    expect(again.sent).toEqual([]);
+    waiting.get('twice')!.open();
+    await running;
+    expect(first.answer).toBe('echo: twice');
+  });
+
+  it('refuses a press that reaches a job queue, which would carry its input into Redis', async () => {
+    const clock = new TestClock();
+    const enqueued: unknown[] = [];
+    const queue = {
+      enqueue: async (job: unknown) => {
+        enqueued.push(job);
+        return 'duplicate' as const;
+      },
+      release: async () => undefined,
+      withdraw: async () => undefined,
+    };
+    const router = new Router(commands, services, { clock, queue });
+    const key = router.heldInputs.hold('offers-echo', { text: 'not for Redis' })!;
+    const press = await handled(router, new FakeButtonPress(`sr1:echo:${key}`, { id: `${(users += 1)}` }, clock.now()));
+    expect(press.answer).toBe('That button cannot run here; run the command again.');
+    expect(press.sent[0]!.payload!.flags).toBe(MessageFlags.Ephemeral);
+    expect(enqueued).toEqual([]);
   });
 });
 
