@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponent } from 'discord-api-types/v10';
 import { z } from 'zod';
 import type { Command, FollowUp } from '../command/definition.js';
-import type { JournaledOptions } from '../journal/entry.js';
+import { snowflake, type JournaledOptions } from '../journal/entry.js';
 
 /**
  * Buttons under results ("Where did it look?" under /classify): each carries, in its custom_id,
@@ -167,7 +167,7 @@ export function offersFollowUp(source: Command | undefined, command: string): bo
   return source?.followUps?.some((followUp) => followUp.command === command) ?? false;
 }
 
-const sentMessage = z.object({ id: z.string().regex(/^\d{1,20}$/) });
+const sentMessage = z.object({ id: snowflake });
 
 /**
  * The link to a message the bot just sent (what an edit of the reply returns: a discord.js
@@ -175,7 +175,7 @@ const sentMessage = z.object({ id: z.string().regex(/^\d{1,20}$/) });
  */
 export function messageLink(guildId: string | null, channelId: string | null, sent: unknown): string | undefined {
   const message = sentMessage.safeParse(sent);
-  if (!message.success || !channelId || !/^\d{1,20}$/.test(channelId)) return undefined;
+  if (!message.success || !snowflake.safeParse(channelId).success) return undefined;
   return `https://discord.com/channels/${guildId ?? '@me'}/${channelId}/${message.data.id}`;
 }
 

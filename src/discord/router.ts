@@ -123,7 +123,7 @@ interface Job {
   /** Told when the answer is public, with the message Discord returned for it (when the transport has it). */
   onAnswered?: (sent: unknown) => void;
   /** False when its journal row holds no input to run it again from (a button press): a shutdown cannot leave it for the next start. */
-  resumable?: boolean;
+  resumable: boolean;
 }
 
 /**
@@ -656,6 +656,8 @@ export class Router {
     const outcome = await this.serve({
       id: job.id,
       requestId,
+      // Its journaled (or queued) options run it again.
+      resumable: true,
       log,
       stop,
       started,
@@ -773,10 +775,10 @@ export class Router {
     const delivery = this.deliveryOptions(replyDeadline(created, created), stop, log);
     log.info({ attempt: entry.attempts, ageMs: this.clock.now() - created }, 'resuming an interaction after a restart');
     this.services.metrics.journalEvents.inc({ event: 'resumed' });
-    const pressed = heldPressCommand(entry.commandName);
-    if (pressed !== undefined) {
+    const heldCommand = heldPressCommand(entry.commandName);
+    if (heldCommand !== undefined) {
       // Nothing to run it again from: the image or text behind a button is never written down.
-      await this.fail(responder, heldPressLostMessage(pressed, 'restarted'), delivery).catch((error: unknown) =>
+      await this.fail(responder, heldPressLostMessage(heldCommand, 'restarted'), delivery).catch((error: unknown) =>
         log.warn({ err: error }, 'could not tell the user their button press was lost'),
       );
       await this.finishJournal(
@@ -804,6 +806,8 @@ export class Router {
     const outcome = await this.serve({
       id: entry.id,
       requestId,
+      // Its journaled (or queued) options run it again.
+      resumable: true,
       log,
       stop,
       started,
@@ -831,11 +835,11 @@ export class Router {
     const log = this.requestLog(randomUUID(), entry.commandName, entry.userId, entry.guildId, entry.id);
     const created = entry.createdAt.getTime();
     const delivery = this.deliveryOptions(replyDeadline(created, created), new AbortController().signal, log);
-    const pressed = heldPressCommand(entry.commandName);
+    const heldCommand = heldPressCommand(entry.commandName);
     await this.fail(
       responder,
-      pressed !== undefined
-        ? heldPressLostMessage(pressed, 'restarted')
+      heldCommand !== undefined
+        ? heldPressLostMessage(heldCommand, 'restarted')
         : `I could not answer this /${entry.commandName}: I stopped while working on it ${entry.attempts} times. ` +
             'Please try again, perhaps with a smaller image or shorter text.',
       delivery,
@@ -982,7 +986,7 @@ export class Router {
       if (!ours) return 'failed';
       if (stop.aborted) {
         metrics.requests.inc({ command: command.name, outcome: 'interrupted' });
-        if (journaled && job.resumable !== false) {
+        if (journaled && job.resumable) {
           // Left running in the journal: the shutdown releases it and the next start answers it.
           metrics.journalEvents.inc({ event: 'interrupted' });
           log.info(
@@ -995,7 +999,7 @@ export class Router {
           return 'interrupted';
         }
         log.info({ reason: describeError(error) }, 'request interrupted by shutdown; asking the user to run it again');
-        await tell(job.resumable === false ? heldPressLostMessage(command.name, 'restarting') : RESTART_MESSAGE).catch(
+        await tell(!job.resumable ? heldPressLostMessage(command.name, 'restarting') : RESTART_MESSAGE).catch(
           (replyError: unknown) => log.warn({ err: replyError }, 'could not send the restart notice'),
         );
         if (journaled) await this.finishJournal(job.id, 'failed', log, 'a button press cut off by a shutdown');

@@ -122,11 +122,17 @@ describe('buttons under results', () => {
     class Message {
       constructor(readonly id: string) {}
     }
-    expect(messageLink('111', '222', new Message('333'))).toBe('https://discord.com/channels/111/222/333');
-    expect(messageLink(null, '222', { id: '333', channel_id: '222' })).toBe('https://discord.com/channels/@me/222/333');
-    for (const sent of [undefined, null, {}, { id: 333 }, { id: '../x' }, 'text'])
-      expect(messageLink('111', '222', sent), JSON.stringify(sent)).toBeUndefined();
-    expect(messageLink('111', null, { id: '333' })).toBeUndefined();
+    const [guild, channel, message] = ['200000000000000002', '300000000000000003', '400000000000000004'];
+    expect(messageLink(guild, channel, new Message(message))).toBe(
+      `https://discord.com/channels/${guild}/${channel}/${message}`,
+    );
+    expect(messageLink(null, channel, { id: message, channel_id: channel })).toBe(
+      `https://discord.com/channels/@me/${channel}/${message}`,
+    );
+    for (const sent of [undefined, null, {}, { id: Number(message) }, { id: '../x' }, { id: '333' }, 'text'])
+      expect(messageLink(guild, channel, sent), JSON.stringify(sent)).toBeUndefined();
+    expect(messageLink(guild, null, { id: message })).toBeUndefined();
+    expect(messageLink(guild, '../x', { id: message })).toBeUndefined();
   });
 
   it('tells a later presser whose run it is, when, and where the answer is, without pinging anyone', () => {

@@ -96,11 +96,11 @@ class FakeInteraction {
   isModalSubmit(): boolean {
     return false;
   }
-  /** As discord.js answers `withResponse: true`: the callback's resource, with the message it made. */
+  /** As discord.js answers `withResponse: true`: the callback's resource, with the message it made (its id is the interaction's own, here). */
   async reply(payload: Record<string, unknown>): Promise<{ resource: { message: { id: string } } }> {
     this.replied = true;
     this.sent.push({ kind: 'reply', payload });
-    return { resource: { message: { id: `${this.sent.length}` } } };
+    return { resource: { message: { id: this.id } } };
   }
   async deferReply(): Promise<void> {
     this.deferred = true;
@@ -622,8 +622,7 @@ describe('the router with the interaction journal (embedded PostgreSQL)', () => 
       const first = await handled(router, new FakeButtonPress(`sr1:echo:${key}`, member(), clock.now()));
       expect(first.sent.map((sent) => sent.kind)).toEqual(['reply']);
       const later = await handled(router, new FakeButtonPress(`sr1:echo:${key}`, member(), clock.now()));
-      // The fake answers `withResponse` with message id "1": its first and only message.
-      expect(later.answer).toContain(`https://discord.com/channels/${first.guildId}/${first.channelId}/1.`);
+      expect(later.answer).toContain(`https://discord.com/channels/${first.guildId}/${first.channelId}/${first.id}.`);
     });
 
     it('records and acknowledges a request still running when the window ends, then edits the answer in', async () => {
