@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { finalEdit, freshDataDir, startBot, until } from '../../tests/e2e/bot-process.js';
+import { answeredPrivately, finalEdit, freshDataDir, startBot, until } from '../../tests/e2e/bot-process.js';
 import { DiscordEmulator, type InteractionRecord } from '../../tests/e2e/emulator.js';
 import { answered, answeredAt, benchBotEnv, preciseClock, requests } from './requests.js';
 import { round } from './stats.js';
@@ -72,16 +72,16 @@ if (!stressButton) throw new Error('no Stress test button under the /classify re
 const presses = Array.from({ length: classSize }, (_, index) =>
   emulator.press(classified, stressButton.custom_id, { userId: String(750000000000000000n + BigInt(index)) }),
 );
-const isPrivate = (record: InteractionRecord): boolean =>
-  record.initial?.type === 4 && (record.initial.flags & 64) === 64;
 await until(
   // Each press ends private (pointed to the run), answered, or with a private error after "thinking…".
-  () => presses.every((record) => isPrivate(record) || finalEdit(record) || record.followUps.length > 0) || undefined,
+  () =>
+    presses.every((record) => answeredPrivately(record) || finalEdit(record) || record.followUps.length > 0) ||
+    undefined,
   300_000,
   `${classSize} presses of one button`,
 );
-const pointed = presses.filter(isPrivate);
-const ran = presses.filter((record) => !isPrivate(record));
+const pointed = presses.filter(answeredPrivately);
+const ran = presses.filter((record) => !answeredPrivately(record));
 const sharedButton = {
   presses: classSize,
   runs: ran.length,

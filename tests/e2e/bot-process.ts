@@ -134,6 +134,10 @@ export async function until<T>(check: () => T | undefined, timeoutMs = 10_000, w
 const hasEmbeds = (json: Record<string, unknown>): boolean =>
   Array.isArray(json.embeds) && (json.embeds as unknown[]).length > 0;
 
+/** Whether the interaction was answered at once with a private message (type 4, ephemeral). */
+export const answeredPrivately = (record: InteractionRecord): boolean =>
+  record.initial?.type === 4 && (record.initial.flags & 64) === 64;
+
 /**
  * The interaction's final answer: the edit of its "thinking…" reply that carries embeds, or the
  * first response itself when the answer was ready in time to be it (INLINE_ANSWER_MS).
@@ -142,7 +146,7 @@ export const finalEdit = (record: InteractionRecord): InteractionRecord['edits']
   const edit = record.edits.find((candidate) => hasEmbeds(candidate.json));
   if (edit) return edit;
   const { initial } = record;
-  if (initial?.type !== 4 || (initial.flags & 64) !== 0) return undefined;
+  if (initial?.type !== 4 || answeredPrivately(record)) return undefined;
   const json = (initial.data ?? {}) as Record<string, unknown>;
   return hasEmbeds(json) ? { at: initial.at, json, files: initial.files } : undefined;
 };

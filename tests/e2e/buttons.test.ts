@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { solidPng } from '../helpers.js';
-import { finalEdit, startBot, until, type BotProcess } from './bot-process.js';
+import { answeredPrivately, finalEdit, startBot, until, type BotProcess } from './bot-process.js';
 import { CHANNEL_ID, DiscordEmulator, GUILD_ID, type InteractionRecord } from './emulator.js';
 
 /**
@@ -108,9 +108,7 @@ describe('buttons under results', () => {
     const elsewhere = press(await classify(), 'Stress test', student);
     expect(await privateAnswer(elsewhere)).toMatch(/Slow down a little: you can use \/stress again in \d+ s/);
     // The other member is told privately whose run it is, and nothing runs twice.
-    const isPrivate = (record: InteractionRecord): boolean =>
-      record.initial?.type === 4 && (record.initial.flags & 64) === 64;
-    const pointed = await until(() => pressed.mask.find(isPrivate), 30_000, 'the private pointer');
+    const pointed = await until(() => pressed.mask.find(answeredPrivately), 30_000, 'the private pointer');
     const ran = pressed.mask.find((record) => record !== pointed)!;
     expect(await privateAnswer(pointed)).toMatch(
       /\*Hide patches\* under this message (is already running|was answered) for <@\d+>/,
@@ -118,7 +116,7 @@ describe('buttons under results', () => {
     expect((await answered(ran)).text).toMatch(/Hide patches/);
     // One public answer: the first response itself, or one edit of "thinking…"; none for the pointed press.
     const answers = (record: InteractionRecord): number =>
-      (record.initial?.type === 4 && !isPrivate(record) ? 1 : 0) +
+      (record.initial?.type === 4 && !answeredPrivately(record) ? 1 : 0) +
       record.edits.filter((edit) => edit.json.embeds).length;
     expect([answers(ran), answers(pointed)]).toEqual([1, 0]);
     // Pressed again once answered: a private link to that answer's message, and nothing runs again.
